@@ -1,0 +1,1 @@
+"""Sila (صلة): many charities' beneficiary-relations policies, run as software on one deployment."""

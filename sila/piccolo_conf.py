@@ -1,0 +1,12 @@
+"""Piccolo's configuration: the one engine, and the apps in migration order."""
+from piccolo.conf.apps import AppRegistry
+
+from sila.platform.db import DB  # noqa: F401  (Piccolo looks for `DB` here)
+
+# Order matters: later apps reference earlier apps' tables.
+APPS = [
+    "sila.platform.piccolo_app",
+    "sila.workers.piccolo_app",
+]
+
+APP_REGISTRY = AppRegistry(apps=APPS)

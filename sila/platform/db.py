@@ -1,0 +1,107 @@
+"""The database engine and the two scopes through which all data is read and written.
+
+- `tenant_scope(tenant_id)`: one transaction with `sila.tenant_id` set (transaction-local,
+  so it is safe on pooled connections). Row-level security then shows and accepts only that
+  tenant's rows.
+- `platform_scope(reason)`: one transaction that crosses tenants, for the few places that
+  must (the outbox relay, the operator console's aggregates). Only tables whose migration
+  grants the `platform_access` policy answer in it; beneficiaries' data never does.
+
+Everything that crosses tenants goes through `platform_scope`, so `grep platform_scope`
+finds every such place.
+"""
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from piccolo.engine.postgres import PostgresEngine
+
+DB = PostgresEngine(config={})
+
+
+def dsn_to_config(dsn: str) -> dict[str, Any]:
+    """asyncpg connect kwargs from a URL; understands `?host=/socket/dir` too."""
+    parts = urlsplit(dsn)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    config: dict[str, Any] = {
+        "host": query.get("host") or parts.hostname or "localhost",
+        "port": parts.port or int(query.get("port", 5432)),
+        "user": unquote(parts.username or query.get("user", "postgres")),
+        "database": unquote(parts.path.lstrip("/")) or "postgres",
+    }
+    if parts.password:
+        config["password"] = unquote(parts.password)
+    return config
+
+
+def configure(dsn: str) -> None:
+    """Point the one engine at `dsn`. Called once per process (web, worker, CLI, tests)."""
+    DB.config = dsn_to_config(dsn)
+
+
+async def start_pool(max_size: int) -> None:
+    await DB.start_connection_pool(min_size=1, max_size=max_size)
+
+
+async def close_pool() -> None:
+    if DB.pool is not None:
+        await DB.close_connection_pool()
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+@contextlib.asynccontextmanager
+async def _scope(settings: dict[str, str]) -> AsyncIterator[Any]:
+    hooks: list[Any] = []
+    async with DB.transaction() as tx:
+        for key, value in settings.items():
+            await tx.connection.execute("select set_config($1, $2, true)", key, value)
+        tx.__dict__["_sila_after_commit"] = hooks
+        yield tx
+    for hook in hooks:
+        hook()
+
+
+@contextlib.asynccontextmanager
+async def tenant_scope(tenant_id: Any) -> AsyncIterator[Any]:
+    """Open a transaction bound to one tenant. Nested calls for the same tenant reuse it."""
+    tid = str(_as_uuid(tenant_id))
+    current = DB.current_transaction.get()
+    if current is not None:
+        row = await current.connection.fetchval("select current_setting('sila.tenant_id', true)")
+        if row != tid:
+            raise RuntimeError("tenant_scope opened inside another tenant's or the platform's scope")
+        yield current
+        return
+    async with _scope({"sila.tenant_id": tid}) as tx:
+        yield tx
+
+
+@contextlib.asynccontextmanager
+async def platform_scope(reason: str) -> AsyncIterator[Any]:
+    """Open a transaction that may cross tenants, on tables that allow it. `reason` documents why."""
+    if DB.current_transaction.get() is not None:
+        raise RuntimeError("platform_scope cannot be nested in another scope")
+    async with _scope({"sila.platform": "on", "application_name": f"sila:{reason}"[:63]}) as tx:
+        yield tx
+
+
+def current_connection() -> Any:
+    tx = DB.current_transaction.get()
+    if tx is None:
+        raise RuntimeError("no scope is open: use tenant_scope() or platform_scope()")
+    return tx.connection
+
+
+def after_commit(callback: Any) -> None:
+    """Run `callback()` once the current scope has committed (e.g. hand new outbox rows to Celery)."""
+    tx = DB.current_transaction.get()
+    if tx is None or "_sila_after_commit" not in tx.__dict__:
+        raise RuntimeError("after_commit outside a scope")
+    tx.__dict__["_sila_after_commit"].append(callback)

@@ -1,0 +1,134 @@
+"""Platform tables (the tenant directory, accounts) and tenant-owned account tables.
+
+Tenant-owned tables carry a non-null indexed `tenant` foreign key, every unique
+constraint includes it, and their migration forces row-level security on them.
+"""
+from __future__ import annotations
+
+import enum
+
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+from sila.platform.db import DB
+
+
+class TenantKind(str, enum.Enum):
+    association = "association"
+    waqf = "waqf"
+
+
+class TenantStatus(str, enum.Enum):
+    pending = "pending"
+    active = "active"
+    suspended = "suspended"
+    archived = "archived"
+
+
+class Role(str, enum.Enum):
+    admin = "admin"
+    relations_officer = "relations_officer"
+    social_researcher = "social_researcher"
+    committee_member = "committee_member"
+
+
+class Tenant(Table, tablename="tenant", db=DB):
+    id = UUID(primary_key=True)
+    slug = Varchar(length=63, unique=True)
+    kind = Varchar(length=20, choices=TenantKind)
+    name_ar = Text()
+    name_en = Text(default="")
+    status = Varchar(length=20, choices=TenantStatus, default=TenantStatus.pending)
+    status_reason = Text(default="")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class TenantDomain(Table, tablename="tenant_domain", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    domain = Varchar(length=253, unique=True)
+    created_at = Timestamptz()
+
+
+class StaffUser(Table, tablename="staff_user", db=DB):
+    id = UUID(primary_key=True)
+    email = Varchar(length=254, unique=True)
+    name = Text(default="")
+    password_hash = Text(null=True, default=None)
+    is_active = Boolean(default=True)
+    preferred_language = Varchar(length=5, default="ar")
+    created_at = Timestamptz()
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class Membership(Table, tablename="membership", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    user = ForeignKey(StaffUser, index=True, null=False)
+    role = Varchar(length=30, choices=Role)
+    created_at = Timestamptz()
+
+
+class AuthToken(Table, tablename="auth_token", db=DB):
+    """Single-use links: staff invitations and password resets. Only a hash is stored."""
+
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    purpose = Varchar(length=20)  # "invite" | "reset"
+    email = Varchar(length=254)
+    user = ForeignKey(StaffUser, null=True, default=None)
+    role = Varchar(length=30, null=True, default=None)
+    token_hash = Varchar(length=64)
+    created_by = ForeignKey(StaffUser, null=True, default=None)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class AuditEntry(Table, tablename="audit_entry", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    actor_user = ForeignKey(StaffUser, null=True, default=None)
+    actor_label = Text(default="")
+    action = Varchar(length=80)
+    target_type = Varchar(length=60, default="")
+    target_id = Text(default="")
+    before = JSONB(null=True, default=None)
+    after = JSONB(null=True, default=None)
+    address = Varchar(length=64, default="")
+    created_at = Timestamptz()
+
+
+class Operator(Table, tablename="operator", db=DB):
+    id = UUID(primary_key=True)
+    email = Varchar(length=254, unique=True)
+    name = Text(default="")
+    password_hash = Text()
+    totp_secret = Text(null=True, default=None)
+    is_active = Boolean(default=True)
+    created_at = Timestamptz()
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+__all__ = [
+    "AuditEntry",
+    "AuthToken",
+    "Membership",
+    "Operator",
+    "Role",
+    "StaffUser",
+    "Tenant",
+    "TenantDomain",
+    "TenantKind",
+    "TenantStatus",
+]

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from piccolo.columns import UUID, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from sila.platform.db import DB
+from sila.platform.tables import Tenant
+
+
+class Outbox(Table, tablename="outbox", db=DB):
+    """What must be sent. Written in the same transaction as the change it belongs to;
+    the source of truth for delivery (the broker only carries ids)."""
+
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    channel = Varchar(length=20)
+    kind = Varchar(length=60)
+    recipient = Text()
+    subject = Text(default="")
+    body_text = Text()
+    body_html = Text(default="")
+    status = Varchar(length=20, default="pending")
+    attempts = Integer(default=0)
+    available_at = Timestamptz()
+    queued_at = Timestamptz(null=True, default=None)
+    sent_at = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+    provider = Varchar(length=40, default="")
+    provider_message_id = Text(default="")
+    created_at = Timestamptz()
+
+
+class DeliveryAttempt(Table, tablename="delivery_attempt", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    outbox = ForeignKey(Outbox, null=False)
+    attempt = Integer()
+    provider = Varchar(length=40)
+    ok = Boolean()
+    error = Text(default="")
+    provider_message_id = Text(default="")
+    started_at = Timestamptz()
+    finished_at = Timestamptz()
+
+
+class DevInboxMessage(Table, tablename="dev_inbox_message", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    outbox = UUID()
+    channel = Varchar(length=20)
+    recipient = Text()
+    subject = Text(default="")
+    body_text = Text()
+    body_html = Text(default="")
+    created_at = Timestamptz()
