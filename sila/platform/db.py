@@ -13,6 +13,7 @@ finds every such place.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,6 +22,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from piccolo.engine.postgres import PostgresEngine
 
 DB = PostgresEngine(config={})
+_after_commit_hooks: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "sila_after_commit", default=None
+)
 
 
 def dsn_to_config(dsn: str) -> dict[str, Any]:
@@ -59,11 +63,14 @@ def _as_uuid(value: Any) -> uuid.UUID:
 @contextlib.asynccontextmanager
 async def _scope(settings: dict[str, str]) -> AsyncIterator[Any]:
     hooks: list[Any] = []
-    async with DB.transaction() as tx:
-        for key, value in settings.items():
-            await tx.connection.execute("select set_config($1, $2, true)", key, value)
-        tx.__dict__["_sila_after_commit"] = hooks
-        yield tx
+    token = _after_commit_hooks.set(hooks)
+    try:
+        async with DB.transaction() as tx:
+            for key, value in settings.items():
+                await tx.connection.execute("select set_config($1, $2, true)", key, value)
+            yield tx
+    finally:
+        _after_commit_hooks.reset(token)
     for hook in hooks:
         hook()
 
@@ -101,7 +108,7 @@ def current_connection() -> Any:
 
 def after_commit(callback: Any) -> None:
     """Run `callback()` once the current scope has committed (e.g. hand new outbox rows to Celery)."""
-    tx = DB.current_transaction.get()
-    if tx is None or "_sila_after_commit" not in tx.__dict__:
+    hooks = _after_commit_hooks.get()
+    if hooks is None:
         raise RuntimeError("after_commit outside a scope")
-    tx.__dict__["_sila_after_commit"].append(callback)
+    hooks.append(callback)

@@ -1,0 +1,113 @@
+"""The composition root: `create_app()` wires every route, middleware, store and template.
+
+Nothing registers itself at import time; an area is part of the app because it is listed here.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from sila.platform import db, i18n
+from sila.platform.auth import SessionConfig
+from sila.platform.settings import Settings, get_settings
+from sila.platform.templating import environment
+from sila.platform.tenancy import SiteMiddleware
+from sila.platform.web import EXCEPTION_HANDLERS
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+LANG_COOKIE = "sila_lang"
+
+
+class LanguageMiddleware(ASGIMiddleware):
+    """The page language: the visitor's choice (cookie), else the browser's, else the default."""
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, default: str) -> None:
+        self.default = default
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        cookie = accept = None
+        for key, value in scope["headers"]:
+            if key == b"cookie":
+                for part in value.decode("latin-1").split(";"):
+                    name, _, val = part.strip().partition("=")
+                    if name == LANG_COOKIE:
+                        cookie = val
+            elif key == b"accept-language":
+                accept = value.decode("latin-1")
+        token = i18n.set_language(i18n.pick_language(cookie, accept, self.default))
+        try:
+            await next_app(scope, receive, send)
+        finally:
+            i18n._language.reset(token)
+
+
+def route_handlers() -> list[Any]:
+    from sila.platform import pages
+    from sila.platform.accounts.routes import AccountRoutes, StaffRoutes
+    from sila.platform.operator.routes import OperatorRoutes
+
+    handlers: list[Any] = [
+        *pages.HANDLERS,
+        AccountRoutes,
+        StaffRoutes,
+        OperatorRoutes,
+        create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
+    ]
+    return handlers
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    db.configure(settings.app_dsn)
+
+    async def startup(app: Litestar) -> None:
+        await db.start_pool(settings.db_pool_size)
+
+    async def shutdown(app: Litestar) -> None:
+        await db.close_pool()
+        await app.state.redis.aclose()
+
+    redis = aioredis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+    return Litestar(
+        route_handlers=route_handlers(),
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        state=State({"redis": redis, "settings": settings}),
+        stores={"sessions": RedisStore(redis, namespace="sila:session")},
+        middleware=[
+            LanguageMiddleware(settings.default_language),
+            SiteMiddleware(),
+            SessionConfig(
+                key="sila_session",
+                max_age=12 * 3600,
+                httponly=True,
+                secure=settings.secure_cookies,
+                samesite="lax",
+            ).middleware,
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="sila_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            exclude=["/healthz"],
+        ),
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment())),
+        exception_handlers=EXCEPTION_HANDLERS,
+        debug=False,
+    )

@@ -1,0 +1,208 @@
+"""Passwords, sessions, the login rate limit and role guards.
+
+Sessions live in Redis (Litestar's server-side sessions). Cookies are host-only, so a tenant
+portal's session never reaches another tenant's host or the operator console; the session
+also records the tenant it was opened for, and is refused anywhere else.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.types import Empty, Message
+
+from sila.platform.db import tenant_scope
+from sila.platform.tables import Membership, Operator, StaffUser
+from sila.platform.tenancy import site_of
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# A hash to verify against when the account does not exist, so timing does not tell.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+MIN_PASSWORD_LENGTH = 10
+ROTATE_KEY = "_rotate"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    """Litestar's server-side sessions, plus a fresh session id on login (no fixation)."""
+
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        return connection.scope.get("_sila_new_session_id") or super().get_session_id(connection)
+
+    async def store_in_message(self, scope_session: Any, message: Message, connection: ASGIConnection) -> None:
+        if scope_session is not Empty and scope_session and scope_session.pop(ROTATE_KEY, False):
+            store = self.config.get_store_from_app(connection.scope["app"])
+            old = connection.cookies.get(self.config.key)
+            if old:
+                await self.delete(old, store=store)
+            connection.scope["_sila_new_session_id"] = self.generate_session_id()  # type: ignore[typeddict-unknown-key]
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclasses.dataclass
+class SessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend  # type: ignore[assignment]
+
+
+def start_session(request: Any, data: dict[str, Any]) -> None:
+    request.set_session({**data, ROTATE_KEY: True})
+
+
+# --- who is asking ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CurrentUser:
+    id: uuid.UUID
+    email: str
+    name: str
+    roles: frozenset[str]
+    preferred_language: str
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+async def load_staff_user(request: Any) -> CurrentUser | None:
+    """The signed-in staff member of this tenant's portal, with roles read afresh."""
+    cached = request.scope.get("_sila_user", Empty)
+    if cached is not Empty:
+        return cached
+    user = None
+    site = site_of(request)
+    session = request.session if "session" in request.scope else {}
+    uid, tid = session.get("uid"), session.get("tid")
+    if site.tenant is not None and uid and tid == str(site.tenant.id):
+        async with tenant_scope(site.tenant.id):
+            row = await StaffUser.select().where(StaffUser.id == uid, StaffUser.is_active.eq(True)).first()
+            roles = await Membership.select(Membership.role).where(Membership.user == uid).output(as_list=True)
+        if row and roles:
+            user = CurrentUser(
+                id=row["id"],
+                email=row["email"],
+                name=row["name"],
+                roles=frozenset(roles),
+                preferred_language=row["preferred_language"],
+            )
+    request.scope["_sila_user"] = user
+    return user
+
+
+async def load_operator(request: Any) -> dict[str, Any] | None:
+    site = site_of(request)
+    session = request.session if "session" in request.scope else {}
+    op_id = session.get("op")
+    if not site.is_platform or not op_id:
+        return None
+    return await Operator.select().where(Operator.id == op_id, Operator.is_active.eq(True)).first()
+
+
+class LoginRequired(NotAuthorizedException):
+    pass
+
+
+def requires_staff(*roles: str) -> Any:
+    """A guard: a signed-in staff member of this host's tenant, holding one of `roles` (any if none)."""
+
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        if site_of(connection).tenant is None:
+            raise NotFoundException()
+        user = await load_staff_user(connection)
+        if user is None:
+            raise LoginRequired()
+        if roles and not user.has(*roles):
+            raise PermissionDeniedException()
+
+    return guard
+
+
+async def requires_tenant_site(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if site_of(connection).tenant is None:
+        raise NotFoundException()
+
+
+async def requires_platform_site(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if not site_of(connection).is_platform:
+        raise NotFoundException()
+
+
+class OperatorLoginRequired(NotAuthorizedException):
+    pass
+
+
+async def requires_operator(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if not site_of(connection).is_platform:
+        raise NotFoundException()
+    if await load_operator(connection) is None:
+        raise OperatorLoginRequired()
+
+
+# --- login rate limit ---------------------------------------------------------------------
+
+# INCR and EXPIRE in one script: two app processes share one count and a crash between
+# the two commands cannot leave a key that never expires.
+_FAIL_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+def _limit_keys(scope_key: str, email: str, address: str) -> tuple[str, str]:
+    account = hashlib.sha256(f"{scope_key}:{email.strip().lower()}".encode()).hexdigest()[:32]
+    return f"sila:login:acct:{account}", f"sila:login:addr:{address}"
+
+
+async def login_locked(redis: Any, settings: Any, scope_key: str, email: str, address: str) -> bool:
+    acct, addr = _limit_keys(scope_key, email, address)
+    a, b = await redis.mget(acct, addr)
+    return int(a or 0) >= settings.login_max_failures_account or int(b or 0) >= settings.login_max_failures_address
+
+
+async def record_login_failure(redis: Any, settings: Any, scope_key: str, email: str, address: str) -> None:
+    acct, addr = _limit_keys(scope_key, email, address)
+    ttl = settings.login_lockout_seconds
+    await redis.eval(_FAIL_SCRIPT, 1, acct, ttl)
+    await redis.eval(_FAIL_SCRIPT, 1, addr, ttl)
+
+
+async def clear_login_failures(redis: Any, scope_key: str, email: str, address: str) -> None:
+    acct, _ = _limit_keys(scope_key, email, address)
+    await redis.delete(acct)
+
+
+def client_address(request: Any) -> str:
+    client = request.scope.get("client")
+    return client[0] if client else "unknown"
