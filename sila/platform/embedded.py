@@ -113,10 +113,13 @@ class EmbeddedPostgres:
         if server is None:
             return
         atexit.unregister(self.stop)
-        pid = server.get_pid()
+        info = server.get_postmaster_info()
         server.stop()  # `pg_ctl -w stop` (fast shutdown) as the right user; kills if that fails
-        if not _wait_gone(pid):
-            raise RuntimeError(f"PostgreSQL (pid {pid}) did not stop")
+        if not _wait_gone(info.pid):
+            raise RuntimeError(f"PostgreSQL (pid {info.pid}) did not stop")
+        if info.socket_dir is not None and info.socket_dir != server.pgdata:
+            with contextlib.suppress(OSError):  # the short socket dir pgserver made; if empty
+                info.socket_dir.rmdir()
         # Forget this handle so a later start() in this process starts a fresh server.
         type(server)._instances.pop(server.pgdata, None)
         server.global_process_id_list.get_and_remove(os.getpid())

@@ -20,7 +20,7 @@ HEARTBEAT_PREFIX = "sila:heartbeat:"
 HEARTBEAT_MAX_AGE = 60
 
 
-@get("/", name="home", sync_to_thread=False)
+@get("/", name="home")
 async def home(request: Request) -> Any:
     site = site_of(request)
     if site.is_platform:

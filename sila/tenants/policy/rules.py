@@ -438,8 +438,11 @@ def _diff_items(kind: str, old: list, new: list, lang: str) -> list[Change]:
             if (x.text_ar, x.text_en) != (y.text_ar, y.text_en):
                 out.append(Change(changed, {"name": y.label(lang)}))
             continue
-        if (x.label("ar"), x.label("en")) != (y.label("ar"), y.label("en")):
-            out.append(Change(changed, {"old": x.label(lang), "new": y.label(lang)}))
+        # Show the rename in `lang`, or in the other language when only that one changed.
+        for ln in (lang, "en" if lang.lower().startswith("ar") else "ar"):
+            if x.label(ln) != y.label(ln):
+                out.append(Change(changed, {"old": x.label(ln), "new": y.label(ln)}))
+                break
         if kind == "channels" and x.note != y.note:
             out.append(Change(MSG_CHANNEL_NOTE, {"name": y.label(lang)}))
     common_a = [k for k in a if k in b]

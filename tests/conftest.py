@@ -1,0 +1,368 @@
+"""Real PostgreSQL, real Redis, real SMTP peer, real app servers and workers as subprocesses.
+
+PostgreSQL and Redis come from SILA_TEST_DATABASE_URL / SILA_TEST_REDIS_URL when set,
+otherwise from embedded servers this session starts. Each session gets a fresh database.
+
+The app is served by real uvicorn processes (not Litestar's in-process test client), so the
+app's pool lives in its own loop and two processes can share Redis state like production.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import email.policy
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts"
+PASSWORD = "Sila-test-Passw0rd"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+# --- backing services -------------------------------------------------------------------
+
+
+@dataclass
+class Backing:
+    owner_url: str  # a database URL on a server where we may create databases
+    redis_url: str
+
+
+@pytest.fixture(scope="session")
+def backing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backing]:
+    stack = contextlib.ExitStack()
+    pg_url = os.environ.get("SILA_TEST_DATABASE_URL")
+    redis_url = os.environ.get("SILA_TEST_REDIS_URL")
+    if not pg_url or not redis_url:
+        from sila.platform.embedded import EmbeddedPostgres, EmbeddedRedis
+
+        data = Path(tmp_path_factory.mktemp("embedded"))
+        if not pg_url:
+            pg_url = stack.enter_context(EmbeddedPostgres(data)).start()
+        if not redis_url:
+            redis_url = stack.enter_context(EmbeddedRedis(data)).start()
+    with stack:
+        yield Backing(pg_url, redis_url)
+
+
+@pytest.fixture(scope="session")
+def database_url(backing: Backing) -> Iterator[str]:
+    name = f"sila_test_{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        from sila.platform.db import dsn_to_config
+
+        conn = await asyncpg.connect(**dsn_to_config(backing.owner_url))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    yield _with_database(backing.owner_url, name)
+    with contextlib.suppress(Exception):
+        asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def redis_url(backing: Backing) -> str:
+    import redis
+
+    url = backing.redis_url
+    if url.startswith("redis://") and urlsplit(url).path in ("", "/"):
+        url = url.rstrip("/") + "/15"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+# --- SMTP peer ----------------------------------------------------------------------------
+
+
+@dataclass
+class SmtpSink:
+    port: int
+    messages: list[email.message.EmailMessage] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 30.0) -> list[email.message.EmailMessage]:
+        wait_until(lambda: len(self.to(address)) >= count, timeout, what=f"{count} email(s) to {address}")
+        return self.to(address)
+
+
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[SmtpSink]:
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink(port=free_port())
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            with sink.lock:
+                sink.messages.append(msg)  # type: ignore[arg-type]
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+def body_of(msg: email.message.EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain",))
+    return part.get_content() if part else ""
+
+
+def link_in(msg: email.message.EmailMessage) -> str:
+    found = re.search(r"https?://\S+", body_of(msg))
+    assert found, "no link in the email"
+    return found.group(0)
+
+
+# --- settings for this process and its children -------------------------------------------
+
+
+@dataclass
+class Env:
+    values: dict[str, str]
+    web_port: int
+
+    def child(self, **extra: str) -> dict[str, str]:
+        env = {**os.environ, **self.values, **extra}
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+
+@pytest.fixture(scope="session")
+def sila_env(database_url: str, redis_url: str, smtp_sink: SmtpSink) -> Env:
+    web_port = free_port()
+    values = {
+        "SILA_ENV": "test",
+        "SILA_DATABASE_URL": database_url,
+        "SILA_REDIS_URL": redis_url,
+        "SILA_SECRET_KEY": secrets.token_hex(32),
+        "SILA_BASE_DOMAIN": "localhost",
+        "SILA_PUBLIC_URL": f"http://localhost:{web_port}",
+        "SILA_EMAIL_PROVIDER": "smtp",
+        "SILA_SMTP_HOST": "127.0.0.1",
+        "SILA_SMTP_PORT": str(smtp_sink.port),
+        "SILA_DB_POOL_SIZE": "4",
+        "SILA_DATA_DIR": str(ROOT / ".sila" / "test"),
+    }
+    os.environ.update(values)
+    from sila.platform import db
+    from sila.platform.migrate import migrate
+    from sila.platform.settings import get_settings
+
+    get_settings.cache_clear()
+    asyncio.run(migrate(get_settings(), quiet=True))
+    # The test process reads and writes as the app role, like the app: RLS applies here too.
+    db.configure(get_settings().app_dsn)
+    return Env(values, web_port)
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+class Process:
+    def __init__(self, args: list[str], env: dict[str, str], name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.name = name
+        self.log_path = ARTIFACTS / f"{name}.log"
+        self.log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.alive():
+            self.kill(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill(signal.SIGKILL)
+                self.proc.wait(5)
+        self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@dataclass
+class Server:
+    port: int
+    process: Process
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def host(self, slug: str | None = None) -> str:
+        return f"{slug}.localhost:{self.port}" if slug else f"localhost:{self.port}"
+
+    def client(self, slug: str | None = None) -> "Client":
+        return Client(self, self.host(slug))
+
+
+def start_server(env: Env, port: int | None = None, name: str = "web") -> Server:
+    port = port or free_port()
+    proc = Process(
+        [sys.executable, "-m", "uvicorn", "--factory", "sila.platform.app:create_app", "--host", "127.0.0.1",
+         "--port", str(port), "--no-access-log"],
+        env.child(),
+        f"{name}-{port}",
+    )
+
+    def ready() -> bool:
+        if not proc.alive():
+            raise AssertionError(f"server exited:\n{proc.output()[-3000:]}")
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code in (200, 503)
+        except httpx.HTTPError:
+            return False
+
+    wait_until(ready, 30, what="the web server")
+    return Server(port, proc)
+
+
+@pytest.fixture(scope="session")
+def server(sila_env: Env) -> Iterator[Server]:
+    srv = start_server(sila_env, sila_env.web_port)
+    yield srv
+    srv.process.stop()
+
+
+CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+class Client:
+    """An HTTP client bound to one site (Host header), keeping its own cookies, like a browser tab."""
+
+    def __init__(self, server: Server, host: str) -> None:
+        self.server = server
+        self.host = host
+        self.http = httpx.Client(base_url=server.url, headers={"Host": host}, follow_redirects=False, timeout=30)
+        self.last_csrf: str | None = None
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        response = self.http.get(path, **kw)
+        if m := CSRF_RE.search(response.text):
+            self.last_csrf = m.group(1)
+        return response
+
+    def csrf(self, path: str = "/login") -> str:
+        if self.last_csrf is None:
+            self.get(path)
+        assert self.last_csrf, f"no CSRF token on {path}"
+        return self.last_csrf
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kw: Any) -> httpx.Response:
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("_csrf_token", self.csrf())
+        response = self.http.post(path, data=data, **kw)
+        if m := CSRF_RE.search(response.text):
+            self.last_csrf = m.group(1)
+        return response
+
+    def login(self, email_address: str, password: str = PASSWORD) -> httpx.Response:
+        self.get("/login")
+        response = self.post("/login", {"email": email_address, "password": password, "next": "/portal"})
+        assert response.status_code == 303, response.text[-2000:]
+        return response
+
+
+# --- data, built through the real services ---------------------------------------------------
+
+
+@dataclass
+class Staff:
+    id: uuid.UUID
+    email: str
+    password: str
+    tenant: Any
+
+
+@pytest.fixture
+def make_tenant(sila_env: Env) -> Callable[..., Any]:
+    async def make(status: str = "active", kind: str = "association", slug: str | None = None,
+                   name_ar: str = "جمعية الاختبار") -> Any:
+        from sila.platform import directory
+
+        slug = slug or f"t{secrets.token_hex(4)}"
+        return await directory.create_tenant(slug=slug, kind=kind, name_ar=name_ar, name_en=f"Test {slug}",
+                                             status=status)
+
+    return make
+
+
+@pytest.fixture
+def make_staff(sila_env: Env) -> Callable[..., Any]:
+    async def make(tenant: Any, *roles: str, name: str = "موظف الاختبار") -> Staff:
+        from sila.platform.accounts import services
+
+        email_address = f"{secrets.token_hex(4)}@staff.test"
+        user_id = None
+        for role in roles or ("admin",):
+            user_id = await services.add_member(tenant, email=email_address, name=name, role=role, password=PASSWORD)
+        assert user_id is not None
+        return Staff(user_id, email_address, PASSWORD, tenant)
+
+    return make
+
+
+@pytest.fixture
+async def two_tenants(make_tenant: Callable[..., Any], make_staff: Callable[..., Any]) -> tuple[Staff, Staff]:
+    """Tenant A and tenant B, each with an admin: every isolation test starts here."""
+    a, b = await make_tenant(), await make_tenant()
+    return await make_staff(a, "admin"), await make_staff(b, "admin")
