@@ -294,6 +294,15 @@ class Client:
         self.http = httpx.Client(base_url=server.url, headers={"Host": host}, follow_redirects=False, timeout=30)
         self.last_csrf: str | None = None
 
+    def cookie(self, name: str) -> str | None:
+        return next((c.value for c in self.http.cookies.jar if c.name == name), None)
+
+    def set_cookie(self, name: str, value: str) -> None:
+        """Replace a cookie as the server would have set it (host-only, for this server)."""
+        for c in [c for c in self.http.cookies.jar if c.name == name]:
+            self.http.cookies.jar.clear(c.domain, c.path, c.name)
+        self.http.cookies.set(name, value, domain="127.0.0.1", path="/")
+
     def get(self, path: str, **kw: Any) -> httpx.Response:
         response = self.http.get(path, **kw)
         if m := CSRF_RE.search(response.text):

@@ -202,10 +202,10 @@ async def test_a_session_from_tenant_a_is_refused_on_tenant_b(server, two_tenant
     a, b = two_tenants
     client = server.client(a.tenant.slug)
     client.login(a.email)
-    session = client.http.cookies.get("sila_session")
+    session = client.cookie("sila_session")
     assert session
     other = server.client(b.tenant.slug)
-    other.http.cookies.set("sila_session", session)
+    other.set_cookie("sila_session", session)
     assert other.get("/portal").status_code == 303
 
 

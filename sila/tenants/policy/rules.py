@@ -36,7 +36,6 @@ from sila.platform.dates import (
     MSG_HIJRI_INVALID,
     RIYADH,
     DateRangeError,
-    HijriDate,
     Reconciled,
     reconcile,
 )
@@ -490,7 +489,7 @@ def diff_versions(a: dict, b: dict, lang: str = "en") -> list[Change]:
 
 __all__ = [
     "N_", "ChannelConfig", "ToolConfig", "StepConfig", "PolicyDraft", "BoardApprovalInput",
-    "Change", "HijriDate", "default_draft", "draft_to_dict", "draft_from_dict",
+    "Change", "default_draft", "draft_to_dict", "draft_from_dict",
     "normalise_name", "validate_draft", "validate_approval", "validate_publish",
     "due_date", "diff_versions",
 ]
