@@ -31,7 +31,8 @@ LANG_COOKIE = "sila_lang"
 
 
 class LanguageMiddleware(ASGIMiddleware):
-    """The page language: the visitor's choice (cookie), else the browser's, else the default."""
+    """The page language: the visitor's choice (cookie), else the deployment's default (Arabic).
+    The browser's Accept-Language is not used: Arabic comes first for everyone until they switch."""
 
     scopes = (ScopeType.HTTP,)
 
@@ -39,16 +40,14 @@ class LanguageMiddleware(ASGIMiddleware):
         self.default = default
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        cookie = accept = None
+        cookie = None
         for key, value in scope["headers"]:
             if key == b"cookie":
                 for part in value.decode("latin-1").split(";"):
                     name, _, val = part.strip().partition("=")
                     if name == LANG_COOKIE:
                         cookie = val
-            elif key == b"accept-language":
-                accept = value.decode("latin-1")
-        token = i18n.set_language(i18n.pick_language(cookie, accept, self.default))
+        token = i18n.set_language(i18n.pick_language(cookie, None, self.default))
         try:
             await next_app(scope, receive, send)
         finally:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -30,7 +30,8 @@ async def page_context(request: Request) -> dict[str, Any]:
 
 
 async def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
-    return Template(template_name=template, context={**await page_context(request), **context}, status_code=status_code)
+    return Template(template_name=template, context={**await page_context(request), **context}, status_code=status_code,
+                    media_type=MediaType.HTML)
 
 
 class FormErrors(dict[str, list[str]]):
