@@ -437,3 +437,207 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- workers ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Worker:
+    name: str
+    process: Process
+
+
+@pytest.fixture(scope="session")
+def celery_worker(sila_env: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    """A real Celery worker (prefork, 2 children) with the one embedded beat, as in production."""
+    import redis
+
+    name = f"sila-test-{secrets.token_hex(3)}@localhost"
+    schedule = tmp_path_factory.mktemp("beat") / "celerybeat-schedule"
+    proc = Process(
+        [sys.executable, "-m", "celery", "-A", "sila.workers.celery_app", "worker", "--beat", "-s", str(schedule),
+         "--pool=prefork", "--concurrency=2", "-n", name, "--loglevel=INFO"],
+        sila_env.child(),
+        "celery-worker",
+    )
+    client = redis.Redis.from_url(sila_env.values["SILA_REDIS_URL"])
+
+    def ready() -> bool:
+        if not proc.alive():
+            raise AssertionError(f"celery worker exited:\n{proc.output()[-3000:]}")
+        return bool(client.exists(f"sila:heartbeat:{name}"))
+
+    wait_until(ready, 60, what="the celery worker's heartbeat")
+    yield Worker(name, proc)
+    proc.stop(30)
+
+
+# --- operator ---------------------------------------------------------------------------------
+
+OPERATOR_PASSWORD = "Operator-test-Passw0rd"
+
+
+@dataclass
+class OperatorAccount:
+    id: uuid.UUID
+    email: str
+    name: str
+    password: str
+    secret: str  # the TOTP secret, as the operator's authenticator app holds it
+
+    def code(self, at: float | None = None) -> str:
+        import pyotp
+
+        return pyotp.TOTP(self.secret).at(at if at is not None else time.time())
+
+
+@pytest.fixture
+def make_operator(sila_env: Env) -> Callable[..., Any]:
+    """An operator with an enrolled authenticator, created through the real service."""
+
+    async def make(name: str = "مشغّل الاختبار") -> OperatorAccount:
+        from sila.platform.operator import services
+
+        address = f"op-{secrets.token_hex(4)}@ops.test"
+        op_id = await services.create_operator(address, name, OPERATOR_PASSWORD)
+        secret = services.new_totp_secret()
+        await services.set_totp({"id": op_id, "email": address, "name": name}, secret)
+        return OperatorAccount(op_id, address, name, OPERATOR_PASSWORD, secret)
+
+    return make
+
+
+def operator_login(client: Client, op: OperatorAccount, at: float | None = None) -> httpx.Response:
+    """Password, then the current TOTP code, on the platform's host."""
+    client.get("/operator/login")
+    response = client.post("/operator/login", {"email": op.email, "password": op.password})
+    assert response.status_code == 303 and response.headers["location"] == "/operator/login/code", response.text[-800:]
+    client.get("/operator/login/code")
+    response = client.post("/operator/login/code", {"code": op.code(at)})
+    assert response.status_code == 303 and response.headers["location"] == "/operator", response.text[-800:]
+    return response
+
+
+@pytest.fixture
+async def operator_client(server: Server, make_operator: Callable[..., Any]) -> Client:
+    op = await make_operator()
+    client = server.client()
+    operator_login(client, op)
+    client.operator = op  # type: ignore[attr-defined]
+    return client
+
+
+# --- policy ---------------------------------------------------------------------------------
+
+# The smallest file our upload check accepts as a PDF (it reads the `%PDF-` magic bytes).
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def png_bytes(size: tuple[int, int] = (120, 60), color: str = "#0b6e4f") -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", size, "white")
+    ImageDraw.Draw(img).ellipse((5, 5, size[0] - 5, size[1] - 5), fill=color)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def signup_form(slug: str, **changes: str) -> dict[str, str]:
+    return {"kind": "association", "name_ar": "جمعية النور الخيرية", "name_en": "Al Noor Charity", "slug": slug,
+            "regulator": "ncnp", "licence_number": "١٢٣٤", "region": "riyadh", "city": "الرياض", **changes}
+
+
+def sign_up(server: Server, slug: str, email: str | None = None) -> tuple[Client, str]:
+    """A new charity through the real sign-up wizard; returns the tenant-host client, signed in."""
+    email = email or f"{secrets.token_hex(4)}@charity.test"
+    platform = server.client()
+    platform.get("/signup/organisation")
+    assert platform.post("/signup/organisation", signup_form(slug)).status_code == 303
+    platform.get("/signup/account")
+    response = platform.post("/signup/account", {"name": "مديرة الجمعية", "email": email, "password": PASSWORD,
+                                                "confirm": PASSWORD})
+    assert response.status_code == 303, response.text[-3000:]
+    tenant = server.client(slug)
+    welcome = urlsplit(response.headers["location"])
+    assert welcome.hostname == f"{slug}.localhost"
+    assert tenant.get(welcome.path).headers["location"] == "/portal/setup"
+    return tenant, email
+
+
+@pytest.fixture
+async def policy_admin(server: Server, make_tenant: Callable[..., Any], make_staff: Callable[..., Any]) -> Client:
+    """An active tenant's admin, signed in on its host (`.staff` holds the account)."""
+    staff = await make_staff(await make_tenant())
+    client = server.client(staff.tenant.slug)
+    client.login(staff.email)
+    client.staff = staff  # type: ignore[attr-defined]
+    return client
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def publish_policy(sila_env: Env) -> Callable[..., Any]:
+    """Publish a seed organisation's policy for `tenant` through the policy services, optionally
+    with other steps / channels / window: `await publish_policy(tenant, "mafatih", steps=[...])`."""
+
+    async def publish(tenant: Any, seed: str = "mafatih", *, steps: list[str] | None = None,
+                      channels: list[str] | None = None, window: int | None | str = "seed") -> Any:
+        from sila.tenants.policy import services
+        from sila.tenants.policy.rules import ChannelConfig, StepConfig
+        from sila.tenants.policy.seeds import seed_organisations
+
+        org = next(o for o in seed_organisations() if o.slug == seed)
+        draft = org.draft
+        if steps is not None:
+            draft.steps = [StepConfig(code) for code in steps]
+        if channels is not None:
+            draft.channels = [ChannelConfig(code) for code in channels]
+        if window != "seed":
+            draft.review_window_days = window  # type: ignore[assignment]
+        for section in services.SECTIONS:
+            await services.save_section(tenant.id, section, draft)
+        await services.save_approval(tenant.id, org.approval)
+        return await services.publish(tenant.id, actor_name="test")
+
+    return publish
+
+
+def valid_id(prefix: str = "1") -> str:
+    """A fresh national ID (prefix "1") or iqama ("2") number with a valid check digit."""
+    from sila.tenants.beneficiaries.identity import valid_test_id
+
+    return valid_test_id(prefix + "".join(secrets.choice("0123456789") for _ in range(9 - len(prefix))))
+
+
+async def outbox_rows(tenant_id: Any, kind: str | None = None) -> list[dict[str, Any]]:
+    from sila.platform.db import tenant_scope
+
+    async with tenant_scope(tenant_id) as tx:
+        rows = await tx.connection.fetch("select * from outbox order by created_at")
+    return [dict(r) for r in rows if kind is None or r["kind"] == kind]
+
+
+async def audit_rows(tenant_id: Any, action_prefix: str = "") -> list[dict[str, Any]]:
+    import json as _json
+
+    from sila.platform.db import tenant_scope
+
+    async with tenant_scope(tenant_id) as tx:
+        rows = await tx.connection.fetch(
+            "select * from audit_entry where action like $1 order by created_at", action_prefix + "%")
+    return [{**dict(r), "before": _json.loads(r["before"]) if r["before"] else None,
+             "after": _json.loads(r["after"]) if r["after"] else None} for r in rows]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last. Playwright's sync API keeps its event loop running in the main thread
+    for the life of the session-scoped `chromium` fixture, after which every async test fails
+    with "Runner.run() cannot be called from a running event loop". Stable sort: the order
+    inside each group is unchanged."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -1,0 +1,140 @@
+"""Message providers behind one interface: `await provider.send(message) -> provider_message_id`.
+
+A provider raises `TemporaryFailure` (try again later) or `PermanentFailure` (retrying cannot
+help). Every message carries its outbox id as the idempotency key, so a peer that sees the
+same message twice can tell (SMTP: the Message-ID and `X-Sila-Idempotency-Key`).
+"""
+from __future__ import annotations
+
+import asyncio
+import email.policy
+import smtplib
+import ssl
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Protocol
+
+from sila.platform.db import current_connection
+from sila.platform.settings import Settings
+
+IDEMPOTENCY_HEADER = "X-Sila-Idempotency-Key"
+
+
+class DeliveryFailure(Exception):
+    pass
+
+
+class TemporaryFailure(DeliveryFailure):
+    pass
+
+
+class PermanentFailure(DeliveryFailure):
+    pass
+
+
+@dataclass(frozen=True)
+class Message:
+    outbox_id: uuid.UUID
+    tenant_id: uuid.UUID
+    channel: str
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str = ""
+
+    @property
+    def idempotency_key(self) -> str:
+        return str(self.outbox_id)
+
+
+class Provider(Protocol):
+    name: str
+
+    async def send(self, message: Message) -> str: ...
+
+
+# 7bit transfer encodings (quoted-printable/base64 as the body needs): valid through any relay,
+# including ones that do not offer 8BITMIME. Non-ASCII subjects become RFC 2047 words.
+_POLICY = email.policy.SMTP.clone(cte_type="7bit")
+
+
+class SmtpEmailProvider:
+    name = "smtp"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def build(self, message: Message) -> EmailMessage:
+        msg = EmailMessage(policy=_POLICY)
+        msg["From"] = self.settings.email_from
+        msg["To"] = message.recipient
+        msg["Subject"] = message.subject
+        msg["Date"] = formatdate(usegmt=True)
+        msg["Message-ID"] = f"<{message.idempotency_key}@sila>"
+        msg[IDEMPOTENCY_HEADER] = message.idempotency_key
+        msg.set_content(message.body_text)
+        if message.body_html:
+            msg.add_alternative(message.body_html, subtype="html")
+        return msg
+
+    def _send(self, msg: EmailMessage) -> None:
+        s = self.settings
+        # Port 465 speaks TLS from the first byte; elsewhere STARTTLS when configured.
+        cls = smtplib.SMTP_SSL if s.smtp_port == 465 else smtplib.SMTP
+        with cls(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout) as smtp:
+            if s.smtp_starttls and cls is smtplib.SMTP:
+                smtp.starttls(context=ssl.create_default_context())
+            if s.smtp_user:
+                smtp.login(s.smtp_user, s.smtp_password or "")
+            smtp.send_message(msg)
+
+    async def send(self, message: Message) -> str:
+        msg = self.build(message)
+        try:
+            await asyncio.to_thread(self._send, msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            cls = PermanentFailure if all(c >= 500 for c in codes) else TemporaryFailure
+            raise cls(f"SMTP refused the recipient: {exc.recipients}") from exc
+        except smtplib.SMTPAuthenticationError as exc:  # our configuration; fixable, so keep retrying
+            raise TemporaryFailure(f"SMTP authentication failed: {exc.smtp_code} {exc.smtp_error!r}") from exc
+        except smtplib.SMTPResponseException as exc:
+            cls = PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure
+            raise cls(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
+        except (OSError, smtplib.SMTPException) as exc:  # refused, timed out, disconnected
+            raise TemporaryFailure(f"SMTP {type(exc).__name__}: {exc}") from exc
+        return str(msg["Message-ID"])
+
+
+class InboxProvider:
+    """Development: 'sends' by storing the message for the development inbox page.
+
+    Runs inside the delivering transaction (the caller's tenant scope); unique on
+    (tenant, outbox), so a redelivery stores nothing new.
+    """
+
+    name = "inbox"
+
+    async def send(self, message: Message) -> str:
+        conn = current_connection()
+        async with conn.transaction():  # a savepoint: a failure here leaves the caller's transaction usable
+            row_id = await conn.fetchval(
+                """insert into dev_inbox_message (tenant, outbox, channel, recipient, subject, body_text, body_html)
+                   values ($1, $2, $3, $4, $5, $6, $7)
+                   on conflict (tenant, outbox) do update set channel = excluded.channel
+                   returning id""",  # the no-op update makes `returning` give the stored row's id
+                message.tenant_id, message.outbox_id, message.channel, message.recipient,
+                message.subject, message.body_text, message.body_html,
+            )
+        return str(row_id)
+
+
+def provider_for(channel: str, settings: Settings) -> Provider:
+    if channel != "email":
+        # SMS and WhatsApp providers arrive with per-tenant provider settings; until then say so.
+        raise PermanentFailure(f"no provider configured for {channel}")
+    if settings.email_provider == "inbox":
+        return InboxProvider()
+    return SmtpEmailProvider(settings)

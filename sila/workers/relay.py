@@ -1,0 +1,144 @@
+"""From outbox row to provider: deliver one message, relay due rows to Celery, sweep stuck ones.
+
+Status of an outbox row:
+  pending --relay--> queued --deliver--> sent
+     ^                  |        \\--failure--> pending (later available_at), or failed after
+     +----sweeper-------+                      outbox_max_attempts or a permanent failure
+A `failed` row is kept with its reason; only an explicit retry makes it pending again.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import uuid
+from typing import Any
+
+from sila.platform.db import platform_scope, tenant_scope
+from sila.platform.settings import Settings, get_settings
+from sila.workers.providers import DeliveryFailure, Message, PermanentFailure, provider_for
+
+log = logging.getLogger(__name__)
+
+RELAY_BATCH = 500
+BACKOFF_BASE = 30.0
+BACKOFF_CAP = 3600.0
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before attempt `attempt + 1`: exponential, capped, with jitter so that messages
+    failing together (a provider outage) do not come back together."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+
+async def deliver(outbox_id: Any, tenant_id: Any, settings: Settings | None = None) -> str:
+    """Send one outbox row if it still needs sending; returns what happened (for the task log).
+
+    The provider is called while this transaction holds the row lock, so two workers handed the
+    same row (fast path and relay, or a broker redelivery) never send it concurrently: the second
+    waits, then finds it `sent`. What the lock cannot cover is a worker dying after the peer
+    accepted the message but before this commit: the row is then sent again, with the same
+    idempotency key (outbox id as Message-ID / X-Sila-Idempotency-Key) so the peer can tell.
+    """
+    settings = settings or get_settings()
+    try:
+        oid, tid = uuid.UUID(str(outbox_id)), uuid.UUID(str(tenant_id))
+    except ValueError:
+        return "missing"
+    async with tenant_scope(tid) as tx:
+        conn = tx.connection
+        # Wait for the lock rather than SKIP LOCKED: its holder may be the relay about to commit
+        # its claim, and skipping would strand the row as `queued` until the sweeper.
+        row = await conn.fetchrow(
+            "select *, available_at <= now() as due from outbox where id = $1 for update", oid
+        )
+        if row is None:  # gone, or another tenant's (row-level security hides it)
+            return "missing"
+        if row["status"] in ("sent", "failed"):
+            return "already " + row["status"]
+        if row["status"] == "pending" and not row["due"]:  # a stale message must not skip the back-off
+            return "not due"
+        attempt = row["attempts"] + 1
+        started_at = dt.datetime.now(dt.timezone.utc)
+        message = Message(outbox_id=oid, tenant_id=tid, channel=row["channel"], recipient=row["recipient"],
+                          subject=row["subject"], body_text=row["body_text"], body_html=row["body_html"])
+        provider_name = "none"
+        try:
+            provider = provider_for(row["channel"], settings)
+            provider_name = provider.name
+            provider_id = await provider.send(message)
+        except Exception as exc:  # noqa: BLE001 - any provider error is recorded, never lost
+            error = str(exc) if isinstance(exc, DeliveryFailure) else f"{type(exc).__name__}: {exc}"
+            final = isinstance(exc, PermanentFailure) or attempt >= settings.outbox_max_attempts
+            await _record(conn, tid, oid, attempt, provider_name, started_at, error=error)
+            await conn.execute(
+                """update outbox set status = $2, attempts = $3, last_error = $4, provider = $5,
+                          available_at = now() + $6 * interval '1 second' where id = $1""",
+                oid, "failed" if final else "pending", attempt, error[:2000], provider_name,
+                0.0 if final else backoff(attempt),
+            )
+            log.warning("outbox %s attempt %s via %s failed (%s): %s", oid, attempt, provider_name,
+                        "final" if final else "will retry", error)
+            return "failed" if final else "retry"
+        await _record(conn, tid, oid, attempt, provider_name, started_at, provider_id=provider_id)
+        await conn.execute(
+            """update outbox set status = 'sent', attempts = $2, sent_at = now(), last_error = '',
+                      provider = $3, provider_message_id = $4 where id = $1""",
+            oid, attempt, provider_name, provider_id,
+        )
+        return "sent"
+
+
+async def _record(conn: Any, tid: uuid.UUID, oid: uuid.UUID, attempt: int, provider: str,
+                  started_at: dt.datetime, *, error: str = "", provider_id: str = "") -> None:
+    await conn.execute(
+        """insert into delivery_attempt (tenant, outbox, attempt, provider, ok, error, provider_message_id, started_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        tid, oid, attempt, provider, not error, error[:2000], provider_id, started_at,
+    )
+
+
+async def relay(limit: int = RELAY_BATCH) -> int:
+    """Hand due rows to Celery and mark them `queued`. Returns how many were handed over."""
+    from sila.workers.tasks import deliver as deliver_task
+
+    async with platform_scope("outbox relay") as tx:
+        conn = tx.connection
+        rows = await conn.fetch(
+            """select id, tenant from outbox where status = 'pending' and available_at <= now()
+               order by available_at limit $1 for update skip locked""",
+            limit,
+        )
+        if not rows:
+            return 0
+        # Published before this claim commits: a fast worker waits on the row lock, then sees
+        # `queued`. If Redis fails midway, only what was published is marked; the rest stays due.
+        published: list[uuid.UUID] = []
+        try:
+            with deliver_task.app.producer_or_acquire() as producer:
+                for row in rows:
+                    deliver_task.apply_async(args=[str(row["id"]), str(row["tenant"])], producer=producer)
+                    published.append(row["id"])
+        except Exception as exc:  # noqa: BLE001
+            log.warning("outbox relay: broker unavailable after %s of %s rows: %s", len(published), len(rows), exc)
+        await conn.execute(
+            "update outbox set status = 'queued', queued_at = now() where id = any($1::uuid[])", published
+        )
+    return len(published)
+
+
+async def sweep(settings: Settings | None = None) -> int:
+    """Rows `queued` for too long (their message was lost with a worker or with Redis) become due again."""
+    settings = settings or get_settings()
+    async with platform_scope("outbox sweeper") as tx:
+        rows = await tx.connection.fetch(
+            """update outbox set status = 'pending', available_at = now()
+               where id in (select id from outbox
+                            where status = 'queued' and queued_at < now() - $1 * interval '1 second'
+                            for update skip locked)
+               returning id""",
+            float(settings.outbox_stuck_after_seconds),
+        )
+    if rows:
+        log.warning("outbox sweeper: %s stuck row(s) made due again", len(rows))
+    return len(rows)
