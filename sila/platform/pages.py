@@ -15,8 +15,8 @@ from sila.platform.db import tenant_scope
 from sila.platform.labels import ROLE_LABELS
 from sila.platform.tenancy import site_of
 from sila.platform.web import render
+from sila.workers.runtime import HEARTBEAT_PREFIX
 
-HEARTBEAT_PREFIX = "sila:heartbeat:"
 HEARTBEAT_MAX_AGE = 60
 
 

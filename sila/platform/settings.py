@@ -9,7 +9,7 @@ import functools
 from typing import Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,10 +49,24 @@ class Settings(BaseSettings):
 
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     outbox_stuck_after_seconds: int = Field(default=300, ge=10)
+    # First retry delay; doubles per attempt up to an hour (sila.workers.relay.backoff).
+    outbox_backoff_base: float = Field(default=30.0, gt=0, le=3600)
+    # How long an SMS / WhatsApp gateway may take to answer before the attempt counts as failed.
+    provider_timeout: float = Field(default=10.0, gt=0, le=120)
     login_max_failures_account: int = Field(default=5, ge=1)
     login_max_failures_address: int = Field(default=20, ge=1)
     login_lockout_seconds: int = Field(default=900, ge=1)
     data_dir: str = ".sila"
+    # Operator console: the retention offered when archiving a tenant (its export stays
+    # downloadable and its rows kept until then), and the longest support grant an admin may give.
+    archive_retention_days: int = Field(default=90, ge=0)
+    support_grant_max_hours: int = Field(default=72, ge=1)
+    # New tenants start `pending` until an operator approves them; true approves at sign-up.
+    auto_approve_tenants: bool = False
+    # Encrypts personal data at rest (beneficiaries' ID numbers) and keys their look-up hash:
+    # 32 random bytes, URL-safe base64 (`python -c "import os,base64;print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`).
+    # Required in production; elsewhere derived from secret_key when unset (see sila/tenants/beneficiaries/crypto.py).
+    data_key: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -67,6 +81,29 @@ class Settings(BaseSettings):
         if not v.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return v
+
+    @field_validator("data_key")
+    @classmethod
+    def _data_key(cls, v: str | None) -> str | None:
+        import base64
+        import binascii
+
+        if v is None or v == "":
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(v.encode() + b"=" * (-len(v) % 4))
+        except (binascii.Error, ValueError):
+            raise ValueError("must be URL-safe base64") from None
+        if len(raw) != 32:
+            raise ValueError("must encode exactly 32 bytes")
+        return v
+
+    @model_validator(mode="after")
+    def _production_needs_data_key(self) -> "Settings":
+        # A key derived from secret_key would tie personal data to a value that gets rotated.
+        if self.env == "production" and not self.data_key:
+            raise ValueError("SILA_DATA_KEY is required in production")
+        return self
 
     @property
     def debug(self) -> bool:
@@ -113,9 +150,9 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            name = "SILA_" + str(err["loc"][0]).upper() if err["loc"] else "SILA_?"
-            what = "is required" if err["type"] == "missing" else err["msg"]
-            lines.append(f"  {name}: {what}")
+            what = "is required" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
+            # Whole-model checks carry no field; their message names the variable itself.
+            lines.append(f"  SILA_{str(err['loc'][0]).upper()}: {what}" if err["loc"] else f"  {what}")
         raise SettingsError("Invalid settings:\n" + "\n".join(lines)) from None
 
 

@@ -6,6 +6,7 @@ if Redis is down that hand-off is skipped and the relay picks the rows up later.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any
@@ -43,8 +44,19 @@ async def enqueue(
         body_text,
         body_html,
     )
-    after_commit(lambda: _hand_off(outbox_id, tenant_id))
+    after_commit(lambda: _schedule_hand_off(outbox_id, tenant_id))
     return outbox_id
+
+
+def _schedule_hand_off(outbox_id: uuid.UUID, tenant_id: Any) -> None:
+    # Publishing is blocking (kombu); with Redis down it takes up to the connect timeout.
+    # Off the event loop, so a web request never waits for the broker.
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        _hand_off(outbox_id, tenant_id)
+    else:
+        loop.run_in_executor(None, _hand_off, outbox_id, tenant_id)
 
 
 def _hand_off(outbox_id: uuid.UUID, tenant_id: Any) -> None:
