@@ -90,6 +90,8 @@ class CurrentUser:
     name: str
     roles: frozenset[str]
     preferred_language: str
+    # Set when this is platform support looking in under the tenant admin's grant (read-only).
+    support_grant: uuid.UUID | None = None
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -104,7 +106,12 @@ async def load_staff_user(request: Any) -> CurrentUser | None:
     site = site_of(request)
     session = request.session if "session" in request.scope else {}
     uid, tid = session.get("uid"), session.get("tid")
-    if site.tenant is not None and uid and tid == str(site.tenant.id):
+    if site.tenant is not None and (session.get("sup") or session.get("op")):
+        # An operator on a tenant's host: only through a live support grant, read-only.
+        from sila.platform.operator.support import load_support_viewer
+
+        user = await load_support_viewer(request, site.tenant, session)
+    elif site.tenant is not None and uid and tid == str(site.tenant.id):
         async with tenant_scope(site.tenant.id):
             row = await StaffUser.select().where(StaffUser.id == uid, StaffUser.is_active.eq(True)).first()
             roles = await Membership.select(Membership.role).where(Membership.user == uid).output(as_list=True)
@@ -126,7 +133,15 @@ async def load_operator(request: Any) -> dict[str, Any] | None:
     op_id = session.get("op")
     if not site.is_platform or not op_id:
         return None
-    return await Operator.select().where(Operator.id == op_id, Operator.is_active.eq(True)).first()
+    # `op` is written only after the second factor; an account whose TOTP was reset is out.
+    return await Operator.select().where(
+        Operator.id == op_id, Operator.is_active.eq(True), Operator.totp_secret.is_not_null()
+    ).first()
+
+
+# Set on the scope when an operator's session reaches a tenant route without a live grant,
+# or tries to change something under one: answered 403, never a sign-in form.
+SUPPORT_REFUSED = "_sila_support_refused"
 
 
 class LoginRequired(NotAuthorizedException):
@@ -140,6 +155,8 @@ def requires_staff(*roles: str) -> Any:
         if site_of(connection).tenant is None:
             raise NotFoundException()
         user = await load_staff_user(connection)
+        if connection.scope.get(SUPPORT_REFUSED):
+            raise PermissionDeniedException()
         if user is None:
             raise LoginRequired()
         if roles and not user.has(*roles):

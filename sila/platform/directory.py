@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 from sila.platform.db import platform_scope
+from sila.platform.settings import get_settings
 from sila.platform.tables import Tenant
 from sila.platform.tenancy import TenantInfo, clear_cache
 
@@ -74,3 +76,52 @@ def _info(row: dict[str, Any]) -> TenantInfo:
         status=row["status"],
         status_reason=row["status_reason"],
     )
+
+
+# --- what a tenant owns, for export and deletion ---------------------------------------------
+
+# Every table with a `tenant` column, read from the catalog at run time, so a table added by
+# any area later is exported and deleted without anyone remembering to list it here.
+SQL_TENANT_OWNED_TABLES = """
+    select c.table_name from information_schema.columns c
+    join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
+    where c.table_schema = 'public' and c.column_name = 'tenant' and t.table_type = 'BASE TABLE'
+    order by 1
+"""
+
+
+async def tenant_owned_tables(conn: Any) -> list[str]:
+    return [r["table_name"] for r in await conn.fetch(SQL_TENANT_OWNED_TABLES)]
+
+
+def tenant_exports_dir(tenant_id: Any) -> Path:
+    """Where a tenant's archive exports are written (shared by web and workers); deleted with it."""
+    return Path(get_settings().data_dir).resolve() / "exports" / str(uuid.UUID(str(tenant_id)))
+
+
+# --- may this tenant's messages go out now? ----------------------------------------------------
+
+# A suspended tenant's messages wait in the outbox (they go once it is reactivated). An
+# archived tenant sends only the platform's own messages about its archive (kind
+# `platform.*`, e.g. the export link); the rest wait and are deleted with it. The relay
+# claims only rows for which this holds, and a delivery task re-checks it before sending,
+# because the after-commit fast path reaches the worker without passing through the relay.
+def tenant_can_send_sql(outbox_alias: str = "outbox") -> str:
+    return (
+        f"exists (select 1 from tenant t_can_send where t_can_send.id = {outbox_alias}.tenant"
+        f" and (t_can_send.status in ('pending', 'active')"
+        f" or (t_can_send.status = 'archived' and {outbox_alias}.kind like 'platform.%')))"
+    )
+
+
+SQL_TENANT_CAN_SEND = tenant_can_send_sql("outbox")
+
+
+def status_allows_sending(status: str | None, kind: str = "") -> bool:
+    return status in ("pending", "active") or (status == "archived" and kind.startswith("platform."))
+
+
+async def sending_allowed(tenant_id: Any, kind: str = "") -> bool:
+    """The same rule for one message; `tenant` has no row-level security, so any scope may ask."""
+    row = await Tenant.select(Tenant.status).where(Tenant.id == uuid.UUID(str(tenant_id))).first()
+    return status_allows_sending(row["status"] if row else None, kind)

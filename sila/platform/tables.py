@@ -10,6 +10,7 @@ import enum
 from piccolo.columns import (
     JSONB,
     UUID,
+    BigInt,
     Boolean,
     ForeignKey,
     Integer,
@@ -51,6 +52,10 @@ class Tenant(Table, tablename="tenant", db=DB):
     status_reason = Text(default="")
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    message_quota = Integer(default=2000)  # messages per calendar month (Riyadh time)
+    approved_at = Timestamptz(null=True, default=None)
+    archived_at = Timestamptz(null=True, default=None)
+    delete_after = Timestamptz(null=True, default=None)  # archived data may be deleted from then on
 
 
 class TenantDomain(Table, tablename="tenant_domain", db=DB):
@@ -120,11 +125,61 @@ class Operator(Table, tablename="operator", db=DB):
     last_login_at = Timestamptz(null=True, default=None)
 
 
+class OperatorAudit(Table, tablename="operator_audit", db=DB):
+    """Every operator action; keeps only the subject tenant's id and slug, so it outlives deletion."""
+
+    id = UUID(primary_key=True)
+    operator = ForeignKey(Operator, null=True, default=None)
+    operator_label = Text(default="")
+    action = Varchar(length=80)
+    subject_tenant = UUID(null=True, default=None)
+    subject_label = Text(default="")
+    reason = Text(default="")
+    detail = JSONB(null=True, default=None)
+    address = Varchar(length=64, default="")
+    created_at = Timestamptz()
+
+
+class SupportGrant(Table, tablename="support_grant", db=DB):
+    """A tenant admin lets platform support see the portal, read-only, until `expires_at`."""
+
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    created_by = ForeignKey(StaffUser, null=True, default=None)
+    note = Text(default="")
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_by = ForeignKey(StaffUser, null=True, default=None)
+
+
+class TenantExport(Table, tablename="tenant_export", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    requested_by = ForeignKey(Operator, null=True, default=None)
+    status = Varchar(length=20, default="queued")
+    tables_total = Integer(default=0)
+    tables_done = Integer(default=0)
+    rows_total = BigInt(default=0)
+    files_total = Integer(default=0)
+    size_bytes = BigInt(default=0)
+    sha256 = Varchar(length=64, default="")
+    error = Text(default="")
+    download_token_hash = Varchar(length=64, null=True, default=None)
+    link_expires_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+    started_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+
+
 __all__ = [
     "AuditEntry",
     "AuthToken",
     "Membership",
     "Operator",
+    "OperatorAudit",
+    "SupportGrant",
+    "TenantExport",
     "Role",
     "StaffUser",
     "Tenant",

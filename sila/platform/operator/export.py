@@ -1,0 +1,210 @@
+"""The archive export: every row the tenant owns, as JSON and CSV per table, with its documents,
+in one ZIP. Built by a worker (`tasks.build_export`), callable directly (tests, a shell).
+
+`manifest.json` lists each table's row count and each file's SHA-256, so a tenant (or an
+auditor) can check the archive is whole. Secrets (password and token hashes) are blanked.
+The link goes to the tenant's admins by email; operators see progress, never the contents.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from sila.platform import directory
+from sila.platform.auth import new_token
+from sila.platform.db import platform_scope, tenant_scope
+from sila.platform.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "download_token_hash", "totp_secret"})
+# A worker that died mid-build leaves `running`; after this long another may take it over
+# (longer than the task's time limit, so two workers never build the same export at once).
+STALE_RUNNING = dt.timedelta(seconds=900)
+CHUNK = 500
+
+
+def _jsonable(value: Any, pg_type: str) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return json.loads(value) if pg_type in ("json", "jsonb") and isinstance(value, str) else value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v, "") for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v, "") for k, v in value.items()}
+    return str(value)  # uuid, datetime (ISO 8601 with offset), Decimal, …
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+
+
+def _blob_name(table: str, row: Any, column: str) -> str:
+    filename = str(row["filename"]).replace("\\", "/").rsplit("/", 1)[-1] if "filename" in row.keys() else ""
+    return f"documents/{table}/{row['id'] if 'id' in row.keys() else uuid.uuid4()}-{filename or column}"
+
+
+def _decrypt(tid: uuid.UUID, table: str, column: str, blob: bytes) -> str:
+    from sila.tenants.beneficiaries import crypto
+
+    return crypto.decrypt(tid, f"{table}.{column}", bytes(blob))
+
+
+async def _write_table(zf: zipfile.ZipFile, conn: Any, tid: uuid.UUID, table: str, query: str,
+                       *args: Any) -> tuple[int, list]:
+    """Stream one table into `tables/<name>.json` and `.csv` without holding it in memory.
+    Binary columns (uploaded documents) become files under `documents/`, named in the row.
+    Columns encrypted at rest (`<field>_enc`, sila.tenants.beneficiaries.crypto) are exported
+    as `<field>` in clear: the platform's keys mean nothing to the charity once it has left."""
+    stmt = await conn.prepare(query)
+    columns = [(a.name[:-4] if a.type.name == "bytea" and a.name.endswith("_enc") else a.name, a.type.name, a.name)
+               for a in stmt.get_attributes()]
+    count, files = 0, []
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as csv_buf, \
+            tempfile.TemporaryFile("w+", encoding="utf-8") as json_buf:
+        writer = csv.writer(csv_buf)
+        writer.writerow([name for name, _, _ in columns])
+        json_buf.write("[")
+        async for record in stmt.cursor(*args, prefetch=CHUNK):
+            row: dict[str, Any] = {}
+            for name, pg_type, source in columns:
+                value = record[source]
+                if name in SECRET_COLUMNS:
+                    value = None
+                elif name != source and value is not None:
+                    value = _decrypt(tid, table, name, value)
+                elif pg_type == "bytea" and value is not None:
+                    path = _blob_name(table, record, name)
+                    zf.writestr(path, bytes(value))
+                    files.append({"path": path, "bytes": len(value), "sha256": hashlib.sha256(value).hexdigest()})
+                    value = path
+                row[name] = _jsonable(value, pg_type if name == source else "")
+            json_buf.write(("," if count else "") + "\n" + json.dumps(row, ensure_ascii=False))
+            writer.writerow([_csv_cell(row[name]) for name, _, _ in columns])
+            count += 1
+        json_buf.write("\n]\n")
+        for buf, name, prefix in ((json_buf, "json", b""), (csv_buf, "csv", "\ufeff".encode())):
+            buf.seek(0)
+            with zf.open(f"tables/{table}.{name}", "w") as raw:
+                raw.write(prefix)  # a BOM on the CSV, so spreadsheet programs read the Arabic as UTF-8
+                while chunk := buf.read(1 << 16):
+                    raw.write(chunk.encode("utf-8"))
+    return count, files
+
+
+async def _progress(export_id: uuid.UUID, **values: Any) -> None:
+    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(values, start=2))
+    async with platform_scope("export progress") as tx:
+        await tx.connection.execute(f"update tenant_export set {sets} where id = $1", export_id, *values.values())
+
+
+async def _claim(export_id: uuid.UUID) -> dict[str, Any] | None:
+    async with platform_scope("export claim") as tx:
+        row = await tx.connection.fetchrow(
+            """update tenant_export set status = 'running', started_at = now(), tables_done = 0, error = ''
+               where id = $1 and (status in ('queued', 'failed')
+                                  or (status = 'running' and started_at < now() - $2::interval))
+               returning id, tenant""", export_id, STALE_RUNNING)
+    return dict(row) if row else None
+
+
+async def build_export(export_id: Any) -> Path | None:
+    """Build the ZIP for a queued export. Idempotent: a done export, or one another worker is
+    building, is left alone; a gone tenant or export is not an error."""
+    export_id = uuid.UUID(str(export_id))
+    claimed = await _claim(export_id)
+    if claimed is None:
+        return None
+    tid = claimed["tenant"]
+    target_dir = directory.tenant_exports_dir(tid)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{export_id}.zip"
+    partial = target.with_suffix(".partial")
+    try:
+        async with tenant_scope(tid) as tx:
+            tables = await directory.tenant_owned_tables(tx.connection)
+            tenant = dict(await tx.connection.fetchrow("select * from tenant where id = $1", tid))
+        await _progress(export_id, tables_total=len(tables) + 1)
+        counts: dict[str, int] = {}
+        files: list[dict[str, Any]] = []
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            # One transaction per table keeps each short; an archived tenant no longer changes.
+            for done, table in enumerate(tables, start=1):
+                async with tenant_scope(tid) as tx:
+                    # The explicit filter matters for the few tenant tables without RLS (tenant_domain).
+                    counts[table], found = await _write_table(
+                        zf, tx.connection, tid, table, f'select * from "{table}" where tenant = $1 order by 1', tid)
+                    files += found
+                await _progress(export_id, tables_done=done, rows_total=sum(counts.values()))
+            async with tenant_scope(tid) as tx:
+                # Staff accounts are platform-wide; export those of this tenant's people.
+                counts["staff_user"], _ = await _write_table(
+                    zf, tx.connection, tid, "staff_user",
+                    'select * from staff_user where id in (select "user" from membership) order by 1')
+            zf.writestr("manifest.json", json.dumps({
+                "format": "sila-tenant-export/1",
+                "tenant": {k: _jsonable(v, "") for k, v in tenant.items()},
+                "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "tables": counts,
+                "documents": files,
+            }, ensure_ascii=False, indent=2))
+        digest = hashlib.sha256()
+        with partial.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+        os.replace(partial, target)
+        await _finish(export_id, tid, tenant, counts, len(files), target.stat().st_size, digest.hexdigest())
+        return target
+    except Exception as exc:
+        partial.unlink(missing_ok=True)
+        log.exception("export %s failed", export_id)
+        await _progress(export_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:500],
+                        finished_at=dt.datetime.now(dt.timezone.utc))
+        raise
+
+
+async def _finish(export_id: uuid.UUID, tid: uuid.UUID, tenant: dict[str, Any], counts: dict[str, int],
+                  files: int, size: int, sha: str) -> None:
+    """Mark it done and email the admins a download link, in one transaction."""
+    from sila.platform.operator.services import _tell_admins
+
+    token, digest = new_token()
+    settings = get_settings()
+    # The link lives as long as the archive does: until deletion, or 30 days for a live tenant.
+    expires = tenant["delete_after"] or dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
+    async with tenant_scope(tid) as tx:
+        await tx.connection.execute(
+            """update tenant_export set status = 'done', finished_at = now(), rows_total = $2, files_total = $3,
+                      size_bytes = $4, sha256 = $5, download_token_hash = $6, link_expires_at = $7,
+                      tables_done = tables_total
+               where id = $1""", export_id, sum(counts.values()), files, size, sha, digest, expires)
+        await _tell_admins(tx.connection, tenant, "export_ready", "platform.export_ready",
+                           link=settings.platform_url(f"/export/{token}"), expires=expires, sha256=sha)
+
+
+async def find_download(token: str) -> tuple[Path, str] | None:
+    """The ZIP a download link points at, while the link is valid. Crosses tenants (the link
+    names no tenant), reading only the export's own row."""
+    from sila.platform.auth import token_hash
+
+    async with platform_scope("export download") as tx:
+        row = await tx.connection.fetchrow(
+            """select e.id, e.tenant, t.slug from tenant_export e join tenant t on t.id = e.tenant
+               where e.download_token_hash = $1 and e.status = 'done' and e.link_expires_at > now()""",
+            token_hash(token))
+    if row is None:
+        return None
+    path = directory.tenant_exports_dir(row["tenant"]) / f"{row['id']}.zip"
+    return (path, f"sila-{row['slug']}-{row['id'].hex[:8]}.zip") if path.exists() else None
