@@ -7,32 +7,9 @@ import secrets
 import pyotp
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, OPERATOR_PASSWORD, SCREENSHOTS, run_async, screenshot
+from conftest import OPERATOR_PASSWORD, run_async, screenshot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium(request):
-    """This module's own browser, closed with the module: Playwright's sync API keeps an event
-    loop running in the main thread while it is open, which breaks every async test after it.
-    If another module's session-wide browser is already open, share it (a second one cannot start)."""
-    import asyncio
-
-    from playwright.sync_api import sync_playwright
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        yield request.getfixturevalue("chromium")  # conftest's session-wide browser
-        return
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_operator_approves_a_new_tenant(server, make_operator, page, smtp_sink, celery_worker):

@@ -191,3 +191,27 @@ def ordinal_ar(n: int) -> str:
 
 def article_heading(n: int, lang: str = "ar") -> str:
     return f"المادة {ordinal_ar(n)}" if lang.lower().startswith("ar") else f"Article {n}"
+
+
+# The thirteen administrative regions, for the letterhead and the regulator's records.
+REGIONS: dict[str, Item] = _by_code([
+    Item("riyadh", "منطقة الرياض", "Riyadh Region"),
+    Item("makkah", "منطقة مكة المكرمة", "Makkah Region"),
+    Item("madinah", "منطقة المدينة المنورة", "Madinah Region"),
+    Item("qassim", "منطقة القصيم", "Al-Qassim Region"),
+    Item("eastern", "المنطقة الشرقية", "Eastern Province"),
+    Item("asir", "منطقة عسير", "Asir Region"),
+    Item("tabuk", "منطقة تبوك", "Tabuk Region"),
+    Item("hail", "منطقة حائل", "Hail Region"),
+    Item("northern_borders", "منطقة الحدود الشمالية", "Northern Borders Region"),
+    Item("jazan", "منطقة جازان", "Jazan Region"),
+    Item("najran", "منطقة نجران", "Najran Region"),
+    Item("bahah", "منطقة الباحة", "Al-Bahah Region"),
+    Item("jawf", "منطقة الجوف", "Al-Jawf Region"),
+])
+
+# Social accounts a charity may list in its footer; names are brands, not translated.
+SOCIAL_NETWORKS: dict[str, str] = {
+    "x": "X", "instagram": "Instagram", "snapchat": "Snapchat", "youtube": "YouTube",
+    "linkedin": "LinkedIn", "tiktok": "TikTok", "whatsapp": "WhatsApp",
+}

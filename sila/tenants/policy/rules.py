@@ -75,6 +75,7 @@ class ToolConfig:
     enabled: bool = True
     label_ar: str = ""
     label_en: str = ""
+    document_id: str | None = None  # an uploaded PDF (policy.services.store_document)
 
     def label(self, lang: str = "ar") -> str:
         return _label(self, catalogue.TOOLS, lang)
@@ -407,6 +408,7 @@ _ITEM_MSGS = {
               N_("Step wording changed: %(name)s"), N_("Step order changed.")),
 }
 MSG_CHANNEL_NOTE = N_("Channel note changed: %(name)s")
+MSG_TOOL_DOCUMENT = N_("Tool document replaced: %(name)s")
 MSG_WINDOW_CHANGED = N_("Review window changed from %(old)s to %(new)s days.")
 MSG_WINDOW_SET = N_("Review window set to %(new)s days.")
 MSG_WINDOW_REMOVED = N_("Review window removed.")
@@ -444,6 +446,8 @@ def _diff_items(kind: str, old: list, new: list, lang: str) -> list[Change]:
                 break
         if kind == "channels" and x.note != y.note:
             out.append(Change(MSG_CHANNEL_NOTE, {"name": y.label(lang)}))
+        if kind == "tools" and x.document_id != y.document_id:
+            out.append(Change(MSG_TOOL_DOCUMENT, {"name": y.label(lang)}))
     common_a = [k for k in a if k in b]
     common_b = [k for k in b if k in a]
     if common_a != common_b:

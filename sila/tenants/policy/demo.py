@@ -1,0 +1,54 @@
+"""Demo policies: the three seed organisations configured and published exactly as their
+boards approved them (`seeds.py` holds the facts).
+
+`publish_seed_policy(tenant, seed)` is what `sila.platform.demo` calls for each demo tenant;
+`load_demo_policies()` does the whole thing on its own (creating missing tenants). Both are
+idempotent: a tenant that already has a published version is left as it is.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sila.platform import directory
+from sila.platform.db import tenant_scope
+from sila.platform.tenancy import TenantInfo
+from sila.tenants.onboarding.services import STEP_CODES
+from sila.tenants.policy import services
+from sila.tenants.policy.seeds import SeedOrganisation, get_seed, seed_organisations
+
+DEMO_PUBLISHER = "Sila demo data"
+
+
+async def publish_seed_policy(tenant: TenantInfo, seed: SeedOrganisation | Any) -> None:
+    """`seed`: a SeedOrganisation, or anything with the `slug` of one (or the slug itself)."""
+    if not isinstance(seed, SeedOrganisation):
+        seed = get_seed(getattr(seed, "slug", seed))
+    if await services.current_policy_version(tenant.id) is not None:
+        return
+    async with tenant_scope(tenant.id) as tx:
+        # A demo tenant is fully onboarded: profile present, every checklist step done.
+        await tx.connection.execute(
+            """insert into tenant_profile (tenant, regulator, setup_done) values ($1, $2, $3)
+               on conflict (tenant) do update set setup_done = excluded.setup_done""",
+            uuid.UUID(str(tenant.id)), seed.regulator, list(STEP_CODES))
+    for section in services.SECTIONS:
+        await services.save_section(tenant.id, section, seed.draft)
+    await services.save_approval(tenant.id, seed.approval)
+    try:
+        await services.publish(tenant.id, actor_name=DEMO_PUBLISHER, expect_number=1)
+    except services.VersionExists:  # another process got there first
+        pass
+
+
+async def load_demo_policies() -> list[TenantInfo]:
+    """Every seed organisation as an active tenant with its published policy."""
+    tenants = []
+    for seed in seed_organisations():
+        tenant = await directory.get_tenant_by_slug(seed.slug)
+        if tenant is None:
+            tenant = await directory.create_tenant(slug=seed.slug, kind=seed.kind, name_ar=seed.name_ar,
+                                                   name_en=seed.name_en, status="active")
+        await publish_seed_policy(tenant, seed)
+        tenants.append(tenant)
+    return tenants

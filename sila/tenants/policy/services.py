@@ -1,0 +1,461 @@
+"""Policy operations: documents, the draft, its board approval, publishing, versions.
+
+Every function opens `tenant_scope(tenant_id)` (or joins the caller's scope for the same
+tenant), so row-level security decides what exists: another tenant's id is simply not found.
+
+`current_policy_version(tenant_id)` is what the request workflow pins: it returns the
+latest published version, frozen (a trigger refuses UPDATE/DELETE on policy_version).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from sila.platform import audit
+from sila.platform.dates import HijriDate, Reconciled, format_gregorian, format_hijri, to_riyadh, weekday_name
+from sila.platform.db import tenant_scope
+from sila.platform.i18n import N_
+from sila.tenants.policy import catalogue
+from sila.tenants.policy.rules import (
+    BoardApprovalInput,
+    PolicyDraft,
+    default_draft,
+    draft_from_dict,
+    draft_to_dict,
+    validate_approval,
+    validate_publish,
+)
+from sila.tenants.policy.tables import Document, PolicyDraft as DraftTable, PolicyVersion, TenantProfile
+
+# --- documents ------------------------------------------------------------------------------
+
+MB = 1024 * 1024
+PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
+# purpose -> (accepted types, size limit, message when the type is wrong)
+UPLOADS: dict[str, tuple[frozenset[str], int, str]] = {
+    "tool": (frozenset({PDF}), 10 * MB, N_("Upload a PDF file.")),
+    "minutes": (frozenset({PDF, PNG, JPEG}), 10 * MB, N_("Upload the scan as a PDF, PNG or JPEG file.")),
+    "logo": (frozenset({PNG, JPEG}), 1 * MB, N_("Upload the logo as a PNG or JPEG image.")),
+}
+MSG_EMPTY_FILE = N_("The file is empty.")
+MSG_FILE_TOO_LARGE = N_("The file is larger than %(mb)s MB. Upload a smaller file.")
+
+
+def sniff(content: bytes) -> str | None:
+    """The file's real type from its first bytes; the name and the browser's claim are not trusted."""
+    if content.startswith(b"%PDF-"):
+        return PDF
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if content.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    return None
+
+
+class UploadError(ValueError):
+    def __init__(self, msgid: str, **params: Any) -> None:
+        super().__init__(msgid)
+        self.msgid, self.params = msgid, params
+
+
+def check_upload(purpose: str, content: bytes) -> str:
+    """The content type to store, or UploadError with a message for the user."""
+    accepted, limit, wrong_type = UPLOADS[purpose]
+    if not content:
+        raise UploadError(MSG_EMPTY_FILE)
+    if len(content) > limit:
+        raise UploadError(MSG_FILE_TOO_LARGE, mb=limit // MB)
+    kind = sniff(content)
+    if kind not in accepted:
+        raise UploadError(wrong_type)
+    return kind  # type: ignore[return-value]
+
+
+def _safe_filename(name: str, content_type: str) -> str:
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip().strip(".")[:120]
+    ext = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg"}[content_type]
+    if not base:
+        base = "document"
+    return base if base.lower().endswith(ext) or (ext == ".jpg" and base.lower().endswith(".jpeg")) else base + ext
+
+
+async def store_document(tenant_id: Any, purpose: str, filename: str, content: bytes, actor: Any = None) -> uuid.UUID:
+    content_type = check_upload(purpose, content)
+    async with tenant_scope(tenant_id):
+        rows = await Document.insert(
+            Document(tenant=tenant_id, purpose=purpose, filename=_safe_filename(filename, content_type),
+                     content_type=content_type, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                     content=content, created_by=actor)
+        ).returning(Document.id)
+        await audit.record(tenant_id, "document.upload", actor_user=actor, target_type="document",
+                           target_id=rows[0]["id"], after={"purpose": purpose, "size": len(content)})
+    return rows[0]["id"]
+
+
+async def get_document(tenant_id: Any, document_id: Any, *, with_content: bool = True) -> dict[str, Any] | None:
+    columns = Document.all_columns() if with_content else Document.all_columns(exclude=[Document.content])
+    async with tenant_scope(tenant_id):
+        return await Document.select(*columns).where(Document.id == document_id).first()
+
+
+async def existing_documents(tenant_id: Any, ids: list[str], purpose: str) -> set[str]:
+    """Which of `ids` are this tenant's documents of `purpose` (others are dropped, not trusted)."""
+    wanted = [uuid.UUID(i) for i in ids if _is_uuid(i)]
+    if not wanted:
+        return set()
+    async with tenant_scope(tenant_id):
+        rows = await Document.select(Document.id).where(Document.id.is_in(wanted), Document.purpose == purpose)
+    return {str(r["id"]) for r in rows}
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+# --- letterhead -----------------------------------------------------------------------------
+
+
+async def get_profile(tenant_id: Any) -> dict[str, Any] | None:
+    async with tenant_scope(tenant_id):
+        row = await TenantProfile.select().where(TenantProfile.tenant == tenant_id).output(load_json=True).first()
+    return row
+
+
+# --- approvals ------------------------------------------------------------------------------
+
+
+def approval_to_dict(approval: BoardApprovalInput, dates: Reconciled) -> dict[str, Any]:
+    """What is stored: both calendars (one possibly filled in), which side was filled, the gap."""
+    return {
+        "meeting_number": approval.meeting_number,
+        "session_ordinal": approval.session_ordinal,
+        "date_gregorian": dates.gregorian.isoformat(),
+        "date_hijri": list(dates.hijri),
+        "filled": dates.filled,
+        "day_difference": dates.day_difference,
+        "chair_title": approval.chair_title.strip(),
+        "chair_name": approval.chair_name.strip(),
+        "decisions": list(approval.decisions),
+    }
+
+
+def approval_from_dict(data: dict[str, Any]) -> BoardApprovalInput:
+    """The approval as the admin entered it: a side we filled in by conversion is left out,
+    so checking it again converts again (and still says which side was entered)."""
+    filled = data.get("filled")
+    greg, hijri = data.get("date_gregorian"), data.get("date_hijri")
+    return BoardApprovalInput(
+        meeting_number=data.get("meeting_number"),
+        session_ordinal=data.get("session_ordinal"),
+        date_gregorian=dt.date.fromisoformat(greg) if greg and filled != "gregorian" else None,
+        date_hijri=tuple(hijri) if hijri and filled != "hijri" else None,  # type: ignore[arg-type]
+        chair_title=data.get("chair_title", ""),
+        chair_name=data.get("chair_name", ""),
+        decisions=list(data.get("decisions", [])),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ApprovalRecord:
+    """A stored board approval, ready to show in either language."""
+
+    meeting_number: int | None
+    session_ordinal: int | None
+    gregorian: dt.date
+    hijri: HijriDate
+    filled: str | None
+    day_difference: int
+    chair_title: str
+    chair_name: str
+    decisions: tuple[str, ...]
+    minutes_document: uuid.UUID | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], minutes_document: Any = None) -> "ApprovalRecord":
+        return cls(
+            meeting_number=data.get("meeting_number"),
+            session_ordinal=data.get("session_ordinal"),
+            gregorian=dt.date.fromisoformat(data["date_gregorian"]),
+            hijri=HijriDate(*data["date_hijri"]),
+            filled=data.get("filled"),
+            day_difference=int(data.get("day_difference") or 0),
+            chair_title=data.get("chair_title", ""),
+            chair_name=data.get("chair_name", ""),
+            decisions=tuple(data.get("decisions", ())),
+            minutes_document=minutes_document,
+        )
+
+    @property
+    def dates_disagree(self) -> bool:
+        return self.day_difference != 0
+
+    @property
+    def days_apart(self) -> int:
+        return abs(self.day_difference)
+
+    def hijri_text(self, lang: str) -> str:
+        return format_hijri(tuple(self.hijri), lang)
+
+    def gregorian_text(self, lang: str) -> str:
+        return format_gregorian(self.gregorian, lang)
+
+    def weekday(self, lang: str) -> str:
+        return weekday_name(self.gregorian, lang)
+
+    def session_text(self, lang: str) -> str:
+        if self.session_ordinal is None:
+            return ""
+        if lang == "ar":
+            return "الجلسة " + catalogue.ordinal_ar(self.session_ordinal)
+        return f"Session {self.session_ordinal}"
+
+    def decision_labels(self, lang: str) -> list[str]:
+        return [catalogue.DECISIONS[d].label(lang) for d in self.decisions if d in catalogue.DECISIONS]
+
+
+# --- the draft --------------------------------------------------------------------------------
+
+# Which draft fields each configuration page owns: saving one page never touches another's.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "channels": ("channels",),
+    "tools": ("tools",),
+    "steps": ("steps",),
+    "window": ("review_window_days", "review_window_text_ar", "review_window_text_en"),
+    "texts": ("introduction_ar", "introduction_en", "general_goal_ar", "general_goal_en",
+              "detailed_goals_ar", "detailed_goals_en", "layout", "table_of_contents"),
+}
+
+
+@dataclasses.dataclass
+class DraftState:
+    draft: PolicyDraft
+    approval: dict[str, Any] | None
+    minutes_document: uuid.UUID | None
+    updated_at: dt.datetime | None
+
+    @property
+    def approval_record(self) -> ApprovalRecord | None:
+        return ApprovalRecord.from_dict(self.approval, self.minutes_document) if self.approval else None
+
+    def publish_errors(self) -> dict[str, list[str]]:
+        return validate_publish(self.draft, approval_from_dict(self.approval) if self.approval else None)
+
+
+async def _locked_draft(tenant_id: Any) -> dict[str, Any]:
+    """The draft row, locked for this transaction; created from our defaults the first time."""
+    from sila.platform.db import current_connection
+
+    conn = current_connection()
+    await conn.execute(
+        "insert into policy_draft (tenant, content) values ($1, $2::jsonb) on conflict (tenant) do nothing",
+        uuid.UUID(str(tenant_id)), json.dumps(draft_to_dict(default_draft()), ensure_ascii=False),
+    )
+    row = await conn.fetchrow("select * from policy_draft where tenant = $1 for update", uuid.UUID(str(tenant_id)))
+    return dict(row)
+
+
+def _loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def load_draft(tenant_id: Any) -> DraftState:
+    async with tenant_scope(tenant_id):
+        row = await DraftTable.select().where(DraftTable.tenant == tenant_id).output(load_json=True).first()
+    if row is None:
+        return DraftState(default_draft(), None, None, None)
+    return DraftState(draft_from_dict(row["content"]), row["approval"], row["minutes_document"], row["updated_at"])
+
+
+def replace(draft: PolicyDraft, **changes: Any) -> PolicyDraft:
+    """A deep copy of `draft` with some fields changed."""
+    copy = draft_from_dict(draft_to_dict(draft))
+    for name, value in changes.items():
+        setattr(copy, name, value)
+    return copy
+
+
+async def save_section(tenant_id: Any, section: str, values: PolicyDraft, actor: Any = None,
+                       also: tuple[str, ...] = ()) -> None:
+    """Replace the fields of one configuration page (and `also`) in the draft; the rest stays as saved."""
+    names = SECTIONS[section] + also
+    async with tenant_scope(tenant_id) as tx:
+        row = await _locked_draft(tenant_id)
+        draft = draft_from_dict(_loads(row["content"]))
+        before = {n: draft_to_dict(draft)[n] for n in names}
+        for name in names:
+            setattr(draft, name, getattr(values, name))
+        after = {n: draft_to_dict(draft)[n] for n in names}
+        await tx.connection.execute(
+            "update policy_draft set content = $2::jsonb, updated_by = $3, updated_at = now() where tenant = $1",
+            uuid.UUID(str(tenant_id)), json.dumps(draft_to_dict(draft), ensure_ascii=False), actor,
+        )
+        if before != after:
+            await audit.record(tenant_id, f"policy.draft.{section}", actor_user=actor, target_type="policy_draft",
+                               target_id=row["id"], before=before, after=after)
+
+
+KEEP = object()  # save_approval: leave the minutes scan as it is
+
+
+async def save_approval(tenant_id: Any, approval: BoardApprovalInput, *, minutes_document: Any = KEEP,
+                        actor: Any = None) -> dict[str, Any]:
+    """Record the board approval for the draft. Raises ValueError if it does not validate."""
+    errors = validate_approval(approval)
+    if errors:
+        raise ValueError(errors)
+    stored = approval_to_dict(approval, approval.dates())
+    async with tenant_scope(tenant_id) as tx:
+        row = await _locked_draft(tenant_id)
+        scan = row["minutes_document"] if minutes_document is KEEP else minutes_document
+        await tx.connection.execute(
+            """update policy_draft set approval = $2::jsonb, minutes_document = $3, updated_by = $4,
+               updated_at = now() where tenant = $1""",
+            uuid.UUID(str(tenant_id)), json.dumps(stored, ensure_ascii=False), scan, actor,
+        )
+        await audit.record(tenant_id, "policy.approval.recorded", actor_user=actor, target_type="policy_draft",
+                           target_id=row["id"], before=_loads(row["approval"]), after=stored)
+    return stored
+
+
+# --- publishing and versions ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PublishedVersion:
+    """One frozen version of a tenant's policy: what requests pin and the public page shows."""
+
+    id: uuid.UUID
+    number: int
+    policy: PolicyDraft
+    approval: ApprovalRecord
+    published_at: dt.datetime
+    published_by_name: str
+    content: dict[str, Any]  # the snapshot as stored, for diffs
+
+    @property
+    def review_window_days(self) -> int | None:
+        return self.policy.review_window_days if self.policy.has_committee else None
+
+    def published_text(self, lang: str) -> str:
+        """The day of publication in Riyadh, Hijri with the Gregorian beside it."""
+        day = to_riyadh(self.published_at).date()
+        return f"{format_hijri(day, lang)} ({format_gregorian(day, lang)})"
+
+    @property
+    def steps(self) -> list[str]:
+        """The request workflow's steps, in order."""
+        return self.policy.enabled_steps()
+
+    @property
+    def channels(self) -> list[Any]:
+        return [c for c in self.policy.channels if c.enabled]
+
+    @property
+    def tools(self) -> list[Any]:
+        return [t for t in self.policy.tools if t.enabled]
+
+
+def _version(row: dict[str, Any]) -> PublishedVersion:
+    content = _loads(row["content"])
+    return PublishedVersion(
+        id=row["id"], number=row["number"], policy=draft_from_dict(content),
+        approval=ApprovalRecord.from_dict(_loads(row["approval"]), row["minutes_document"]),
+        published_at=row["published_at"], published_by_name=row["published_by_name"], content=content,
+    )
+
+
+class PublishError(Exception):
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+class VersionExists(Exception):
+    """publish(expect_number=n) found that version n is already there."""
+
+
+async def publish(tenant_id: Any, *, actor: Any = None, actor_name: str = "",
+                  expect_number: int | None = None) -> PublishedVersion:
+    """Freeze the draft and its approval as the next version. The draft stays for later edits;
+    its approval is used up (the next version needs the board again). `expect_number` makes
+    a repeated run (demo data) publish nothing twice."""
+    async with tenant_scope(tenant_id) as tx:
+        row = await _locked_draft(tenant_id)  # the lock also serialises concurrent publishes
+        number = await tx.connection.fetchval(
+            "select coalesce(max(number), 0) + 1 from policy_version where tenant = $1", uuid.UUID(str(tenant_id)))
+        if expect_number is not None and number != expect_number:
+            raise VersionExists(number - 1)
+        draft = draft_from_dict(_loads(row["content"]))
+        stored = _loads(row["approval"])
+        approval = approval_from_dict(stored) if stored else None
+        errors = validate_publish(draft, approval)
+        if errors:
+            raise PublishError(errors)
+        assert approval is not None
+        docs = [t.document_id for t in draft.tools if t.document_id]
+        present = await existing_documents(tenant_id, docs, "tool")
+        for tool in draft.tools:  # a reference that is not this tenant's document is dropped
+            if tool.document_id and tool.document_id not in present:
+                tool.document_id = None
+        dates = approval.dates()
+        record = approval_to_dict(approval, dates)
+        new = await tx.connection.fetchrow(
+            """insert into policy_version (tenant, number, content, approval, approved_on, minutes_document,
+                   published_by, published_by_name)
+               values ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, $8) returning *""",
+            uuid.UUID(str(tenant_id)), number, json.dumps(draft_to_dict(draft), ensure_ascii=False),
+            json.dumps(record, ensure_ascii=False), dates.gregorian, row["minutes_document"], actor, actor_name,
+        )
+        await tx.connection.execute(
+            "update policy_draft set approval = null, minutes_document = null, updated_at = now() where tenant = $1",
+            uuid.UUID(str(tenant_id)))
+        await mark_done(tenant_id, "publish")
+        await audit.record(tenant_id, "policy.published", actor_user=actor, target_type="policy_version",
+                           target_id=new["id"], after={"number": number})
+    return _version(dict(new))
+
+
+async def current_policy_version(tenant_id: Any) -> PublishedVersion | None:
+    """The version in force now (the latest published), or None before the first publication.
+
+    Call it inside the same `tenant_scope` that writes the request, so the pinned version
+    is the one in force when the request was submitted."""
+    async with tenant_scope(tenant_id):
+        row = await PolicyVersion.select().where(PolicyVersion.tenant == tenant_id).order_by(
+            PolicyVersion.number, ascending=False).first()
+    return _version(row) if row else None
+
+
+async def get_version(tenant_id: Any, *, number: int | None = None, version_id: Any = None) -> PublishedVersion | None:
+    query = PolicyVersion.select()
+    query = query.where(PolicyVersion.number == number) if number is not None else query.where(
+        PolicyVersion.id == version_id)
+    async with tenant_scope(tenant_id):
+        row = await query.first()
+    return _version(row) if row else None
+
+
+async def list_versions(tenant_id: Any) -> list[PublishedVersion]:
+    async with tenant_scope(tenant_id):
+        rows = await PolicyVersion.select().order_by(PolicyVersion.number, ascending=False)
+    return [_version(r) for r in rows]
+
+
+# --- onboarding checklist ---------------------------------------------------------------------
+
+
+async def mark_done(tenant_id: Any, step: str) -> None:
+    """Remember that an onboarding step is complete (idempotent)."""
+    async with tenant_scope(tenant_id) as tx:
+        await tx.connection.execute(
+            """update tenant_profile set setup_done = array_append(setup_done, $2)
+               where tenant = $1 and not ($2 = any(setup_done))""",
+            uuid.UUID(str(tenant_id)), step)
