@@ -1,0 +1,159 @@
+"""Support requests and their workflow records (migrations/requests). Tenant scope only.
+
+Links between these rows are composite (tenant, id) foreign keys in the database; here they
+are plain UUID columns, since Piccolo's ForeignKey cannot express a composite key.
+"""
+from __future__ import annotations
+
+from piccolo.columns import JSONB, UUID, Array, Bytea, Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from sila.platform.db import DB
+from sila.platform.tables import StaffUser, Tenant
+
+
+class SupportRequest(Table, tablename="support_request", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    reference = Varchar(length=20)
+    beneficiary = UUID()
+    channel = Text()
+    channel_label = Text()
+    policy_version_number = Integer()
+    steps = Array(Text())
+    review_window_days = Integer(null=True, default=None)
+    stage = Varchar(length=20)
+    satisfied = Array(Text(), default=list)
+    need = Text()
+    contact_name = Text()
+    contact_mobile = Varchar(length=20)
+    contact_email = Varchar(length=254, default="")
+    contact_channel = Varchar(length=20, default="sms")
+    contact_language = Varchar(length=5, default="ar")
+    missing = JSONB(default=[])
+    submitted_at = Timestamptz()
+    due_at = Timestamptz(null=True, default=None)
+    assignee = ForeignKey(StaffUser, null=True, default=None)
+    researcher = ForeignKey(StaffUser, null=True, default=None)
+    decision = Varchar(length=10, null=True, default=None)
+    decision_reason = Text(default="")
+    decided_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+    interview_url = Text(default="")
+    interview_at = Timestamptz(null=True, default=None)
+    submit_token = Varchar(length=64, null=True, default=None)
+    created_by = ForeignKey(StaffUser, null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class RequestDocument(Table, tablename="request_document", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    request = UUID()
+    kind = Varchar(length=20)
+    filename = Text()
+    content_type = Varchar(length=100)
+    size = Integer()
+    sha256 = Varchar(length=64)
+    content = Bytea()
+    uploaded_by = ForeignKey(StaffUser, null=True, default=None)
+    created_at = Timestamptz()
+
+
+class RequestVerification(Table, tablename="request_verification", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    request = UUID()
+    outcome = Varchar(length=12)
+    checklist = JSONB()
+    missing = JSONB(default=[])
+    note = Text(default="")
+    verified_by = ForeignKey(StaffUser, null=True, default=None)
+    verified_by_name = Text(default="")
+    verified_at = Timestamptz()
+
+
+class RequestAttestation(Table, tablename="request_attestation", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    request = UUID()
+    method = Varchar(length=10)
+    signer_name = Text()
+    signed_at = Timestamptz()
+    address = Varchar(length=64, default="")
+    user_agent = Text(default="")
+    policy_version_number = Integer()
+    form_text = Text()
+    text_sha256 = Varchar(length=64)
+    document = UUID(null=True, default=None)
+    recorded_by = ForeignKey(StaffUser, null=True, default=None)
+
+
+class RequestReferral(Table, tablename="request_referral", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    request = UUID()
+    researcher = ForeignKey(StaffUser, null=True, default=None)
+    question = Text()
+    referred_by = ForeignKey(StaffUser, null=True, default=None)
+    referred_at = Timestamptz()
+    notes = Text(default="")
+    visit_date = Date(null=True, default=None)
+    visit_report = Text(default="")
+    answered_by = ForeignKey(StaffUser, null=True, default=None)
+    answered_at = Timestamptz(null=True, default=None)
+
+
+class CommitteeSession(Table, tablename="committee_session", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    number = Integer()
+    held_at = Timestamptz()
+    location = Text(default="")
+    status = Varchar(length=10, default="open")
+    created_by = ForeignKey(StaffUser, null=True, default=None)
+    created_at = Timestamptz()
+    closed_by = ForeignKey(StaffUser, null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+
+
+class CommitteeItem(Table, tablename="committee_item", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    session = UUID()
+    request = UUID()
+    position = Integer()
+    decision = Varchar(length=10, null=True, default=None)
+    reason = Text(default="")
+    decided_by = ForeignKey(StaffUser, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+
+
+class CommitteeVote(Table, tablename="committee_vote", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    item = UUID()
+    member = ForeignKey(StaffUser, null=True, default=None)
+    member_name = Text()
+    vote = Varchar(length=10)
+    reasons = Text(default="")
+    cast_at = Timestamptz()
+
+
+class ServiceDelivery(Table, tablename="service_delivery", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    request = UUID()
+    beneficiary = UUID()
+    service_type = Text()
+    delivered_on = Date()
+    amount = Numeric(digits=(12, 2), null=True, default=None)
+    description = Text(default="")
+    delivered_by = ForeignKey(StaffUser, null=True, default=None)
+    delivered_by_name = Text(default="")
+    recorded_at = Timestamptz()
+
+
+ALL = [SupportRequest, RequestDocument, RequestVerification, RequestAttestation, RequestReferral,
+       CommitteeSession, CommitteeItem, CommitteeVote, ServiceDelivery]

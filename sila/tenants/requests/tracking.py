@@ -1,0 +1,117 @@
+"""Following a request from the public site: reference number, then a one-time code sent by
+SMS (an outbox row) to the mobile given with the request.
+
+Redis holds the code's hash (10 minutes) and the counters: wrong codes per reference and per
+address, codes sent per reference. The answer to "send me a code" is the same whether or
+not the reference exists, so the form cannot be used to discover references.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from sila.platform.db import tenant_scope
+from sila.platform.i18n import N_
+from sila.tenants.requests.messages import notify_in_scope
+from sila.tenants.requests.services import normalise_reference
+
+CODE_TTL = 600
+MAX_WRONG_PER_REFERENCE = 5
+MAX_WRONG_PER_ADDRESS = 20
+MAX_CODES_PER_HOUR = 3
+LOCK_SECONDS = 900
+
+MSG_REFERENCE_REQUIRED = N_("Enter the reference number of your request.")
+MSG_CODE_REQUIRED = N_("Enter the code we sent to your mobile.")
+MSG_CODE_WRONG = N_("This code is not right, or it has expired. Check the text message and try again.")
+MSG_LOCKED = N_("Too many wrong codes. Wait 15 minutes, then ask for a new code.")
+MSG_TOO_MANY_CODES = N_("We already sent several codes for this request. Wait an hour before asking again.")
+
+# INCR and EXPIRE together, as the login limit does: a crash between them cannot leave a
+# counter that never expires.
+_INCR = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+class TrackingError(Exception):
+    def __init__(self, msgid: str, field: str = "code") -> None:
+        super().__init__(msgid)
+        self.msgid, self.field = msgid, field
+
+
+def _keys(tenant_id: Any, reference: str, address: str) -> dict[str, str]:
+    ref = hashlib.sha256(f"{tenant_id}|{reference}".encode()).hexdigest()[:32]
+    return {"code": f"sila:track:code:{ref}", "wrong": f"sila:track:wrong:{ref}",
+            "sent": f"sila:track:sent:{ref}", "addr": f"sila:track:addr:{tenant_id}:{address}"}
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+async def send_code(tenant: Any, raw_reference: str, redis: Any, address: str) -> str:
+    """Writes the code's SMS to the outbox when the reference exists. Returns the normalised
+    reference. Raises TrackingError only for limits that do not reveal existence."""
+    reference = normalise_reference(raw_reference)
+    if not reference:
+        raise TrackingError(MSG_REFERENCE_REQUIRED, "reference")
+    keys = _keys(tenant.id, reference, address)
+    if int(await redis.get(keys["wrong"]) or 0) >= MAX_WRONG_PER_REFERENCE:
+        raise TrackingError(MSG_LOCKED, "reference")
+    if await redis.eval(_INCR, 1, keys["sent"], 3600) > MAX_CODES_PER_HOUR:
+        raise TrackingError(MSG_TOO_MANY_CODES, "reference")
+    code = f"{secrets.randbelow(10**6):06d}"
+    async with tenant_scope(tenant.id) as tx:
+        req = await tx.connection.fetchrow("select * from support_request where reference = $1", reference)
+        if req is not None:
+            # SMS whatever the contact channel: the code is proof of holding this mobile.
+            await notify_in_scope(tenant, dict(req), "request.tracking_code", channel="sms", code=code)
+    if req is not None:
+        await redis.set(keys["code"], _digest(code), ex=CODE_TTL)
+    return reference
+
+
+async def check_code(tenant: Any, raw_reference: str, code: str, redis: Any, address: str) -> str:
+    """The reference when the code is right (and spends the code); TrackingError otherwise."""
+    from sila.platform.dates import parse_digits
+
+    reference = normalise_reference(raw_reference)
+    code = "".join(parse_digits(code or "").split())
+    if not reference:
+        raise TrackingError(MSG_REFERENCE_REQUIRED, "reference")
+    if not code:
+        raise TrackingError(MSG_CODE_REQUIRED)
+    keys = _keys(tenant.id, reference, address)
+    wrong, by_address = await redis.mget(keys["wrong"], keys["addr"])
+    if int(wrong or 0) >= MAX_WRONG_PER_REFERENCE or int(by_address or 0) >= MAX_WRONG_PER_ADDRESS:
+        raise TrackingError(MSG_LOCKED)
+    stored = await redis.get(keys["code"])
+    if stored and hmac.compare_digest(stored.decode() if isinstance(stored, bytes) else stored, _digest(code)):
+        await redis.delete(keys["code"], keys["wrong"])
+        return reference
+    n = await redis.eval(_INCR, 1, keys["wrong"], LOCK_SECONDS)
+    await redis.eval(_INCR, 1, keys["addr"], LOCK_SECONDS)
+    if n >= MAX_WRONG_PER_REFERENCE:
+        await redis.delete(keys["code"])  # a locked reference needs a fresh code afterwards
+        raise TrackingError(MSG_LOCKED)
+    raise TrackingError(MSG_CODE_WRONG)
+
+
+async def status(tenant_id: Any, reference: str) -> dict[str, Any] | None:
+    """What the applicant may see: stage, due date, decision and its reason, what is missing."""
+    async with tenant_scope(tenant_id) as tx:
+        row = await tx.connection.fetchrow(
+            """select reference, stage, submitted_at, due_at, decision, decision_reason, missing,
+                 policy_version_number from support_request where reference = $1""", reference)
+    if row is None:
+        return None
+    import json
+
+    out = dict(row)
+    out["missing"] = json.loads(out["missing"]) if isinstance(out["missing"], str) else out["missing"]
+    return out

@@ -1,0 +1,70 @@
+"""Uploaded documents: type decided by magic bytes (never by name or the browser's claim),
+size-limited, stored in PostgreSQL under row-level security."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from typing import Any
+
+from sila.platform.i18n import N_
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_FILES = 5
+# Enough for MAX_FILES full-size files plus the form; beyond it the server refuses outright.
+MAX_BODY = MAX_FILES * MAX_BYTES + 1024 * 1024
+ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+
+MSG_TYPE = N_("“%(name)s” is not a PDF, JPEG or PNG file.")
+MSG_SIZE = N_("“%(name)s” is larger than 5 MB.")
+MSG_EMPTY = N_("“%(name)s” is empty.")
+MSG_TOO_MANY = N_("Attach at most 5 files.")
+
+_MAGIC = ((b"%PDF-", "application/pdf", ".pdf"), (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+          (b"\x89PNG\r\n\x1a\n", "image/png", ".png"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Upload:
+    filename: str
+    content_type: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def sniff(content: bytes) -> tuple[str, str] | None:
+    for magic, content_type, ext in _MAGIC:
+        if content.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def safe_name(name: str, ext: str) -> str:
+    base = re.sub(r"[^\w.\- ]+", "_", (name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip(" .")[:100]
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    return (stem or "document") + ext
+
+
+async def read_files(value: Any) -> tuple[list[Upload], list[tuple[str, dict[str, Any]]]]:
+    """UploadFile(s) from a multipart field -> (valid uploads, [(msgid, variables)])."""
+    files = value if isinstance(value, list) else [value] if value is not None else []
+    files = [f for f in files if hasattr(f, "read") and getattr(f, "filename", "")]
+    out: list[Upload] = []
+    problems: list[tuple[str, dict[str, Any]]] = []
+    if len(files) > MAX_FILES:
+        return [], [(MSG_TOO_MANY, {})]
+    for f in files:
+        content = await f.read(MAX_BYTES + 1)
+        name = f.filename[:100]
+        if not content:
+            problems.append((MSG_EMPTY, {"name": name}))
+        elif len(content) > MAX_BYTES:
+            problems.append((MSG_SIZE, {"name": name}))
+        elif (kind := sniff(content)) is None:
+            problems.append((MSG_TYPE, {"name": name}))
+        else:
+            out.append(Upload(safe_name(f.filename, kind[1]), kind[0], content))
+    return out, problems
