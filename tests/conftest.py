@@ -210,6 +210,8 @@ def sila_env(database_url: str, redis_url: str, smtp_sink: SmtpSink) -> Env:
         "SILA_SMTP_HOST": "127.0.0.1",
         "SILA_SMTP_PORT": str(smtp_sink.port),
         "SILA_DB_POOL_SIZE": "4",
+        # The suite signs in hundreds of times from one address; test_auth checks the limit itself.
+        "SILA_PUBLIC_FORM_LIMIT": "100000",
         "SILA_DATA_DIR": str(ROOT / ".sila" / "test"),
     }
     os.environ.update(values)
@@ -273,12 +275,12 @@ class Server:
         return Client(self, self.host(slug))
 
 
-def start_server(env: Env, port: int | None = None, name: str = "web") -> Server:
+def start_server(env: Env, port: int | None = None, name: str = "web", **extra_env: str) -> Server:
     port = port or free_port()
     proc = Process(
         [sys.executable, "-m", "uvicorn", "--factory", "sila.platform.app:create_app", "--host", "127.0.0.1",
          "--port", str(port), "--no-access-log"],
-        env.child(),
+        env.child(**extra_env),
         f"{name}-{port}",
     )
 
@@ -404,7 +406,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """Debian's Chromium driven by Playwright (`*.localhost` resolves to loopback inside it)."""
     from playwright.sync_api import sync_playwright
@@ -635,9 +637,172 @@ async def audit_rows(tenant_id: Any, action_prefix: str = "") -> list[dict[str, 
              "after": _json.loads(r["after"]) if r["after"] else None} for r in rows]
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests last. Playwright's sync API keeps its event loop running in the main thread
-    for the life of the session-scoped `chromium` fixture, after which every async test fails
-    with "Runner.run() cannot be called from a running event loop". Stable sort: the order
-    inside each group is unchanged."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+# --- notifications ---------------------------------------------------------------------------
+
+
+class Gateway:
+    """A real local HTTP gateway speaking the SMS / WhatsApp providers' request shapes.
+
+    It records every request, and accepts each message once per idempotency key, as a gateway
+    that honours `X-Sila-Idempotency-Key` would: a replay gets the first answer back and is
+    counted as a replay, never as a second message. It can be told to fail or to hang.
+    """
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.lock = threading.Lock()
+        self.requests: list[dict[str, Any]] = []
+        self.accepted: dict[str, dict[str, Any]] = {}  # key -> the request first accepted
+        self.replays: dict[str, int] = {}
+        self.failures: list[int] = []  # HTTP statuses to answer with, next requests first
+        self.hangs: list[float] = []  # seconds to sit on the next requests (accepting them)
+        self.fail_all: int | None = None
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                gateway._handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _handle(self, h: Any) -> None:
+        import json as _json
+        from urllib.parse import parse_qsl
+
+        length = int(h.headers.get("Content-Length") or 0)
+        raw = h.rfile.read(length)
+        ctype = h.headers.get("Content-Type", "")
+        body: Any = _json.loads(raw) if "json" in ctype else dict(parse_qsl(raw.decode()))
+        key = h.headers.get("X-Sila-Idempotency-Key", "")
+        record = {"path": h.path, "headers": dict(h.headers), "body": body, "key": key}
+        with self.lock:
+            self.requests.append(record)
+            status = self.failures.pop(0) if self.failures else self.fail_all
+            hang = self.hangs.pop(0) if (self.hangs and status is None) else 0.0
+            if status is None:
+                if key in self.accepted:
+                    self.replays[key] = self.replays.get(key, 0) + 1
+                else:
+                    self.accepted[key] = {**record, "message_id": f"m-{uuid.uuid4().hex[:12]}"}
+                message_id = self.accepted[key]["message_id"]
+        if hang:
+            time.sleep(hang)
+        if status is not None:
+            payload, code = {"message": "gateway unavailable"}, status
+        else:
+            payload, code = self._answer(h.path, message_id)
+        data = _json.dumps(payload).encode()
+        try:
+            h.send_response(code)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data)
+        except OSError:
+            pass  # the client gave up waiting (a timeout): the message was accepted all the same
+
+    @staticmethod
+    def _answer(path: str, message_id: str) -> tuple[dict[str, Any], int]:
+        if path.startswith("/rest/SMS/messages"):
+            return {"success": True, "message": "", "errorCode": "ER-00",
+                    "data": {"MessageID": message_id, "Status": "Sent", "NumberOfUnits": 1}}, 200
+        if path.startswith("/v1/messages"):
+            return {"statusCode": 201, "messageId": message_id, "cost": "1", "currency": "SAR", "totalCount": 1}, 201
+        if path.startswith("/gw/sendsms.php"):
+            return {"code": "1", "message": "Success"}, 200
+        if path.startswith("/2010-04-01/"):
+            return {"sid": message_id, "status": "queued"}, 201
+        if path.endswith("/messages"):
+            return {"messaging_product": "whatsapp", "contacts": [{"wa_id": "966500000000"}],
+                    "messages": [{"id": message_id}]}, 200
+        return {"message": "no such endpoint"}, 404
+
+    def delivered(self, key: Any) -> int:
+        """How many times the message with this key reached the gateway as a new message (0 or 1)."""
+        with self.lock:
+            return 1 if str(key) in self.accepted else 0
+
+    def seen(self, key: Any) -> int:
+        with self.lock:
+            return sum(1 for r in self.requests if r["key"] == str(key))
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def gateway() -> Iterator[Gateway]:
+    gw = Gateway()
+    yield gw
+    gw.stop()
+
+
+def admin_actor() -> Any:
+    from sila.tenants.requests.services import Actor
+
+    return Actor(None, "test", frozenset({"admin"}))
+
+
+async def use_gateway(tenant_id: Any, gateway_url: str, channel: str = "sms", provider: str = "unifonic", *,
+                      account: str = "", sender: str = "SILA", secret: str = "app-sid-secret-0001",
+                      signing_secret: str = "") -> None:
+    """Point a tenant's channel at a local gateway, through the real service (secrets encrypted)."""
+    from sila.tenants.notifications.services import GatewayInput, save_provider
+
+    await save_provider(tenant_id, GatewayInput(channel=channel, provider=provider, enabled=True, base_url=gateway_url,
+                                                account=account, sender=sender, secret=secret,
+                                                signing_secret=signing_secret), admin_actor())
+
+
+async def no_quiet_hours(tenant_id: Any) -> None:
+    """Beneficiary messages may wait for quiet hours; tests that wait for delivery turn them off."""
+    from sila.platform.db import tenant_scope
+
+    async with tenant_scope(tenant_id) as tx:
+        await tx.connection.execute(
+            """insert into notification_settings (tenant, quiet_enabled) values ($1, false)
+               on conflict (tenant) do update set quiet_enabled = false""", tenant_id)
+
+
+async def served_request(tenant: Any, officer: Any, *, mobile: str = "0551234567", channel: str = "sms",
+                         language: str = "ar", email: str = "", name: str = "مريم سعد العتيبي",
+                         service_type: str = "سلة غذائية", delivered_on: Any = None) -> dict[str, Any]:
+    """A request recorded by a relations officer, verified, and a service delivered on it — all
+    through issue 4's services. The tenant's policy must have the steps receive, verify, deliver."""
+    import datetime as _dt
+
+    from sila.platform.db import tenant_scope
+    from sila.tenants.beneficiaries.forms import ApplicantInput
+    from sila.tenants.beneficiaries.identity import normalise_mobile
+    from sila.tenants.requests import services as rs
+    from sila.tenants.requests.terms import terms_in_force
+
+    terms = await terms_in_force(tenant.id)
+    actor = rs.Actor(officer.id, "نورة الموظفة", frozenset({"relations_officer"}))
+    applicant = ApplicantInput(id_number=valid_id(), name=name, mobile=normalise_mobile(mobile)[0], email=email,
+                               preferred_channel=channel, preferred_language=language, city="الرياض", category="family",
+                               household_size=4)
+    rid = await rs.record_by_staff(tenant, terms, rs.StaffIntake(applicant=applicant, channel=terms.staff_channels()[0],
+                                                                 need="سلة غذائية شهرية", consent_text="موافقة"), actor)
+    await rs.act(tenant, rid, "verify", actor, {f"check_{k}": "on" for k in rs.CHECKLIST})
+    await rs.act(tenant, rid, "record_service", actor, {
+        "service_type": service_type, "delivered_on": (delivered_on or _dt.date.today()).isoformat()})
+    async with tenant_scope(tenant.id) as tx:
+        req = dict(await tx.connection.fetchrow("select * from support_request where id = $1", rid))
+        req["delivery"] = dict(await tx.connection.fetchrow(
+            "select * from service_delivery where request = $1 order by recorded_at desc limit 1", rid))
+    return req
+
+
+SERVICE_STEPS = ["receive", "verify", "deliver"]

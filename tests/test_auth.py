@@ -97,3 +97,24 @@ async def test_role_guard_hides_admin_pages_from_other_roles(server, make_tenant
     assert client.get("/portal").status_code == 200
     assert client.get("/portal/staff/").status_code == 403
     assert client.post("/portal/staff/invite", {"email": "x@y.sa", "role": "admin"}).status_code == 403
+
+
+async def test_public_forms_are_rate_limited_per_address(sila_env, two_tenants):
+    """Sign-in, the online request form and tracking all answer 429 past the limit."""
+    a, _ = two_tenants
+    limited = start_server(sila_env, name="web-limited", SILA_PUBLIC_FORM_LIMIT="3")
+    try:
+        for path, data in (("/login", {"email": "x@y.sa", "password": "p"}), ("/password/forgot", {"email": "x@y.sa"}),
+                           ("/track", {"reference": "26-00000000"})):
+            client = limited.client(a.tenant.slug)
+            client.get("/login")
+            codes = [client.post(path, data).status_code for _ in range(5)]
+            assert 429 in codes, (path, codes)
+            page = client.post(path, data)
+            assert page.status_code == 429 and "محاولات كثيرة" in page.text
+        # Another site keeps its own count.
+        other = limited.client(_.tenant.slug)
+        other.get("/login")
+        assert other.post("/login", {"email": "x@y.sa", "password": "p"}).status_code == 400
+    finally:
+        limited.process.stop()

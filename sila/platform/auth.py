@@ -21,6 +21,7 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.types import Empty, Message
 
 from sila.platform.db import tenant_scope
+from sila.platform.ratelimit import client_address, hit  # noqa: F401  (client_address re-exported)
 from sila.platform.tables import Membership, Operator, StaffUser
 from sila.platform.tenancy import site_of
 
@@ -188,15 +189,6 @@ async def requires_operator(connection: ASGIConnection, _: BaseRouteHandler) -> 
 
 # --- login rate limit ---------------------------------------------------------------------
 
-# INCR and EXPIRE in one script: two app processes share one count and a crash between
-# the two commands cannot leave a key that never expires.
-_FAIL_SCRIPT = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n
-"""
-
-
 def _limit_keys(scope_key: str, email: str, address: str) -> tuple[str, str]:
     account = hashlib.sha256(f"{scope_key}:{email.strip().lower()}".encode()).hexdigest()[:32]
     return f"sila:login:acct:{account}", f"sila:login:addr:{address}"
@@ -211,8 +203,8 @@ async def login_locked(redis: Any, settings: Any, scope_key: str, email: str, ad
 async def record_login_failure(redis: Any, settings: Any, scope_key: str, email: str, address: str) -> None:
     acct, addr = _limit_keys(scope_key, email, address)
     ttl = settings.login_lockout_seconds
-    await redis.eval(_FAIL_SCRIPT, 1, acct, ttl)
-    await redis.eval(_FAIL_SCRIPT, 1, addr, ttl)
+    await hit(redis, acct, ttl)
+    await hit(redis, addr, ttl)
 
 
 async def clear_login_failures(redis: Any, scope_key: str, email: str, address: str) -> None:
@@ -220,6 +212,3 @@ async def clear_login_failures(redis: Any, scope_key: str, email: str, address: 
     await redis.delete(acct)
 
 
-def client_address(request: Any) -> str:
-    client = request.scope.get("client")
-    return client[0] if client else "unknown"

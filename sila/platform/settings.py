@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     login_max_failures_account: int = Field(default=5, ge=1)
     login_max_failures_address: int = Field(default=20, ge=1)
     login_lockout_seconds: int = Field(default=900, ge=1)
+    # POSTs to one public form (sign-up, online request, tracking, sign-in…) per address and site
+    # in ten minutes.
+    public_form_limit: int = Field(default=30, ge=1)
     data_dir: str = ".sila"
     # Operator console: the retention offered when archiving a tenant (its export stays
     # downloadable and its rows kept until then), and the longest support grant an admin may give.

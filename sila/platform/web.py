@@ -85,6 +85,8 @@ def handle_http_error(request: Request, exc: HTTPException) -> Response:
         return _error_page(request, "errors/404.html", 404)
     if isinstance(exc, PermissionDeniedException):
         return _error_page(request, "errors/403.html", 403)
+    if status == 429:
+        return _error_page(request, "errors/429.html", 429)
     return _error_page(request, "errors/error.html", status, detail=exc.detail)
 
 

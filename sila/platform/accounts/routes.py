@@ -20,6 +20,7 @@ from sila.platform.auth import (
 )
 from sila.platform.labels import ROLE_LABELS
 from sila.platform.tables import Role
+from sila.platform.ratelimit import public_form_limit
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import FormErrors, form_value, redirect, render
 
@@ -31,7 +32,7 @@ def _safe_next(value: str | None) -> str:
 
 
 class AccountRoutes(Controller):
-    guards = [requires_tenant_site]
+    guards = [requires_tenant_site, public_form_limit("accounts")]
 
     @get("/login", name="login")
     async def login_form(self, request: Request) -> Any:

@@ -15,6 +15,7 @@ from litestar.params import Body
 from litestar.response import File, Redirect
 
 from sila.platform import i18n
+from sila.platform.ratelimit import public_form_limit
 from sila.platform.accounts.forms import looks_like_email
 from sila.platform.auth import (
     client_address,
@@ -62,7 +63,7 @@ class OperatorAuthRoutes(Controller):
     async def login_form(self, request: Request) -> Any:
         return await render(request, "operator/login.html", form={}, errors=FormErrors())
 
-    @post("/login", name="operator_login_submit")
+    @post("/login", name="operator_login_submit", guards=[public_form_limit("operator_login")])
     async def login(self, request: Request, data: FormData) -> Any:
         settings, redis = request.app.state.settings, request.app.state.redis
         email, password = form_value(data, "email"), form_value(data, "password")
@@ -106,7 +107,7 @@ class OperatorAuthRoutes(Controller):
             return redirect("/operator/login")
         return await render(request, "operator/totp.html", errors=FormErrors())
 
-    @post("/login/code", name="operator_totp_submit")
+    @post("/login/code", name="operator_totp_submit", guards=[public_form_limit("operator_login")])
     async def code(self, request: Request, data: FormData) -> Any:
         op_id = _pending(request, "totp")
         operator = await services.get_operator(op_id) if op_id else None
@@ -139,7 +140,7 @@ class OperatorAuthRoutes(Controller):
         op_id = _pending(request, "enrol")
         return await self._enrol_page(request, op_id, FormErrors()) if op_id else redirect("/operator/login")
 
-    @post("/enrol", name="operator_enrol_submit")
+    @post("/enrol", name="operator_enrol_submit", guards=[public_form_limit("operator_login")])
     async def enrol(self, request: Request, data: FormData) -> Any:
         op_id = _pending(request, "enrol")
         operator = await services.get_operator(op_id) if op_id else None

@@ -13,6 +13,7 @@ from sila.platform import directory
 from sila.platform.auth import requires_platform_site, requires_staff, requires_tenant_site, start_session
 from sila.platform.db import tenant_scope
 from sila.platform.tables import AuthToken, Role
+from sila.platform.ratelimit import public_form_limit
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import FormErrors, form_value, redirect, render
 from sila.tenants.onboarding import forms, services
@@ -38,7 +39,7 @@ class SignupRoutes(Controller):
     """Steps 1 and 2, kept in the visitor's server-side session until the account is created."""
 
     path = "/signup"
-    guards = [requires_platform_site]
+    guards = [requires_platform_site, public_form_limit("signup")]
 
     @get("/", name="signup")
     async def start(self, request: Request) -> Any:

@@ -16,6 +16,7 @@ from litestar.params import Body, FromPath
 
 from sila.platform import i18n
 from sila.platform.auth import client_address, load_staff_user, requires_staff, requires_tenant_site
+from sila.platform.ratelimit import public_form_limit
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import FormErrors, form_value, redirect, render
 from sila.tenants.beneficiaries import crypto
@@ -112,7 +113,7 @@ async def _stash(redis: Any, tenant_id: Any, token: str, files: list[Upload]) ->
 
 
 class PublicRequestRoutes(Controller):
-    guards = [requires_tenant_site]
+    guards = [requires_tenant_site, public_form_limit("public_requests")]
 
     async def _form(self, request: Request, terms: PolicyTerms, *, form: dict[str, Any], errors: FormErrors,
                     token: str, stashed: list[Upload], status_code: int = 200) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sila.platform.db import tenant_scope
 from sila.platform.i18n import N_
+from sila.platform.ratelimit import hit
 from sila.tenants.requests.messages import notify_in_scope
 from sila.tenants.requests.services import normalise_reference
 
@@ -28,15 +29,6 @@ MSG_CODE_REQUIRED = N_("Enter the code we sent to your mobile.")
 MSG_CODE_WRONG = N_("This code is not right, or it has expired. Check the text message and try again.")
 MSG_LOCKED = N_("Too many wrong codes. Wait 15 minutes, then ask for a new code.")
 MSG_TOO_MANY_CODES = N_("We already sent several codes for this request. Wait an hour before asking again.")
-
-# INCR and EXPIRE together, as the login limit does: a crash between them cannot leave a
-# counter that never expires.
-_INCR = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n
-"""
-
 
 class TrackingError(Exception):
     def __init__(self, msgid: str, field: str = "code") -> None:
@@ -63,7 +55,7 @@ async def send_code(tenant: Any, raw_reference: str, redis: Any, address: str) -
     keys = _keys(tenant.id, reference, address)
     if int(await redis.get(keys["wrong"]) or 0) >= MAX_WRONG_PER_REFERENCE:
         raise TrackingError(MSG_LOCKED, "reference")
-    if await redis.eval(_INCR, 1, keys["sent"], 3600) > MAX_CODES_PER_HOUR:
+    if await hit(redis, keys["sent"], 3600) > MAX_CODES_PER_HOUR:
         raise TrackingError(MSG_TOO_MANY_CODES, "reference")
     code = f"{secrets.randbelow(10**6):06d}"
     async with tenant_scope(tenant.id) as tx:
@@ -94,8 +86,8 @@ async def check_code(tenant: Any, raw_reference: str, code: str, redis: Any, add
     if stored and hmac.compare_digest(stored.decode() if isinstance(stored, bytes) else stored, _digest(code)):
         await redis.delete(keys["code"], keys["wrong"])
         return reference
-    n = await redis.eval(_INCR, 1, keys["wrong"], LOCK_SECONDS)
-    await redis.eval(_INCR, 1, keys["addr"], LOCK_SECONDS)
+    n = await hit(redis, keys["wrong"], LOCK_SECONDS)
+    await hit(redis, keys["addr"], LOCK_SECONDS)
     if n >= MAX_WRONG_PER_REFERENCE:
         await redis.delete(keys["code"])  # a locked reference needs a fresh code afterwards
         raise TrackingError(MSG_LOCKED)
