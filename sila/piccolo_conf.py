@@ -7,6 +7,9 @@ from sila.platform.db import DB  # noqa: F401  (Piccolo looks for `DB` here)
 APPS = [
     "sila.platform.piccolo_app",
     "sila.workers.piccolo_app",
+    "sila.tenants.policy.piccolo_app",
+    "sila.tenants.beneficiaries.piccolo_app",
+    "sila.tenants.requests.piccolo_app",  # references policy versions and beneficiaries
 ]
 
 APP_REGISTRY = AppRegistry(apps=APPS)

@@ -57,13 +57,23 @@ class LanguageMiddleware(ASGIMiddleware):
 def route_handlers() -> list[Any]:
     from sila.platform import pages
     from sila.platform.accounts.routes import AccountRoutes, StaffRoutes
-    from sila.platform.operator.routes import OperatorRoutes
+    from sila.platform.operator import portal as operator_portal
+    from sila.platform.operator import routes as operator_routes
+    from sila.tenants.onboarding import routes as onboarding_routes
+    from sila.tenants.policy import routes as policy_routes
+    from sila.tenants.beneficiaries.routes import BeneficiaryRoutes
+    from sila.tenants.requests import routes as request_routes
 
     handlers: list[Any] = [
         *pages.HANDLERS,
         AccountRoutes,
         StaffRoutes,
-        OperatorRoutes,
+        *operator_routes.HANDLERS,
+        *operator_portal.HANDLERS,
+        *onboarding_routes.HANDLERS,
+        *policy_routes.HANDLERS,
+        BeneficiaryRoutes,
+        *request_routes.HANDLERS,
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
     ]
     return handlers
@@ -96,6 +106,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 httponly=True,
                 secure=settings.secure_cookies,
                 samesite="lax",
+                # Pages that never need a session do not touch Redis: Litestar's server-side
+                # sessions write one on every response, so with Redis down these would fail
+                # (health checks, gateways' reports, survey links, the public feedback form).
+                exclude=["^/healthz$", "^/hooks/", "^/s/", "^/feedback"],
             ).middleware,
         ],
         csrf_config=CSRFConfig(
@@ -104,7 +118,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
-            exclude=["/healthz"],
+            # Gateways' delivery reports: authenticated by their token and signature, not a cookie.
+            exclude=["/healthz", "^/hooks/"],
         ),
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment())),
         exception_handlers=EXCEPTION_HANDLERS,
