@@ -10,6 +10,9 @@ APPS = [
     "sila.tenants.policy.piccolo_app",
     "sila.tenants.beneficiaries.piccolo_app",
     "sila.tenants.requests.piccolo_app",  # references policy versions and beneficiaries
+    "sila.tenants.notifications.piccolo_app",  # alters the outbox
+    "sila.tenants.surveys.piccolo_app",  # references beneficiaries
+    "sila.tenants.feedback.piccolo_app",
 ]
 
 APP_REGISTRY = AppRegistry(apps=APPS)

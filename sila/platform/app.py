@@ -63,6 +63,9 @@ def route_handlers() -> list[Any]:
     from sila.tenants.policy import routes as policy_routes
     from sila.tenants.beneficiaries.routes import BeneficiaryRoutes
     from sila.tenants.requests import routes as request_routes
+    from sila.tenants.notifications import routes as notification_routes
+    from sila.tenants.surveys import routes as survey_routes
+    from sila.tenants.feedback import routes as feedback_routes
 
     handlers: list[Any] = [
         *pages.HANDLERS,
@@ -74,6 +77,9 @@ def route_handlers() -> list[Any]:
         *policy_routes.HANDLERS,
         BeneficiaryRoutes,
         *request_routes.HANDLERS,
+        *notification_routes.HANDLERS,
+        *survey_routes.HANDLERS,
+        *feedback_routes.HANDLERS,
         create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
     ]
     return handlers

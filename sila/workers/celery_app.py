@@ -65,6 +65,8 @@ def _config() -> dict[str, Any]:
             # `expires`: when workers fall behind, stale relay/sweep runs are dropped, not piled up.
             "outbox-relay": {"task": "sila.outbox.relay", "schedule": 1.0, "options": {"expires": 10}},
             "outbox-sweep": {"task": "sila.outbox.sweep", "schedule": 30.0, "options": {"expires": 60}},
+            "schedule-scan": {"task": "sila.schedule.scan", "schedule": 60.0, "options": {"expires": 120}},
+            "survey-campaigns": {"task": "sila.surveys.campaigns", "schedule": 3.0, "options": {"expires": 10}},
         },
     }
 

@@ -11,10 +11,11 @@ import email.policy
 import smtplib
 import ssl
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Protocol
+from typing import Any, Protocol
 
 from sila.platform.db import current_connection
 from sila.platform.settings import Settings
@@ -43,6 +44,8 @@ class Message:
     subject: str
     body_text: str
     body_html: str = ""
+    # What a channel needs beyond text: WhatsApp's approved template name and its parameters.
+    payload: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def idempotency_key(self) -> str:
@@ -132,9 +135,58 @@ class InboxProvider:
 
 
 def provider_for(channel: str, settings: Settings) -> Provider:
+    """The deployment's own provider for a channel: email (SMTP or the development inbox)."""
     if channel != "email":
-        # SMS and WhatsApp providers arrive with per-tenant provider settings; until then say so.
         raise PermanentFailure(f"no provider configured for {channel}")
     if settings.email_provider == "inbox":
         return InboxProvider()
     return SmtpEmailProvider(settings)
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """A tenant's gateway for one channel, with its secrets decrypted (worker memory only)."""
+
+    provider: str
+    base_url: str
+    account: str
+    sender: str
+    secret: str
+    signing_secret: str
+    webhook_url: str  # where the provider posts delivery status (Twilio takes it per message)
+
+
+async def load_gateway(channel: str, tenant_id: uuid.UUID, settings: Settings) -> GatewayConfig | None:
+    """The tenant's enabled gateway for `channel`, read in the caller's tenant scope."""
+    from sila.tenants.beneficiaries import crypto
+
+    row = await current_connection().fetchrow(
+        """select p.*, t.slug from provider_config p join tenant t on t.id = p.tenant
+           where p.channel = $1 and p.enabled""", channel)
+    if row is None:
+        return None
+
+    def secret(column: str) -> str:
+        blob = row[column]
+        return crypto.decrypt(tenant_id, f"provider_config.{column}:{channel}", blob) if blob else ""
+
+    hook = {"twilio": "twilio", "whatsapp_cloud": "whatsapp"}.get(row["provider"], "sms")
+    return GatewayConfig(provider=row["provider"], base_url=row["base_url"], account=row["account"],
+                         sender=row["sender"], secret=secret("secret_enc"), signing_secret=secret("signing_secret_enc"),
+                         webhook_url=settings.tenant_url(row["slug"], f"/hooks/{hook}/{row['webhook_token']}"))
+
+
+async def resolve(channel: str, tenant_id: uuid.UUID, settings: Settings) -> Provider:
+    """The provider that sends this tenant's `channel` messages. Call inside its tenant scope."""
+    if channel == "email":
+        return provider_for(channel, settings)
+    config = await load_gateway(channel, tenant_id, settings)
+    if config is None:
+        if settings.email_provider == "inbox":  # development: every channel lands in the inbox page
+            return InboxProvider()
+        raise PermanentFailure(f"no provider configured for {channel}")
+    from sila.workers import sms, whatsapp
+
+    if config.provider == "whatsapp_cloud":
+        return whatsapp.WhatsAppCloudProvider(config, settings.provider_timeout)
+    return sms.PROVIDERS[config.provider](config, settings.provider_timeout)

@@ -5,18 +5,24 @@ Status of an outbox row:
      ^                  |        \\--failure--> pending (later available_at), or failed after
      +----sweeper-------+                      outbox_max_attempts or a permanent failure
 A `failed` row is kept with its reason; only an explicit retry makes it pending again.
+A row that must wait (tenant suspended, quiet hours, monthly quota: `sila.workers.policy`) goes
+back to pending with its `held_reason`, and a row that failed for good on a channel moves on to
+its next fallback channel (same row, same idempotency key) before it is ever marked failed.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import random
 import uuid
 from typing import Any
 
+from sila.platform import directory
 from sila.platform.db import platform_scope, tenant_scope
 from sila.platform.settings import Settings, get_settings
-from sila.workers.providers import DeliveryFailure, Message, PermanentFailure, provider_for
+from sila.workers import policy
+from sila.workers.providers import DeliveryFailure, Message, PermanentFailure, resolve
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +31,17 @@ BACKOFF_BASE = 30.0
 BACKOFF_CAP = 3600.0
 
 
-def backoff(attempt: int) -> float:
+def backoff(attempt: int, base: float = BACKOFF_BASE) -> float:
     """Seconds before attempt `attempt + 1`: exponential, capped, with jitter so that messages
     failing together (a provider outage) do not come back together."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+    return min(BACKOFF_CAP, base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+
+def _message(oid: uuid.UUID, tid: uuid.UUID, row: Any) -> Message:
+    payload = row["payload"]
+    return Message(outbox_id=oid, tenant_id=tid, channel=row["channel"], recipient=row["recipient"],
+                   subject=row["subject"], body_text=row["body_text"], body_html=row["body_html"],
+                   payload=json.loads(payload) if isinstance(payload, str) else (payload or {}))
 
 
 async def deliver(outbox_id: Any, tenant_id: Any, settings: Settings | None = None) -> str:
@@ -58,35 +71,61 @@ async def deliver(outbox_id: Any, tenant_id: Any, settings: Settings | None = No
             return "already " + row["status"]
         if row["status"] == "pending" and not row["due"]:  # a stale message must not skip the back-off
             return "not due"
-        attempt = row["attempts"] + 1
+        # The fast path reaches here without the relay's rules: check them again.
+        hold = await policy.hold(conn, tid, row)
+        if hold is not None:
+            reason, until = hold
+            await conn.execute(
+                """update outbox set status = 'pending', held_reason = $2, queued_at = null,
+                          available_at = coalesce($3, available_at) where id = $1""", oid, reason, until)
+            return "held: " + reason
+        attempt, tries = row["attempts"] + 1, row["tries"] + 1
         started_at = dt.datetime.now(dt.timezone.utc)
-        message = Message(outbox_id=oid, tenant_id=tid, channel=row["channel"], recipient=row["recipient"],
-                          subject=row["subject"], body_text=row["body_text"], body_html=row["body_html"])
+        message = _message(oid, tid, row)
         provider_name = "none"
         try:
-            provider = provider_for(row["channel"], settings)
+            provider = await resolve(row["channel"], tid, settings)
             provider_name = provider.name
             provider_id = await provider.send(message)
         except Exception as exc:  # noqa: BLE001 - any provider error is recorded, never lost
             error = str(exc) if isinstance(exc, DeliveryFailure) else f"{type(exc).__name__}: {exc}"
-            final = isinstance(exc, PermanentFailure) or attempt >= settings.outbox_max_attempts
+            final = isinstance(exc, PermanentFailure) or tries >= settings.outbox_max_attempts
             await _record(conn, tid, oid, attempt, provider_name, started_at, error=error)
+            fallback = json.loads(row["fallback"]) if isinstance(row["fallback"], str) else row["fallback"]
+            if final and fallback:
+                await _switch_channel(conn, oid, attempt, provider_name, f"{row['channel']}: {error}", fallback)
+                log.warning("outbox %s: %s failed for good (%s); trying %s", oid, row["channel"], error,
+                            fallback[0]["channel"])
+                return "fallback"
             await conn.execute(
-                """update outbox set status = $2, attempts = $3, last_error = $4, provider = $5,
-                          available_at = now() + $6 * interval '1 second' where id = $1""",
-                oid, "failed" if final else "pending", attempt, error[:2000], provider_name,
-                0.0 if final else backoff(attempt),
+                """update outbox set status = $2, attempts = $3, tries = $4, last_error = $5, provider = $6,
+                          held_reason = '', available_at = now() + $7 * interval '1 second' where id = $1""",
+                oid, "failed" if final else "pending", attempt, tries, error[:2000], provider_name,
+                0.0 if final else backoff(tries, settings.outbox_backoff_base),
             )
             log.warning("outbox %s attempt %s via %s failed (%s): %s", oid, attempt, provider_name,
                         "final" if final else "will retry", error)
             return "failed" if final else "retry"
         await _record(conn, tid, oid, attempt, provider_name, started_at, provider_id=provider_id)
         await conn.execute(
-            """update outbox set status = 'sent', attempts = $2, sent_at = now(), last_error = '',
-                      provider = $3, provider_message_id = $4 where id = $1""",
-            oid, attempt, provider_name, provider_id,
+            """update outbox set status = 'sent', attempts = $2, tries = $3, sent_at = now(), last_error = '',
+                      held_reason = '', provider = $4, provider_message_id = $5 where id = $1""",
+            oid, attempt, tries, provider_name, provider_id,
         )
         return "sent"
+
+
+async def _switch_channel(conn: Any, oid: uuid.UUID, attempt: int, provider: str, error: str,
+                          fallback: list[dict[str, Any]]) -> None:
+    """The next enabled channel takes over the same row (same id, so still one message to count)."""
+    nxt, rest = fallback[0], fallback[1:]
+    await conn.execute(
+        """update outbox set channel = $2, recipient = $3, subject = $4, body_text = $5, body_html = $6,
+                  payload = $7::jsonb, fallback = $8::jsonb, status = 'pending', attempts = $9, tries = 0,
+                  provider = $10, last_error = $11, held_reason = '', available_at = now() where id = $1""",
+        oid, nxt["channel"], nxt["recipient"], nxt.get("subject", ""), nxt["body_text"], nxt.get("body_html", ""),
+        json.dumps(nxt.get("payload") or {}, ensure_ascii=False), json.dumps(rest, ensure_ascii=False), attempt,
+        provider, error[:2000])
 
 
 async def _record(conn: Any, tid: uuid.UUID, oid: uuid.UUID, attempt: int, provider: str,
@@ -104,9 +143,12 @@ async def relay(limit: int = RELAY_BATCH) -> int:
 
     async with platform_scope("outbox relay") as tx:
         conn = tx.connection
+        # A suspended tenant's rows wait (directory's rule); quiet hours and the quota are checked
+        # per row by `deliver`, which pushes `available_at` past them.
         rows = await conn.fetch(
-            """select id, tenant from outbox where status = 'pending' and available_at <= now()
-               order by available_at limit $1 for update skip locked""",
+            f"""select id, tenant from outbox where status = 'pending' and available_at <= now()
+                and {directory.SQL_TENANT_CAN_SEND}
+                order by available_at limit $1 for update skip locked""",
             limit,
         )
         if not rows:

@@ -1,0 +1,420 @@
+"""Notifications: the tenant's settings, gateways and wording, and `notify`, which writes a
+message to an applicant in their language through their channel (with the others as fallback).
+
+`notify` and `notify_request` run inside the caller's tenant scope, so a message exists exactly
+when the change it tells about committed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+import secrets
+import uuid
+from typing import Any
+
+from sila.platform import audit, i18n
+from sila.platform.db import current_connection, tenant_scope
+from sila.platform.settings import get_settings
+from sila.tenants.beneficiaries import crypto
+from sila.tenants.notifications import catalogue
+from sila.tenants.notifications.catalogue import KINDS, fill
+from sila.workers.outbox import CHANNELS, enqueue, hand_off_after_commit
+from sila.workers.policy import QUIET_DEFAULT, month_start, sent_this_month
+
+CHANNEL_PROVIDERS = {"sms": ("unifonic", "taqnyat", "msegat", "twilio"), "whatsapp": ("whatsapp_cloud",)}
+PROVIDER_LABELS = {"unifonic": "Unifonic", "taqnyat": "Taqnyat", "msegat": "Msegat", "twilio": "Twilio",
+                   "whatsapp_cloud": "WhatsApp Cloud API"}
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "quiet_enabled": QUIET_DEFAULT[0], "quiet_start": QUIET_DEFAULT[1], "quiet_end": QUIET_DEFAULT[2],
+    "channel_order": ["sms", "whatsapp", "email"], "reminder_percents": [50], "reminder_days_before": [2],
+    "escalate_overdue": True, "digest_enabled": True, "digest_hour": 8, "quota_notified_month": None,
+}
+LRM = "\u200e"
+WEBHOOK_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+class NotFound(Exception):
+    pass
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (ValueError, TypeError):
+        return None
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+async def settings_in_scope() -> dict[str, Any]:
+    row = await current_connection().fetchrow("select * from notification_settings")
+    return {**DEFAULT_SETTINGS, **(dict(row) if row else {})}
+
+
+async def get_settings_of(tenant_id: Any) -> dict[str, Any]:
+    async with tenant_scope(tenant_id):
+        return await settings_in_scope()
+
+
+SETTINGS_FIELDS = ("quiet_enabled", "quiet_start", "quiet_end", "channel_order", "reminder_percents",
+                   "reminder_days_before", "escalate_overdue", "digest_enabled", "digest_hour")
+
+
+async def save_settings(tenant_id: Any, values: dict[str, Any], actor: Any) -> None:
+    async with tenant_scope(tenant_id) as tx:
+        before = await settings_in_scope()
+        cols = ", ".join(SETTINGS_FIELDS)
+        params = ", ".join(f"${i}" for i in range(2, len(SETTINGS_FIELDS) + 2))
+        sets = ", ".join(f"{c} = excluded.{c}" for c in SETTINGS_FIELDS)
+        await tx.connection.execute(
+            f"""insert into notification_settings (tenant, {cols}) values ($1, {params})
+                on conflict (tenant) do update set {sets}, updated_at = now()""",
+            _uuid(tenant_id), *(values[c] for c in SETTINGS_FIELDS))
+        await audit.record(tenant_id, "notifications.settings_changed", actor_user=actor.id, actor_label=actor.name,
+                           target_type="notification_settings", before={c: before[c] for c in SETTINGS_FIELDS},
+                           after={c: values[c] for c in SETTINGS_FIELDS}, address=actor.address)
+
+
+# --- gateways -------------------------------------------------------------------------------
+
+
+def _hint(secret: str) -> str:
+    return secret[-4:] if len(secret) >= 12 else ""  # short secrets show nothing at all
+
+
+async def providers_of(tenant_id: Any) -> dict[str, dict[str, Any]]:
+    """channel -> the gateway as the admin may see it: secrets only as their last characters."""
+    async with tenant_scope(tenant_id) as tx:
+        rows = await tx.connection.fetch(
+            """select id, channel, provider, enabled, base_url, account, sender, secret_enc is not null as has_secret,
+                      secret_hint, signing_secret_enc is not null as has_signing_secret, signing_secret_hint,
+                      webhook_token, updated_at from provider_config""")
+    return {r["channel"]: dict(r) for r in rows}
+
+
+@dataclasses.dataclass
+class GatewayInput:
+    channel: str
+    provider: str
+    enabled: bool
+    base_url: str
+    account: str
+    sender: str
+    secret: str  # blank: keep the stored one
+    signing_secret: str
+
+
+async def save_provider(tenant_id: Any, data: GatewayInput, actor: Any) -> None:
+    tid = _uuid(tenant_id)
+    channel = data.channel
+
+    def enc(column: str, value: str) -> bytes:
+        return crypto.encrypt(tid, f"provider_config.{column}:{channel}", value)
+
+    async with tenant_scope(tid) as tx:
+        conn = tx.connection
+        current = await conn.fetchrow("select * from provider_config where channel = $1 for update", channel)
+        secret_enc = enc("secret_enc", data.secret) if data.secret else (current["secret_enc"] if current else None)
+        secret_hint = _hint(data.secret) if data.secret else (current["secret_hint"] if current else "")
+        signing_enc = (enc("signing_secret_enc", data.signing_secret) if data.signing_secret
+                       else (current["signing_secret_enc"] if current else None))
+        signing_hint = (_hint(data.signing_secret) if data.signing_secret
+                        else (current["signing_secret_hint"] if current else ""))
+        token = current["webhook_token"] if current else secrets.token_urlsafe(32)
+        await conn.execute(
+            """insert into provider_config (tenant, channel, provider, enabled, base_url, account, sender, secret_enc,
+                 secret_hint, signing_secret_enc, signing_secret_hint, webhook_token, updated_by)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+               on conflict (tenant, channel) do update set provider = excluded.provider, enabled = excluded.enabled,
+                 base_url = excluded.base_url, account = excluded.account, sender = excluded.sender,
+                 secret_enc = excluded.secret_enc, secret_hint = excluded.secret_hint,
+                 signing_secret_enc = excluded.signing_secret_enc, signing_secret_hint = excluded.signing_secret_hint,
+                 updated_by = excluded.updated_by, updated_at = now()""",
+            tid, channel, data.provider, data.enabled, data.base_url, data.account, data.sender, secret_enc,
+            secret_hint, signing_enc, signing_hint, token, actor.id)
+        # Never the secrets themselves in the audit: whether they changed is enough.
+        await audit.record(tid, "notifications.provider_saved", actor_user=actor.id, actor_label=actor.name,
+                           target_type="provider_config", target_id=channel, address=actor.address,
+                           before={k: current[k] for k in ("provider", "enabled", "base_url", "account", "sender")}
+                           if current else None,
+                           after={"provider": data.provider, "enabled": data.enabled, "base_url": data.base_url,
+                                  "account": data.account, "sender": data.sender,
+                                  "secret_changed": bool(data.secret), "signing_secret_changed": bool(data.signing_secret)})
+
+
+async def gateway_for_webhook(tenant_id: Any, hook: str, token: str) -> dict[str, Any] | None:
+    """The gateway whose status webhook URL carries `token`, with the secrets its signature check needs."""
+    if not WEBHOOK_TOKEN_RE.fullmatch(token or ""):  # e.g. a NUL byte, which PostgreSQL refuses
+        return None
+    providers = {"twilio": ("twilio",), "whatsapp": ("whatsapp_cloud",), "sms": ("unifonic", "taqnyat", "msegat")}[hook]
+    tid = _uuid(tenant_id)
+    async with tenant_scope(tid) as tx:
+        row = await tx.connection.fetchrow(
+            "select * from provider_config where webhook_token = $1 and provider = any($2::text[])", token,
+            list(providers))
+    if row is None or not secrets.compare_digest(row["webhook_token"], token):
+        return None
+    out = dict(row)
+    for column in ("secret_enc", "signing_secret_enc"):
+        blob = row[column]
+        out[column.removesuffix("_enc")] = (
+            crypto.decrypt(tid, f"provider_config.{column}:{row['channel']}", blob) if blob else "")
+    return out
+
+
+HOOK_USER = "sila"
+
+
+def hook_password(tenant_id: Any, token: str) -> str:
+    """Unifonic, Taqnyat and Msegat do not sign their reports: their webhook address carries
+    Basic credentials too (`https://sila:<password>@host/hooks/sms/<token>`). Derived, not stored;
+    unlike the path, it is never written in access logs."""
+    return crypto.lookup_hash(tenant_id, f"sms-hook|{token}")[:32]
+
+
+def hook_url(tenant_slug: str, tenant_id: Any, provider: str, token: str) -> str:
+    """The delivery-report address to give the gateway."""
+    hook = {"twilio": "twilio", "whatsapp_cloud": "whatsapp"}.get(provider, "sms")
+    url = get_settings().tenant_url(tenant_slug, f"/hooks/{hook}/{token}")
+    if hook != "sms":
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{HOOK_USER}:{hook_password(tenant_id, token)}@{rest}"
+
+
+# Provider status words -> ours, and their order: a late "sent" must not undo "delivered".
+STATUS_MAP = {
+    "queued": "sent", "accepted": "sent", "sending": "sent", "sent": "sent", "submitted": "sent",
+    "delivered": "delivered", "deliverd": "delivered", "read": "read",
+    "undelivered": "failed", "failed": "failed", "rejected": "failed", "expired": "failed",
+}
+STATUS_RANK = {"": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 2}
+
+
+async def record_status(tenant_id: Any, provider: str, message_id: str, status: str, error: str = "") -> bool:
+    """A delivery report from the provider's webhook. Returns whether a message matched."""
+    ours = STATUS_MAP.get((status or "").strip().lower())
+    if not ours or not message_id:
+        return False
+    tid = _uuid(tenant_id)
+    async with tenant_scope(tid) as tx:
+        conn = tx.connection
+        row = await conn.fetchrow(
+            "select * from outbox where provider_message_id = $1 and provider = $2 for update", str(message_id),
+            provider)
+        if row is None:
+            return False
+        if STATUS_RANK[ours] < STATUS_RANK.get(row["delivery_status"], 0) or row["delivery_status"] in ("read",):
+            return True  # an older report arriving late
+        await conn.execute(
+            """update outbox set delivery_status = $2, delivery_status_at = now(), delivery_error = $3
+               where id = $1""", row["id"], ours, error[:500])
+        fallback = json.loads(row["fallback"]) if isinstance(row["fallback"], str) else row["fallback"]
+        if ours == "failed" and row["delivery_status"] != "failed" and fallback:
+            # The provider took it but could not deliver it: the next channel gets a fresh copy.
+            nxt = fallback[0]
+            await enqueue(tenant_id=tid, channel=nxt["channel"], kind=row["kind"], recipient=nxt["recipient"],
+                          subject=nxt.get("subject", ""), body_text=nxt["body_text"],
+                          body_html=nxt.get("body_html", ""), urgent=row["urgent"], payload=nxt.get("payload"),
+                          fallback=fallback[1:], retry_of=row["id"])
+    return True
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+async def template_in_scope(kind: str, lang: str) -> dict[str, Any]:
+    spec = KINDS[kind]
+    row = await current_connection().fetchrow(
+        "select subject, body, whatsapp_name from message_template where kind = $1 and lang = $2", kind, lang)
+    return {"subject": row["subject"] if row and row["subject"] else spec.subject[lang],
+            "body": row["body"] if row else spec.body[lang],
+            "whatsapp_name": (row["whatsapp_name"] if row and row["whatsapp_name"]
+                              else catalogue.whatsapp_default_name(kind)),
+            "customised": row is not None}
+
+
+async def templates_of(tenant_id: Any) -> list[dict[str, Any]]:
+    async with tenant_scope(tenant_id):
+        out = []
+        for kind in KINDS:
+            out.append({"kind": kind, "label": KINDS[kind].label,
+                        "ar": await template_in_scope(kind, "ar"), "en": await template_in_scope(kind, "en")})
+    return out
+
+
+async def template_of(tenant_id: Any, kind: str) -> dict[str, Any]:
+    if kind not in KINDS:
+        raise NotFound(kind)
+    async with tenant_scope(tenant_id):
+        return {"kind": kind, "spec": KINDS[kind], "ar": await template_in_scope(kind, "ar"),
+                "en": await template_in_scope(kind, "en")}
+
+
+async def save_template(tenant_id: Any, kind: str, texts: dict[str, dict[str, str]], whatsapp_name: str,
+                        actor: Any) -> None:
+    async with tenant_scope(tenant_id) as tx:
+        for lang, text in texts.items():
+            before = await template_in_scope(kind, lang)
+            await tx.connection.execute(
+                """insert into message_template (tenant, kind, lang, subject, body, whatsapp_name, updated_by)
+                   values ($1, $2, $3, $4, $5, $6, $7)
+                   on conflict (tenant, kind, lang) do update set subject = excluded.subject, body = excluded.body,
+                     whatsapp_name = excluded.whatsapp_name, updated_by = excluded.updated_by, updated_at = now()""",
+                _uuid(tenant_id), kind, lang, text["subject"], text["body"], whatsapp_name, actor.id)
+            await audit.record(tenant_id, "notifications.template_saved", actor_user=actor.id, actor_label=actor.name,
+                               target_type="message_template", target_id=f"{kind}:{lang}", address=actor.address,
+                               before={"subject": before["subject"], "body": before["body"]},
+                               after={"subject": text["subject"], "body": text["body"]})
+
+
+async def reset_template(tenant_id: Any, kind: str, actor: Any) -> None:
+    async with tenant_scope(tenant_id) as tx:
+        await tx.connection.execute("delete from message_template where kind = $1", kind)
+        await audit.record(tenant_id, "notifications.template_reset", actor_user=actor.id, actor_label=actor.name,
+                           target_type="message_template", target_id=kind, address=actor.address)
+
+
+def sample_values(org: str, lang: str) -> dict[str, str]:
+    from sila.tenants.requests.messages import due_text
+
+    values = dict(catalogue.SAMPLE if lang == "ar" else catalogue.SAMPLE_EN)
+    values["ref"] = LRM + values["ref"] if lang == "ar" else values["ref"]
+    return {**values, "org": org, "due": due_text(dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=14), lang)}
+
+
+# --- writing a message --------------------------------------------------------------------
+
+
+async def usable_channels(settings: dict[str, Any]) -> set[str]:
+    """Channels this tenant can send on now: a configured, enabled gateway (email is the platform's)."""
+    if get_settings().email_provider == "inbox":
+        return set(CHANNELS)  # development: everything lands in the inbox page
+    rows = await current_connection().fetch("select channel from provider_config where enabled")
+    return {"email"} | {r["channel"] for r in rows}
+
+
+async def render(kind: str, lang: str, channel: str, values: dict[str, Any]) -> dict[str, Any]:
+    """One channel's rendering: text, email subject, WhatsApp template name and parameters."""
+    template = await template_in_scope(kind, lang)
+    body = fill(template["body"], values)
+    out: dict[str, Any] = {"channel": channel, "body_text": body, "subject": "", "payload": {}}
+    if channel == "email":
+        out["subject"] = fill(template["subject"], values)
+    if channel == "whatsapp":
+        # Meta fills an approved template's {{1}}, {{2}}… in order: the order the wording uses them.
+        names = catalogue.VARIABLE_RE.findall(template["body"])
+        out["payload"] = {"template": template["whatsapp_name"], "language": lang,
+                          "params": [str(values.get(n, "")) for n in names]}
+    return out
+
+
+async def notify(tenant: Any, kind: str, *, lang: str, preferred: str, mobile: str = "", email: str = "",
+                 values: dict[str, Any], urgent: bool | None = None, only: str | None = None) -> uuid.UUID:
+    """Write `kind` for one person: their language, their channel first, then the tenant's other
+    enabled channels as fallback. With no usable channel at all the message is still written (on
+    the preferred one), so it shows as failed with its reason instead of vanishing."""
+    lang = lang if lang in ("ar", "en") else "ar"
+    values = {"org": tenant.name(lang), **values}
+    settings = await settings_in_scope()
+    address = {"sms": mobile, "whatsapp": mobile, "email": email}
+    order = [only] if only else list(dict.fromkeys([preferred, *settings["channel_order"], *CHANNELS]))
+    reachable = [c for c in order if c in address and address[c]]
+    usable = await usable_channels(settings)
+    chosen = [c for c in reachable if c in usable] or reachable[:1]
+    if not chosen:
+        raise ValueError("no address to write to")
+    renders = []
+    for channel in chosen:
+        item = await render(kind, lang, channel, values)
+        renders.append({**item, "recipient": address[channel]})
+    first = renders[0]
+    return await enqueue(tenant_id=tenant.id, channel=first["channel"], kind=kind, recipient=first["recipient"],
+                         subject=first["subject"], body_text=first["body_text"], payload=first["payload"],
+                         fallback=renders[1:], urgent=urgent)
+
+
+async def notify_request(tenant: Any, req: dict[str, Any], kind: str, *, channel: str | None = None,
+                         **variables: Any) -> uuid.UUID:
+    """Drop-in for `sila.tenants.requests.messages.notify_in_scope`: the applicant of `req`,
+    through the contact details given for that request. `channel` forces one (a code by SMS)."""
+    lang = req["contact_language"]
+    # A left-to-right mark keeps "26-12345678" in order inside Arabic text.
+    ref = LRM + req["reference"] if lang == "ar" else req["reference"]
+    return await notify(tenant, kind, lang=lang, preferred=channel or req["contact_channel"],
+                        mobile=req["contact_mobile"], email=req["contact_email"], values={"ref": ref, **variables},
+                        only=channel)
+
+
+# --- what the admin sees: usage, held, failed, retry ----------------------------------------
+
+
+async def overview(tenant_id: Any, quota: int) -> dict[str, Any]:
+    async with tenant_scope(tenant_id) as tx:
+        conn = tx.connection
+        sent = await sent_this_month(conn)
+        held = {r["held_reason"]: r["n"] for r in await conn.fetch(
+            """select held_reason, count(*) as n from outbox where status = 'pending' and held_reason <> ''
+               group by held_reason""")}
+        failed = [dict(r) for r in await conn.fetch(
+            """select id, kind, channel, recipient, attempts, last_error, delivery_status, delivery_error, provider,
+                      created_at, status
+               from outbox where (status = 'failed' or (status = 'sent' and delivery_status = 'failed'))
+                 and not exists (select 1 from outbox r where r.retry_of = outbox.id)
+               order by created_at desc limit 100""")]
+        by_status = {r["status"]: r["n"] for r in await conn.fetch(
+            "select status, count(*) as n from outbox where created_at >= $1 group by status",
+            month_start(dt.datetime.now(dt.timezone.utc)))}
+    return {"sent": sent, "quota": quota, "held": held, "failed": failed, "by_status": by_status}
+
+
+async def retry(tenant_id: Any, outbox_id: Any, actor: Any) -> None:
+    """A failed message goes again, its attempts counted afresh. One the provider took but
+    reported undelivered is copied (a new key: the peer already has the old one)."""
+    oid = _uuid(outbox_id)
+    if oid is None:
+        raise NotFound(outbox_id)
+    async with tenant_scope(tenant_id) as tx:
+        conn = tx.connection
+        row = await conn.fetchrow("select * from outbox where id = $1 for update", oid)
+        if row is None or not (row["status"] == "failed" or row["delivery_status"] == "failed"):
+            raise NotFound(outbox_id)
+        if row["status"] == "failed":
+            await conn.execute(
+                """update outbox set status = 'pending', tries = 0, held_reason = '', available_at = now()
+                   where id = $1""", oid)
+            hand_off_after_commit(oid, row["tenant"])
+        else:
+            await enqueue(tenant_id=row["tenant"], channel=row["channel"], kind=row["kind"], recipient=row["recipient"],
+                          subject=row["subject"], body_text=row["body_text"], body_html=row["body_html"],
+                          urgent=row["urgent"], payload=json.loads(row["payload"]), retry_of=oid)
+        await audit.record(tenant_id, "notifications.retried", actor_user=actor.id, actor_label=actor.name,
+                           target_type="outbox", target_id=oid, address=actor.address,
+                           before={"status": row["status"], "error": row["last_error"] or row["delivery_error"]})
+
+
+async def tell_admins_quota_reached(conn: Any, tid: uuid.UUID, quota: int, month: dt.date) -> None:
+    """Once a month: the admins learn that messages now wait for the quota. Runs in tenant scope."""
+    await conn.execute("insert into notification_settings (tenant) values ($1) on conflict (tenant) do nothing", tid)
+    first = await conn.fetchval(
+        """update notification_settings set quota_notified_month = $1
+           where quota_notified_month is distinct from $1 returning 1""", month)
+    if not first:
+        return
+    tenant = await conn.fetchrow("select slug, name_ar, name_en from tenant where id = $1", tid)
+    admins = await conn.fetch(
+        """select u.email, u.preferred_language from membership m join staff_user u on u.id = m."user"
+           where m.role = 'admin' and u.is_active""")
+    link = get_settings().tenant_url(tenant["slug"], "/portal/notifications")
+    for admin in admins:
+        with i18n.language(admin["preferred_language"]):
+            subject = i18n.gettext("Messages are waiting: the monthly quota is reached")
+            body = i18n.gettext(
+                "Your charity has sent its %(quota)s messages for this month. New messages to applicants are "
+                "kept and will go out when the quota allows (next month, or sooner if the platform raises it). "
+                "Nothing is lost.\n\nSee what is waiting: %(link)s", quota=quota, link=link)
+        await enqueue(tenant_id=tid, channel="email", kind="notifications.quota_reached", recipient=admin["email"],
+                      subject=subject, body_text=body, urgent=True)

@@ -1,0 +1,76 @@
+"""May a due message go now? The tenant's status, its quiet hours and its monthly quota.
+
+Checked by `deliver` under the row lock, so the fast path (which skips the relay) obeys the same
+rules. A held row stays `pending` with its reason and a later `available_at`: it waits, it is
+never dropped.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sila.platform import directory
+
+RIYADH = ZoneInfo("Asia/Riyadh")
+# Quiet hours protect beneficiaries' nights: they apply to the messages written to them.
+# Staff reminders are timed by the beat itself; one-time codes and account mail are `urgent`.
+QUIET_KINDS = ("request.", "survey.", "feedback.")
+QUIET_DEFAULT = (True, dt.time(21, 0), dt.time(8, 0))  # as the settings table's defaults
+QUOTA_RECHECK = dt.timedelta(minutes=15)  # so a raised quota releases held messages soon
+
+
+def month_start(now: dt.datetime) -> dt.datetime:
+    """The start of the calendar month in Riyadh (the operator's quota period), as an aware time."""
+    local = now.astimezone(RIYADH)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month_start(now: dt.datetime) -> dt.datetime:
+    first = month_start(now)
+    return (first + dt.timedelta(days=32)).replace(day=1)
+
+
+def quiet_until(now: dt.datetime, start: dt.time, end: dt.time) -> dt.datetime | None:
+    """When quiet hours [start, end) that contain `now` end (Riyadh wall clock), or None."""
+    if start == end:
+        return None
+    local = now.astimezone(RIYADH)
+    t = local.time()
+    inside = start <= t < end if start < end else (t >= start or t < end)
+    if not inside:
+        return None
+    day = local.date() if t < end else local.date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, end, tzinfo=RIYADH)
+
+
+async def quiet_window(conn: Any) -> tuple[bool, dt.time, dt.time]:
+    row = await conn.fetchrow("select quiet_enabled, quiet_start, quiet_end from notification_settings")
+    return (row["quiet_enabled"], row["quiet_start"], row["quiet_end"]) if row else QUIET_DEFAULT
+
+
+async def sent_this_month(conn: Any, now: dt.datetime | None = None) -> int:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return await conn.fetchval("select count(*) from outbox where status = 'sent' and sent_at >= $1",
+                               month_start(now))
+
+
+async def hold(conn: Any, tid: uuid.UUID, row: Any) -> tuple[str, dt.datetime | None] | None:
+    """(reason, wait until) when the row must wait, else None. Runs in the row's tenant scope."""
+    tenant = await conn.fetchrow("select status, message_quota from tenant where id = $1", tid)
+    if not directory.status_allows_sending(tenant["status"] if tenant else None, row["kind"]):
+        return "tenant", None  # the relay will not claim it again until the tenant may send
+    if row["urgent"]:
+        return None
+    now = dt.datetime.now(dt.timezone.utc)
+    if row["kind"].startswith(QUIET_KINDS):
+        enabled, start, end = await quiet_window(conn)
+        if enabled and (until := quiet_until(now, start, end)):
+            return "quiet_hours", until
+    if await sent_this_month(conn, now) >= tenant["message_quota"]:
+        from sila.tenants.notifications.services import tell_admins_quota_reached
+
+        await tell_admins_quota_reached(conn, tid, tenant["message_quota"], month_start(now).date())
+        return "quota", min(now + QUOTA_RECHECK, next_month_start(now))
+    return None
