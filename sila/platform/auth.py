@@ -63,6 +63,8 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         return connection.scope.get("_sila_new_session_id") or super().get_session_id(connection)
 
     async def store_in_message(self, scope_session: Any, message: Message, connection: ASGIConnection) -> None:
+        if scope_session is not Empty and not scope_session and not connection.cookies.get(self.config.key):
+            return  # an anonymous visitor with nothing to keep: no Redis write, no cookie
         if scope_session is not Empty and scope_session and scope_session.pop(ROTATE_KEY, False):
             store = self.config.get_store_from_app(connection.scope["app"])
             old = connection.cookies.get(self.config.key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from redis.exceptions import RedisError
 from litestar.exceptions import TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
 
@@ -42,7 +43,11 @@ def public_form_limit(name: str) -> Any:
         where = str(site.tenant.id) if site is not None and site.tenant is not None else "platform"
         state = connection.app.state
         key = f"sila:form:{name}:{where}:{client_address(connection)}"
-        if await hit(state.redis, key, FORM_WINDOW_SECONDS) > state.settings.public_form_limit:
+        try:
+            count = await hit(state.redis, key, FORM_WINDOW_SECONDS)
+        except RedisError:
+            return  # Redis down: an applicant's submission matters more than the limit
+        if count > state.settings.public_form_limit:
             raise TooManyRequestsException()
 
     return guard

@@ -13,7 +13,7 @@ from sila.platform.auth import client_address, requires_staff, requires_tenant_s
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import FormErrors, form_value, redirect, render
 from sila.tenants.feedback import forms, services
-from sila.tenants.feedback.limits import form_limit
+from sila.platform.ratelimit import public_form_limit
 from sila.tenants.requests.routes import actor_of
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -31,7 +31,7 @@ class PublicFeedbackRoutes(Controller):
     async def form(self, request: Request) -> Any:
         return await self._form(request, {"token": secrets.token_urlsafe(32), "contact_channel": "sms"}, FormErrors())
 
-    @post("/", name="feedback_submit", guards=[form_limit("feedback")])
+    @post("/", name="feedback_submit", guards=[public_form_limit("feedback")])
     async def submit(self, request: Request, data: FormData) -> Any:
         item, typed, errors = forms.read_feedback(data)
         if errors:

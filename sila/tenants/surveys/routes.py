@@ -13,7 +13,7 @@ from sila.platform import i18n
 from sila.platform.auth import requires_staff, requires_tenant_site
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import FormErrors, redirect, render
-from sila.tenants.feedback.limits import form_limit
+from sila.platform.ratelimit import public_form_limit
 from sila.tenants.surveys import charts, forms, results, services
 from sila.tenants.requests.routes import actor_of
 
@@ -52,7 +52,7 @@ class PublicSurveyRoutes(Controller):
             return await self._problem(request, exc.reason)
         return await self._page(request, opened, token, form={}, errors=FormErrors())
 
-    @post("/{token:str}", name="survey_answer", guards=[form_limit("survey")])
+    @post("/{token:str}", name="survey_answer", guards=[public_form_limit("survey")])
     async def answer(self, request: Request, token: FromPath[str], data: FormData) -> Any:
         tenant = tenant_of(request)
         try:
