@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import math
 import re
 import secrets
 import sys
@@ -375,7 +376,7 @@ def candidates(route: Route, info: dict[tuple[str, str], dict[str, Any]], b: Sid
             values += [i for ids in by_table.values() for i in ids[:3 if full else 1]]
         i = len(per)
         per.append([v for v in dict.fromkeys(values) if route.accepts(i, v)] or [route.default(i)])
-    if len(per) > 1 and eval_size(per) > 300:
+    if len(per) > 1 and math.prod(map(len, per)) > 300:
         # Too many to try every pairing: every value of every parameter at least once instead.
         combos = [[values[k % len(values)] for values in per] for k in range(max(map(len, per)))]
     else:
@@ -384,13 +385,6 @@ def candidates(route: Route, info: dict[tuple[str, str], dict[str, Any]], b: Sid
         return combos
     junk = [[g if route.accepts(i, g) else route.default(i) for i in range(len(route.params))] for g in GARBAGE]
     return combos + [g for g in junk if g not in combos]
-
-
-def eval_size(per: list[list[str]]) -> int:
-    n = 1
-    for values in per:
-        n *= len(values)
-    return n
 
 
 # --- probing -------------------------------------------------------------------------------------

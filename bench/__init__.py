@@ -1,0 +1,1 @@
+"""Benchmarks and chaos runs for Sila: `python -m bench run [--quick]`, `python -m bench chaos [--quick]`."""
