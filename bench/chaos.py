@@ -238,7 +238,7 @@ def main(quick: bool, runs: int | None, messages: int | None, faults: list[str])
     finally:
         d.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    (OUT / f"chaos-{'quick' if quick else 'full'}.json").write_text(json.dumps(results, indent=2))
+    (OUT / f"chaos-{runs}x{messages}.json").write_text(json.dumps(results, indent=2))
     print(f"\nchaos: {runs} run(s) per fault, {messages} messages each, sweeper after {STUCK_AFTER}s")
     print(f"{'fault':<10} {'runs':>4} {'committed':>9} {'delivered':>9} {'lost':>5} {'extra':>5} {'replays':>7} "
           f"{'recover s (max)':>15} {'drain s (max)':>13} {'restarts':>8}")
