@@ -216,6 +216,12 @@ async def tenant_rows(w: Writer, rng: random.Random, tid: uuid.UUID, officer: uu
                                                     json.dumps(after, ensure_ascii=False), at))
 
 
+# The sent messages' monthly counter, as `deliver` would have kept it.
+USAGE = """insert into message_usage (tenant, month, sent)
+           select tenant, date_trunc('month', sent_at at time zone 'Asia/Riyadh')::date, count(*)
+           from outbox where status = 'sent' group by 1, 2"""
+
+
 async def generate(database: str, size: Size, seed: int = 7, log: Any = print) -> dict[str, Any]:
     """Drop and rebuild `database` at `size`. Returns what the scenarios need (slugs, ids)."""
     from sila.platform import db
@@ -281,6 +287,7 @@ async def generate(database: str, size: Size, seed: int = 7, log: Any = print) -
                 log(f"  {database}: {i + 1}/{len(tenants)} tenants, {time.monotonic() - started:.0f}s")
         await w.flush()
         await conn.execute(QUIET_SETTINGS)
+        await conn.execute(USAGE)
         await conn.execute("analyze")
         counts = {t: await conn.fetchval(f'select count(*) from "{t}"') for t in (
             "tenant", "beneficiary", "support_request", "audit_entry", "request_verification", "service_delivery",

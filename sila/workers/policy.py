@@ -50,27 +50,47 @@ async def quiet_window(conn: Any) -> tuple[bool, dt.time, dt.time]:
     return (row["quiet_enabled"], row["quiet_start"], row["quiet_end"]) if row else QUIET_DEFAULT
 
 
+def usage_month(now: dt.datetime) -> dt.date:
+    """The `message_usage.month` key: the first day of the Riyadh calendar month."""
+    return month_start(now).date()
+
+
 async def sent_this_month(conn: Any, now: dt.datetime | None = None) -> int:
-    now = now or dt.datetime.now(dt.timezone.utc)
-    return await conn.fetchval("select count(*) from outbox where status = 'sent' and sent_at >= $1",
-                               month_start(now))
+    """Messages sent this month, from the counter `deliver` keeps (call in the tenant's scope)."""
+    month = usage_month(now or dt.datetime.now(dt.timezone.utc))
+    return await conn.fetchval("select coalesce(sum(sent), 0) from message_usage where month = $1", month)
+
+
+async def count_sent(conn: Any, tid: uuid.UUID) -> None:
+    """One more message sent this month; in the transaction that marks it sent."""
+    await conn.execute(
+        """insert into message_usage (tenant, month, sent) values ($1, $2, 1)
+           on conflict (tenant, month) do update set sent = message_usage.sent + 1""",
+        tid, usage_month(dt.datetime.now(dt.timezone.utc)))
 
 
 async def hold(conn: Any, tid: uuid.UUID, row: Any) -> tuple[str, dt.datetime | None] | None:
-    """(reason, wait until) when the row must wait, else None. Runs in the row's tenant scope."""
-    tenant = await conn.fetchrow("select status, message_quota from tenant where id = $1", tid)
-    if not directory.status_allows_sending(tenant["status"] if tenant else None, row["kind"]):
+    """(reason, wait until) when the row must wait, else None. Runs in the row's tenant scope.
+
+    One round trip: tenant status, quota, quiet hours and this month's count together."""
+    now = dt.datetime.now(dt.timezone.utc)
+    facts = await conn.fetchrow(
+        """select t.status, t.message_quota, s.quiet_enabled, s.quiet_start, s.quiet_end,
+                  coalesce((select u.sent from message_usage u where u.tenant = t.id and u.month = $2), 0) as sent
+           from tenant t left join notification_settings s on s.tenant = t.id where t.id = $1""",
+        tid, usage_month(now))
+    if not directory.status_allows_sending(facts["status"] if facts else None, row["kind"]):
         return "tenant", None  # the relay will not claim it again until the tenant may send
     if row["urgent"]:
         return None
-    now = dt.datetime.now(dt.timezone.utc)
     if row["kind"].startswith(QUIET_KINDS):
-        enabled, start, end = await quiet_window(conn)
+        enabled, start, end = ((facts["quiet_enabled"], facts["quiet_start"], facts["quiet_end"])
+                               if facts["quiet_enabled"] is not None else QUIET_DEFAULT)
         if enabled and (until := quiet_until(now, start, end)):
             return "quiet_hours", until
-    if await sent_this_month(conn, now) >= tenant["message_quota"]:
+    if facts["sent"] >= facts["message_quota"]:
         from sila.tenants.notifications.services import tell_admins_quota_reached
 
-        await tell_admins_quota_reached(conn, tid, tenant["message_quota"], month_start(now).date())
+        await tell_admins_quota_reached(conn, tid, facts["message_quota"], month_start(now).date())
         return "quota", min(now + QUOTA_RECHECK, next_month_start(now))
     return None

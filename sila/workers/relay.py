@@ -107,6 +107,7 @@ async def deliver(outbox_id: Any, tenant_id: Any, settings: Settings | None = No
                         "final" if final else "will retry", error)
             return "failed" if final else "retry"
         await _record(conn, tid, oid, attempt, provider_name, started_at, provider_id=provider_id)
+        await policy.count_sent(conn, tid)
         await conn.execute(
             """update outbox set status = 'sent', attempts = $2, tries = $3, sent_at = now(), last_error = '',
                       held_reason = '', provider = $4, provider_message_id = $5 where id = $1""",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from piccolo.columns import UUID, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from sila.platform.db import DB
@@ -53,3 +53,12 @@ class DevInboxMessage(Table, tablename="dev_inbox_message", db=DB):
     body_text = Text()
     body_html = Text(default="")
     created_at = Timestamptz()
+
+
+class MessageUsage(Table, tablename="message_usage", db=DB):
+    """Messages sent per tenant and Riyadh calendar month (the quota's counter)."""
+
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    month = Date(null=False)
+    sent = Integer(default=0)

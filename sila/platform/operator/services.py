@@ -205,9 +205,10 @@ async def audit_log(*, tenant_id: Any = None, action: str = "", limit: int = 200
 
 # Riyadh's calendar month: a quota resets at local midnight on the 1st, not UTC's.
 SQL_MONTH_START = "(date_trunc('month', now() at time zone 'Asia/Riyadh') at time zone 'Asia/Riyadh')"
-# What counts against the quota: messages sent this month, as the delivery side enforces it
-# (sila.workers.policy.sent_this_month).
-SQL_SENT_THIS_MONTH = f"o.status = 'sent' and o.sent_at >= {SQL_MONTH_START}"
+# What counts against the quota: the counter `deliver` keeps (sila.workers.policy.count_sent).
+SQL_THIS_MONTH = "date_trunc('month', now() at time zone 'Asia/Riyadh')::date"
+SQL_SENT_THIS_MONTH = f"""coalesce((select u.sent from message_usage u
+                                    where u.tenant = t.id and u.month = {SQL_THIS_MONTH}), 0)"""
 # Regulator and region come from the tenant's profile (filled in during onboarding, readable
 # by the platform); before that, the regulator follows from the kind.
 SQL_PROFILE_COLUMNS = """coalesce(p.regulator, case t.kind when 'waqf' then 'awqaf' else 'ncnp' end) as regulator,
@@ -235,7 +236,7 @@ async def search_tenants(filters: dict[str, str], limit: int = 200) -> tuple[lis
     async with platform_scope("operator tenant list") as tx:
         rows = await tx.connection.fetch(
             f"""select * from (select t.*, {SQL_PROFILE_COLUMNS},
-                  (select count(*) from outbox o where o.tenant = t.id and {SQL_SENT_THIS_MONTH}) as messages,
+                  {SQL_SENT_THIS_MONTH} as messages,
                   exists (select 1 from support_grant g where g.tenant = t.id and g.revoked_at is null
                           and g.expires_at > now()) as grant_live
                 from tenant t left join tenant_profile p on p.tenant = t.id) t
@@ -290,18 +291,15 @@ async def monthly_messages(tenant_id: Any = None, months: int = 12) -> list[tupl
     where = ""
     if tenant_id is not None:
         args.append(uuid.UUID(str(tenant_id)))
-        where = "and o.tenant = $2"
+        where = "and u.tenant = $2"
     async with platform_scope("operator usage") as tx:
         rows = await tx.connection.fetch(
-            f"""with start_month as (select date_trunc('month', now() at time zone 'Asia/Riyadh')
-                                      - make_interval(months => $1::int) as month),
-                counts as (select date_trunc('month', o.sent_at at time zone 'Asia/Riyadh') as month, count(*) as n
-                           from outbox o, start_month
-                           where o.status = 'sent' and o.sent_at >= start_month.month at time zone 'Asia/Riyadh' {where}
-                           group by 1),
-                m as (select generate_series(start_month.month, date_trunc('month', now() at time zone 'Asia/Riyadh'),
-                                             interval '1 month') as month from start_month)
-                select m.month::date as month, coalesce(c.n, 0) as n from m left join counts c using (month)
+            f"""with start_month as (select ({SQL_THIS_MONTH} - make_interval(months => $1::int))::date as month),
+                counts as (select u.month, sum(u.sent) as n from message_usage u, start_month
+                           where u.month >= start_month.month {where} group by 1),
+                m as (select generate_series(start_month.month, {SQL_THIS_MONTH}, interval '1 month')::date as month
+                      from start_month)
+                select m.month, coalesce(c.n, 0)::int as n from m left join counts c using (month)
                 order by m.month""", *args)
     return [(r["month"], r["n"]) for r in rows]
 
@@ -310,12 +308,13 @@ async def usage_by_tenant() -> list[dict[str, Any]]:
     async with platform_scope("operator usage") as tx:
         rows = await tx.connection.fetch(
             f"""select t.id, t.slug, t.name_ar, t.name_en, t.status, t.message_quota,
-                       count(o.id) filter (where {SQL_SENT_THIS_MONTH}) as messages,
+                       {SQL_SENT_THIS_MONTH} as messages,
                        count(o.id) filter (where o.created_at >= {SQL_MONTH_START} and o.status = 'failed') as failed,
                        count(o.id) filter (where o.status in ('pending', 'queued')) as waiting
                 from tenant t left join outbox o on o.tenant = t.id
+                   and (o.status in ('pending', 'queued') or (o.status = 'failed' and o.created_at >= {SQL_MONTH_START}))
                 where t.status <> 'archived'
-                group by t.id order by count(o.id) filter (where {SQL_SENT_THIS_MONTH}) desc, t.slug""")
+                group by t.id order by 7 desc, t.slug""")
     return [dict(r) for r in rows]
 
 
