@@ -419,6 +419,7 @@ def ensure_data(database: str, size: datagen.Size, regenerate: bool) -> None:
         return
     log(f"data: generating {database} {want}")
     info = datagen.main(database, size)
+    OUT.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({**info, "size": want}, default=str))
 
 

@@ -11,6 +11,7 @@ its next fallback channel (same row, same idempotency key) before it is ever mar
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -27,6 +28,11 @@ from sila.workers.providers import DeliveryFailure, Message, PermanentFailure, r
 log = logging.getLogger(__name__)
 
 RELAY_BATCH = 500
+# The relay hands rows to Celery in tasks of this many; a task sends them DELIVER_CONCURRENCY at
+# a time, each in its own transaction. One task per row spent most of its time in Celery and in
+# waiting on the gateway one message at a time.
+DELIVER_BATCH = 25
+DELIVER_CONCURRENCY = 8
 BACKOFF_BASE = 30.0
 BACKOFF_CAP = 3600.0
 
@@ -116,6 +122,29 @@ async def deliver(outbox_id: Any, tenant_id: Any, settings: Settings | None = No
         return "sent"
 
 
+async def deliver_many(items: list[list[str]], settings: Settings | None = None) -> list[list[str]]:
+    """`deliver` each (outbox id, tenant id), DELIVER_CONCURRENCY at a time. Returns the items that
+    raised (the database or the pool was unreachable) for the caller to try again; what a provider
+    answered is recorded on the row, not returned."""
+    settings = settings or get_settings()
+    gate = asyncio.Semaphore(DELIVER_CONCURRENCY)
+
+    async def one(item: list[str]) -> BaseException | None:
+        async with gate:
+            try:
+                await deliver(item[0], item[1], settings)
+            except Exception as exc:  # noqa: BLE001 - reported to the caller, which retries
+                return exc
+            return None
+
+    errors = await asyncio.gather(*(one(item) for item in items))
+    failed = [item for item, error in zip(items, errors) if error is not None]
+    if failed:
+        log.warning("outbox: %s of %s deliveries could not run (%s); retrying them", len(failed), len(items),
+                    next(e for e in errors if e is not None))
+    return failed
+
+
 async def _switch_channel(conn: Any, oid: uuid.UUID, attempt: int, provider: str, error: str,
                           fallback: list[dict[str, Any]]) -> None:
     """The next enabled channel takes over the same row (same id, so still one message to count)."""
@@ -140,7 +169,7 @@ async def _record(conn: Any, tid: uuid.UUID, oid: uuid.UUID, attempt: int, provi
 
 async def relay(limit: int = RELAY_BATCH) -> int:
     """Hand due rows to Celery and mark them `queued`. Returns how many were handed over."""
-    from sila.workers.tasks import deliver as deliver_task
+    from sila.workers.tasks import deliver_batch
 
     async with platform_scope("outbox relay") as tx:
         conn = tx.connection
@@ -158,10 +187,12 @@ async def relay(limit: int = RELAY_BATCH) -> int:
         # `queued`. If Redis fails midway, only what was published is marked; the rest stays due.
         published: list[uuid.UUID] = []
         try:
-            with deliver_task.app.producer_or_acquire() as producer:
-                for row in rows:
-                    deliver_task.apply_async(args=[str(row["id"]), str(row["tenant"])], producer=producer)
-                    published.append(row["id"])
+            with deliver_batch.app.producer_or_acquire() as producer:
+                for start in range(0, len(rows), DELIVER_BATCH):
+                    batch = rows[start:start + DELIVER_BATCH]
+                    deliver_batch.apply_async(args=[[[str(r["id"]), str(r["tenant"])] for r in batch]],
+                                              producer=producer)
+                    published.extend(r["id"] for r in batch)
         except Exception as exc:  # noqa: BLE001
             log.warning("outbox relay: broker unavailable after %s of %s rows: %s", len(published), len(rows), exc)
         await conn.execute(

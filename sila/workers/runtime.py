@@ -16,7 +16,8 @@ from sila.platform.settings import get_settings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-POOL_SIZE = 2
+# Enough for relay.DELIVER_CONCURRENCY deliveries at once (connections open only when needed).
+POOL_SIZE = 10
 # Must match sila.platform.pages (which reads it); kept here so workers need not import the web.
 HEARTBEAT_PREFIX = "sila:heartbeat:"
 HEARTBEAT_EVERY = 10
