@@ -184,7 +184,9 @@ async def test_export_holds_every_row_and_document_and_deletion_leaves_nothing(
     assert server.client().get(urlsplit_path(link)).status_code == 404
     assert server.client(tenant.slug).get("/").status_code == 404
     # The other tenant lost nothing; the operator audit keeps who deleted what, and why not more.
-    assert await rows_of(other.id) == before_other
+    # (The session worker's beat may have given it its default survey meanwhile: only losses count.)
+    after_other = await rows_of(other.id)
+    assert all(ids <= after_other[table] for table, ids in before_other.items()), before_other
     audit_page = op.get("/operator/audit").text
     assert tenant.slug in audit_page and op.operator.email in audit_page
 

@@ -20,7 +20,7 @@ from sila.platform.settings import get_settings
 from sila.tenants.beneficiaries import crypto
 from sila.tenants.notifications import catalogue
 from sila.tenants.notifications.catalogue import KINDS, fill
-from sila.workers.outbox import CHANNELS, enqueue, hand_off_after_commit
+from sila.workers.outbox import CHANNELS, enqueue, enqueue_many, hand_off_after_commit
 from sila.workers.policy import QUIET_DEFAULT, month_start, sent_this_month
 
 CHANNEL_PROVIDERS = {"sms": ("unifonic", "taqnyat", "msegat", "twilio"), "whatsapp": ("whatsapp_cloud",)}
@@ -297,9 +297,8 @@ async def usable_channels(settings: dict[str, Any]) -> set[str]:
     return {"email"} | {r["channel"] for r in rows}
 
 
-async def render(kind: str, lang: str, channel: str, values: dict[str, Any]) -> dict[str, Any]:
+def render(template: dict[str, Any], lang: str, channel: str, values: dict[str, Any]) -> dict[str, Any]:
     """One channel's rendering: text, email subject, WhatsApp template name and parameters."""
-    template = await template_in_scope(kind, lang)
     body = fill(template["body"], values)
     out: dict[str, Any] = {"channel": channel, "body_text": body, "subject": "", "payload": {}}
     if channel == "email":
@@ -312,29 +311,51 @@ async def render(kind: str, lang: str, channel: str, values: dict[str, Any]) -> 
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class Recipient:
+    """One person to write to: their language, preferred channel, addresses and the values."""
+
+    lang: str
+    preferred: str
+    mobile: str = ""
+    email: str = ""
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
 async def notify(tenant: Any, kind: str, *, lang: str, preferred: str, mobile: str = "", email: str = "",
                  values: dict[str, Any], urgent: bool | None = None, only: str | None = None) -> uuid.UUID:
     """Write `kind` for one person: their language, their channel first, then the tenant's other
     enabled channels as fallback. With no usable channel at all the message is still written (on
     the preferred one), so it shows as failed with its reason instead of vanishing."""
-    lang = lang if lang in ("ar", "en") else "ar"
-    values = {"org": tenant.name(lang), **values}
+    return (await notify_many(tenant, kind, [Recipient(lang, preferred, mobile, email, values)],
+                              urgent=urgent, only=only))[0]
+
+
+async def notify_many(tenant: Any, kind: str, people: list[Recipient], *, urgent: bool | None = None,
+                      only: str | None = None) -> list[uuid.UUID]:
+    """`notify` for many people in one go (a campaign's batch): the settings, channels and templates
+    are read once, the outbox rows written in one statement. Ids in the order given."""
     settings = await settings_in_scope()
-    address = {"sms": mobile, "whatsapp": mobile, "email": email}
-    order = [only] if only else list(dict.fromkeys([preferred, *settings["channel_order"], *CHANNELS]))
-    reachable = [c for c in order if c in address and address[c]]
     usable = await usable_channels(settings)
-    chosen = [c for c in reachable if c in usable] or reachable[:1]
-    if not chosen:
-        raise ValueError("no address to write to")
-    renders = []
-    for channel in chosen:
-        item = await render(kind, lang, channel, values)
-        renders.append({**item, "recipient": address[channel]})
-    first = renders[0]
-    return await enqueue(tenant_id=tenant.id, channel=first["channel"], kind=kind, recipient=first["recipient"],
-                         subject=first["subject"], body_text=first["body_text"], payload=first["payload"],
-                         fallback=renders[1:], urgent=urgent)
+    templates: dict[str, dict[str, Any]] = {}
+    messages = []
+    for person in people:
+        lang = person.lang if person.lang in ("ar", "en") else "ar"
+        if lang not in templates:
+            templates[lang] = await template_in_scope(kind, lang)
+        values = {"org": tenant.name(lang), **person.values}
+        address = {"sms": person.mobile, "whatsapp": person.mobile, "email": person.email}
+        order = [only] if only else list(dict.fromkeys([person.preferred, *settings["channel_order"], *CHANNELS]))
+        reachable = [c for c in order if c in address and address[c]]
+        chosen = [c for c in reachable if c in usable] or reachable[:1]
+        if not chosen:
+            raise ValueError("no address to write to")
+        renders = [{**render(templates[lang], lang, c, values), "recipient": address[c]} for c in chosen]
+        first = renders[0]
+        messages.append(dict(channel=first["channel"], kind=kind, recipient=first["recipient"],
+                             subject=first["subject"], body_text=first["body_text"], payload=first["payload"],
+                             fallback=renders[1:], urgent=urgent))
+    return await enqueue_many(tenant.id, messages)
 
 
 async def notify_request(tenant: Any, req: dict[str, Any], kind: str, *, channel: str | None = None,
@@ -386,7 +407,7 @@ async def retry(tenant_id: Any, outbox_id: Any, actor: Any) -> None:
             await conn.execute(
                 """update outbox set status = 'pending', tries = 0, held_reason = '', available_at = now()
                    where id = $1""", oid)
-            hand_off_after_commit(oid, row["tenant"])
+            hand_off_after_commit([oid], row["tenant"])
         else:
             await enqueue(tenant_id=row["tenant"], channel=row["channel"], kind=row["kind"], recipient=row["recipient"],
                           subject=row["subject"], body_text=row["body_text"], body_html=row["body_html"],

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import time
 import uuid
 from typing import Any
 
@@ -22,13 +23,16 @@ from sila.platform import audit, i18n
 from sila.platform.db import current_connection, platform_scope, tenant_scope
 from sila.platform.settings import get_settings
 from sila.tenants.beneficiaries import crypto
-from sila.tenants.notifications.services import notify
+from sila.tenants.notifications.services import Recipient, notify, notify_many
 
 QTYPES = {"rating": i18n.N_("Rating from 1 to 5"), "nps": i18n.N_("Recommendation from 0 to 10"),
           "choice": i18n.N_("One choice from a list"), "text": i18n.N_("Free text")}
 CAMPAIGN_STATUS = {"running": i18n.N_("Sending"), "paused": i18n.N_("Paused"), "done": i18n.N_("Finished")}
 LINK_DAYS = 30
-CAMPAIGN_BATCH = 25
+CAMPAIGN_BATCH = 500
+# The beat's tick (every 3 s) keeps stepping running campaigns for this long: 100,000 people go
+# out in about a minute instead of 25 per tick (3 h 20 min).
+CAMPAIGN_TICK_SECONDS = 2.5
 DEDUPE_DAYS = 30  # at most one automatic survey per person in this many days
 
 DEFAULT_SURVEY = {
@@ -259,22 +263,49 @@ async def invite_in_scope(tenant: Any, survey_id: uuid.UUID, *, beneficiary: uui
                           mobile: str, email: str, request: Any = None, delivery: Any = None, campaign: Any = None,
                           service_type: str = "", intake_channel: str = "", staff: Any = None) -> uuid.UUID | None:
     """One invitation and its message, unless this service or campaign already has one for the person."""
+    created = await invite_many_in_scope(tenant, survey_id, [dict(
+        beneficiary=beneficiary, channel=channel, language=language, mobile=mobile, email=email, request=request,
+        delivery=delivery, service_type=service_type, intake_channel=intake_channel, staff=staff)], campaign=campaign)
+    return created[0] if created else None
+
+
+async def invite_many_in_scope(tenant: Any, survey_id: uuid.UUID, people: list[dict[str, Any]],
+                               campaign: Any = None) -> list[uuid.UUID]:
+    """Invitations and their messages for many people in three statements (a campaign's batch);
+    those this service or campaign already invited are skipped. Returns the new invitations' ids."""
+    if not people:
+        return []
     conn = current_connection()
-    iid = uuid.uuid4()
-    token = token_for(tenant.id, iid)
-    created = await conn.fetchval(
+    ids = [uuid.uuid4() for _ in people]
+    tokens = {iid: token_for(tenant.id, iid) for iid in ids}
+
+    def col(key: str) -> list[Any]:
+        return [p.get(key) for p in people]
+
+    created = {r["id"] for r in await conn.fetch(
         """insert into survey_invitation (id, tenant, survey, beneficiary, request, service_delivery, campaign,
              service_type, intake_channel, staff, channel, language, mobile, email, token_hash, expires_at)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + $16 * interval '1 day')
+           select i.id, $1, $2, i.beneficiary, i.request, i.delivery, $3, i.service_type, i.intake_channel, i.staff,
+                  i.channel, i.language, i.mobile, i.email, i.token_hash, now() + $4 * interval '1 day'
+           from unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::uuid[],
+                       $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+                as i(id, beneficiary, request, delivery, service_type, intake_channel, staff, channel, language,
+                     mobile, email, token_hash)
            on conflict do nothing returning id""",
-        iid, tenant.id, survey_id, beneficiary, request, delivery, campaign, service_type, intake_channel, staff,
-        channel, language, mobile, email, token_hash(token), LINK_DAYS)
-    if not created:
-        return None
-    oid = await notify(tenant, "survey.invitation", lang=language, preferred=channel, mobile=mobile, email=email,
-                       values={"link": link_for(tenant.slug, token)})
-    await conn.execute("update survey_invitation set outbox = $2 where id = $1", iid, oid)
-    return iid
+        tenant.id, survey_id, campaign, LINK_DAYS, ids, col("beneficiary"), col("request"), col("delivery"),
+        [p.get("service_type") or "" for p in people], [p.get("intake_channel") or "" for p in people],
+        col("staff"), col("channel"), col("language"), [p.get("mobile") or "" for p in people],
+        [p.get("email") or "" for p in people], [token_hash(tokens[iid]) for iid in ids])}
+    new = [(iid, p) for iid, p in zip(ids, people) if iid in created]
+    if not new:
+        return []
+    oids = await notify_many(tenant, "survey.invitation", [
+        Recipient(p["language"], p["channel"], p.get("mobile") or "", p.get("email") or "",
+                  {"link": link_for(tenant.slug, tokens[iid])}) for iid, p in new])
+    await conn.execute(
+        """update survey_invitation i set outbox = u.outbox from unnest($1::uuid[], $2::uuid[]) as u(id, outbox)
+           where i.id = u.id""", [iid for iid, _ in new], oids)
+    return [iid for iid, _ in new]
 
 
 SQL_DUE_SERVICES = """
@@ -410,45 +441,56 @@ async def campaign_progress(tenant_id: Any, campaign_id: Any) -> dict[str, Any]:
 
 async def campaign_step(tenant: Any, campaign_id: uuid.UUID, batch: int = CAMPAIGN_BATCH) -> int:
     """Invite the next batch of a running campaign; a paused or finished one is left alone."""
+    return (await _campaign_batch(tenant, campaign_id, batch))[0]
+
+
+async def _campaign_batch(tenant: Any, campaign_id: uuid.UUID, batch: int) -> tuple[int, bool]:
+    """(invited, whether it has more to do now): one transaction, so progress shows as it goes
+    and a pause takes effect at the next batch."""
     async with tenant_scope(tenant.id) as tx:
         conn = tx.connection
         c = await conn.fetchrow(
             "select * from survey_campaign where id = $1 and status = 'running' for update skip locked", campaign_id)
-        if c is None:
-            return 0
+        if c is None:  # paused, done, or another worker has this batch
+            return 0, False
         targets = await conn.fetch(f"{SQL_CAMPAIGN_TARGETS} limit {int(batch)}", c["period_from"], c["period_to"],
                                    c["service_type"], c["cursor"])
-        invited = 0
-        for t in targets:
-            if await invite_in_scope(
-                    tenant, c["survey"], beneficiary=t["beneficiary"], channel=t["contact_channel"],
-                    language=t["contact_language"], mobile=t["contact_mobile"], email=t["contact_email"],
-                    request=t["request"], campaign=c["id"], service_type=t["service_type"],
-                    intake_channel=t["channel_label"], staff=t["delivered_by"]):
-                invited += 1
+        invited = len(await invite_many_in_scope(tenant, c["survey"], [dict(
+            beneficiary=t["beneficiary"], channel=t["contact_channel"], language=t["contact_language"],
+            mobile=t["contact_mobile"], email=t["contact_email"], request=t["request"], service_type=t["service_type"],
+            intake_channel=t["channel_label"], staff=t["delivered_by"]) for t in targets], campaign=c["id"]))
         done = len(targets) < batch
         await conn.execute(
             """update survey_campaign set invited = invited + $2, cursor = coalesce($3, cursor),
                  status = case when $4 then 'done' else status end,
                  finished_at = case when $4 then now() else finished_at end where id = $1""",
             c["id"], len(targets), targets[-1]["beneficiary"] if targets else None, done)
-    return invited
+    return invited, not done
 
 
-async def run_campaigns() -> int:
-    """The beat's tick: a batch of every running campaign (found across tenants: no personal data)."""
+async def run_campaigns(budget: float = CAMPAIGN_TICK_SECONDS) -> int:
+    """The beat's tick: batches of every running campaign, in turn, for `budget` seconds (found
+    across tenants: no personal data)."""
     from sila.platform.tables import Tenant
     from sila.platform.tenancy import TenantInfo
 
+    deadline = time.monotonic() + budget
     async with platform_scope("survey campaigns") as tx:
         running = await tx.connection.fetch(
             """select c.id, c.tenant from survey_campaign c join tenant t on t.id = c.tenant
                where c.status = 'running' and t.status = 'active'""")
-    total = 0
-    for row in running:
+    tenants = {}
+    for tid in {row["tenant"] for row in running}:
         t = await Tenant.select(Tenant.id, Tenant.slug, Tenant.kind, Tenant.name_ar, Tenant.name_en, Tenant.status,
-                                Tenant.status_reason).where(Tenant.id == row["tenant"]).first()
-        total += await campaign_step(TenantInfo(**t), row["id"])
+                                Tenant.status_reason).where(Tenant.id == tid).first()
+        tenants[tid] = TenantInfo(**t)
+    total, active = 0, list(running)
+    while active and time.monotonic() < deadline:
+        for row in list(active):
+            invited, more = await _campaign_batch(tenants[row["tenant"]], row["id"], CAMPAIGN_BATCH)
+            total += invited
+            if not more:
+                active.remove(row)
     return total
 
 
