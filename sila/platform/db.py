@@ -22,6 +22,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from piccolo.engine.postgres import PostgresEngine
 
 DB = PostgresEngine(config={})
+# The settings of the scope open in this context: a nested tenant_scope checks them without
+# asking the database (a round trip per nested call on every page).
+_scope_settings: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "sila_scope_settings", default=None)
 _after_commit_hooks: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
     "sila_after_commit", default=None
 )
@@ -64,12 +68,15 @@ def _as_uuid(value: Any) -> uuid.UUID:
 async def _scope(settings: dict[str, str]) -> AsyncIterator[Any]:
     hooks: list[Any] = []
     token = _after_commit_hooks.set(hooks)
+    settings_token = _scope_settings.set(settings)
     try:
         async with DB.transaction() as tx:
-            for key, value in settings.items():
-                await tx.connection.execute("select set_config($1, $2, true)", key, value)
+            keys, values = list(settings), list(settings.values())
+            await tx.connection.execute(
+                "select set_config(k, v, true) from unnest($1::text[], $2::text[]) as s(k, v)", keys, values)
             yield tx
     finally:
+        _scope_settings.reset(settings_token)
         _after_commit_hooks.reset(token)
     for hook in hooks:
         hook()
@@ -81,8 +88,7 @@ async def tenant_scope(tenant_id: Any) -> AsyncIterator[Any]:
     tid = str(_as_uuid(tenant_id))
     current = DB.current_transaction.get()
     if current is not None:
-        row = await current.connection.fetchval("select current_setting('sila.tenant_id', true)")
-        if row != tid:
+        if (_scope_settings.get() or {}).get("sila.tenant_id") != tid:
             raise RuntimeError("tenant_scope opened inside another tenant's or the platform's scope")
         yield current
         return

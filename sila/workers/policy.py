@@ -61,12 +61,10 @@ async def sent_this_month(conn: Any, now: dt.datetime | None = None) -> int:
     return await conn.fetchval("select coalesce(sum(sent), 0) from message_usage where month = $1", month)
 
 
-async def count_sent(conn: Any, tid: uuid.UUID) -> None:
-    """One more message sent this month; in the transaction that marks it sent."""
-    await conn.execute(
-        """insert into message_usage (tenant, month, sent) values ($1, $2, 1)
-           on conflict (tenant, month) do update set sent = message_usage.sent + 1""",
-        tid, usage_month(dt.datetime.now(dt.timezone.utc)))
+# One more message sent this month, in the statement that marks it sent (relay.deliver):
+# $1 tenant, $10 the month (usage_month).
+SQL_COUNT_SENT = """insert into message_usage (tenant, month, sent) values ($1, $10, 1)
+                    on conflict (tenant, month) do update set sent = message_usage.sent + 1"""
 
 
 async def hold(conn: Any, tid: uuid.UUID, row: Any) -> tuple[str, dt.datetime | None] | None:

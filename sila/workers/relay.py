@@ -112,12 +112,13 @@ async def deliver(outbox_id: Any, tenant_id: Any, settings: Settings | None = No
             log.warning("outbox %s attempt %s via %s failed (%s): %s", oid, attempt, provider_name,
                         "final" if final else "will retry", error)
             return "failed" if final else "retry"
-        await _record(conn, tid, oid, attempt, provider_name, started_at, provider_id=provider_id)
-        await policy.count_sent(conn, tid)
+        # One round trip: the attempt, this month's count (the quota's) and the row.
         await conn.execute(
-            """update outbox set status = 'sent', attempts = $2, tries = $3, sent_at = now(), last_error = '',
-                      held_reason = '', provider = $4, provider_message_id = $5 where id = $1""",
-            oid, attempt, tries, provider_name, provider_id,
+            f"""with attempt as ({SQL_RECORD}), usage as ({policy.SQL_COUNT_SENT})
+                update outbox set status = 'sent', attempts = $3, tries = $9, sent_at = now(), last_error = '',
+                       held_reason = '', provider = $4, provider_message_id = $7 where id = $2""",
+            tid, oid, attempt, provider_name, True, "", provider_id, started_at, tries,
+            policy.usage_month(started_at),
         )
         return "sent"
 
@@ -158,13 +159,14 @@ async def _switch_channel(conn: Any, oid: uuid.UUID, attempt: int, provider: str
         provider, error[:2000])
 
 
+SQL_RECORD = """insert into delivery_attempt (tenant, outbox, attempt, provider, ok, error, provider_message_id,
+                                            started_at)
+                values ($1, $2, $3, $4, $5, $6, $7, $8)"""
+
+
 async def _record(conn: Any, tid: uuid.UUID, oid: uuid.UUID, attempt: int, provider: str,
                   started_at: dt.datetime, *, error: str = "", provider_id: str = "") -> None:
-    await conn.execute(
-        """insert into delivery_attempt (tenant, outbox, attempt, provider, ok, error, provider_message_id, started_at)
-           values ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        tid, oid, attempt, provider, not error, error[:2000], provider_id, started_at,
-    )
+    await conn.execute(SQL_RECORD, tid, oid, attempt, provider, not error, error[:2000], provider_id, started_at)
 
 
 async def relay(limit: int = RELAY_BATCH) -> int:

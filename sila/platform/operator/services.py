@@ -205,7 +205,7 @@ async def audit_log(*, tenant_id: Any = None, action: str = "", limit: int = 200
 
 # Riyadh's calendar month: a quota resets at local midnight on the 1st, not UTC's.
 SQL_MONTH_START = "(date_trunc('month', now() at time zone 'Asia/Riyadh') at time zone 'Asia/Riyadh')"
-# What counts against the quota: the counter `deliver` keeps (sila.workers.policy.count_sent).
+# What counts against the quota: the counter `deliver` keeps (sila.workers.policy.SQL_COUNT_SENT).
 SQL_THIS_MONTH = "date_trunc('month', now() at time zone 'Asia/Riyadh')::date"
 SQL_SENT_THIS_MONTH = f"""coalesce((select u.sent from message_usage u
                                     where u.tenant = t.id and u.month = {SQL_THIS_MONTH}), 0)"""
