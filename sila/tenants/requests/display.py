@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from typing import Any
 
@@ -22,7 +23,12 @@ def dual_date(value: dt.date | dt.datetime | None) -> str:
     if value is None:
         return ""
     day = to_riyadh(value).date() if isinstance(value, dt.datetime) else value
-    lang = i18n.get_language()
+    return _dual_day(day, i18n.get_language())
+
+
+@functools.lru_cache(maxsize=2048)
+def _dual_day(day: dt.date, lang: str) -> str:
+    # A queue page shows 50 due dates, mostly on a few days: Babel and the Hijri conversion once each.
     return f"{format_hijri(day, lang)} — {format_gregorian(day, lang)}"
 
 

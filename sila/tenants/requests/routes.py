@@ -16,6 +16,7 @@ from litestar.params import Body, FromPath
 
 from sila.platform import i18n
 from sila.platform.auth import client_address, load_staff_user, requires_staff, requires_tenant_site
+from sila.platform.db import tenant_scope
 from sila.platform.ratelimit import public_form_limit
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import FormErrors, form_value, redirect, render
@@ -264,13 +265,14 @@ class RequestRoutes(Controller):
         f = services.QueueFilter(stages=stages, channel=q.get("channel", ""), due=q.get("due", ""),
                                  assignee=q.get("assignee", ""),
                                  researcher="me" if not filtered and user.roles == {RESEARCHER} else "")
-        rows = await services.queue(tenant.id, f, user.id)
-        terms = await terms_in_force(tenant.id)
+        async with tenant_scope(tenant.id):  # one transaction for the page's four reads
+            rows = await services.queue(tenant.id, f, user.id)
+            terms = await terms_in_force(tenant.id)
+            staff = await services.staff_with_role(tenant.id, OFFICER)
+            overdue = await services.overdue_count(tenant.id) if ADMIN in user.roles else 0
         return await page(request, "requests/queue.html", rows=rows, filter=f, terms=terms,
-                          all_stages=terms.workflow.stages() if terms else list(STAGES),
-                          staff=await services.staff_with_role(tenant.id, OFFICER),
-                          overdue=await services.overdue_count(tenant.id) if ADMIN in user.roles else 0,
-                          now=dt.datetime.now(dt.timezone.utc))
+                          all_stages=terms.workflow.stages() if terms else list(STAGES), staff=staff,
+                          overdue=overdue, now=dt.datetime.now(dt.timezone.utc))
 
     async def _intake_form(self, request: Request, terms: PolicyTerms | None, *, form: dict[str, Any],
                            errors: FormErrors, status_code: int = 200) -> Any:
