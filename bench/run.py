@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import re
 import secrets
 import subprocess
@@ -431,6 +432,8 @@ def run(quick: bool, regenerate: bool, profile: bool, only: set[str] | None = No
     seconds = 6 if quick else 15
     messages = messages or (2000 if quick else 10_000)
     want = lambda name: only is None or name in only  # noqa: E731
+    if want("web") and shutil.which("wrk") is None:
+        raise SystemExit("bench: the web scenarios need wrk (apt-get install -y wrk), or use --only pipeline,campaign")
     ensure_data(big_db, size, regenerate)
     ensure_data(ten_db, size.ten(), regenerate)
     started = time.monotonic()
