@@ -192,5 +192,48 @@ class RssSampler:
         self.thread.join()
 
 
+class CpuMeter:
+    """CPU seconds (user + system) spent by named process trees and by every PostgreSQL and
+    redis-server process between enter and exit, and the machine's idle share: where two cores
+    went during a run. Trees are re-read at exit, so prefork children are counted."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+
+    def _snapshot(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        seen: set[int] = set()
+        for name, pid in self.pids.items():
+            try:
+                root = psutil.Process(pid)
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                continue
+            for q in procs:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    t = q.cpu_times()
+                    out[name] = out.get(name, 0.0) + t.user + t.system
+                    seen.add(q.pid)
+        for q in psutil.process_iter(["name"]):
+            group = {"postgres": "postgresql", "redis-server": "redis"}.get(q.info["name"] or "")
+            if group and q.pid not in seen:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    t = q.cpu_times()
+                    out[group] = out.get(group, 0.0) + t.user + t.system
+        return out
+
+    def __enter__(self) -> "CpuMeter":
+        self.start, self.t0, self.idle0 = self._snapshot(), time.monotonic(), psutil.cpu_times().idle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = self._snapshot()
+        wall = time.monotonic() - self.t0
+        # Processes that ended during the run (a PostgreSQL backend) are missed: a lower bound.
+        self.seconds = {k: round(max(0.0, v - self.start.get(k, 0.0)), 2) for k, v in end.items()}
+        self.result = {"wall": round(wall, 2), "cpu_seconds": self.seconds,
+                       "idle_share": round((psutil.cpu_times().idle - self.idle0) / (wall * psutil.cpu_count()), 3)}
+
+
 def mb(n: int) -> str:
     return f"{n / 2**20:.0f} MB"

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from bench import datagen
-from bench.common import OUT, PASSWORD, ROOT, Proc, RssSampler, db_url, free_port, mb, sila_env, use_env, wait_for, web
+from bench.common import OUT, PASSWORD, ROOT, CpuMeter, Proc, RssSampler, db_url, free_port, mb, sila_env, use_env, wait_for, web
 
 SEP, FS = b"\0", b"\1"
 QUEUE_PATH = "/portal/requests/?stage=verify"
@@ -307,6 +308,12 @@ async def commit_messages(tenant_id: uuid.UUID, n: int, kind: str = "request.rec
         await db.close_pool()
 
 
+def gateway_pid(url: str) -> int:
+    port = int(url.rsplit(":", 1)[1])
+    return next(c.pid for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port
+                and c.status == psutil.CONN_LISTEN)
+
+
 def gateway_stats(url: str) -> dict[str, Any]:
     return httpx.get(url + "/_stats", timeout=5).json()
 
@@ -321,7 +328,8 @@ def pipeline(database: str, n: int, gateway_url: str, profile: bool,
     beat = celery("beat", env, beat=True)
     try:
         httpx.post(gateway_url + "/_reset")
-        with RssSampler({"worker": worker.pid, "beat": beat.pid}) as rss:
+        with RssSampler({"worker": worker.pid, "beat": beat.pid}) as rss, \
+                CpuMeter({"worker": worker.pid, "beat": beat.pid, "gateway": gateway_pid(gateway_url)}) as cpu:
             t0 = asyncio.run(commit_messages(tid, n))
             spy = py_spy(worker_child(worker.pid), 15, "pipeline") if profile else None
             try:
@@ -330,7 +338,8 @@ def pipeline(database: str, n: int, gateway_url: str, profile: bool,
                 pass
             stats = gateway_stats(gateway_url)
         result = {"messages": stats["accepted"], "committed": n, "seconds": stats["last"] - t0,
-                  "first_after": stats["first"] - t0, "replays": stats["replays"], "peak_rss": rss.peak}
+                  "first_after": stats["first"] - t0, "replays": stats["replays"], "peak_rss": rss.peak,
+                  "cpu": cpu.result}
         result["per_second"] = stats["accepted"] / result["seconds"]
         if spy:
             result["profile"] = spy.finish()
@@ -383,14 +392,14 @@ def noop_celery(database: str, n: int) -> dict[str, Any]:
 
         client = redis.Redis.from_url(env["SILA_REDIS_URL"])
         client.delete(COUNTER)
-        with RssSampler({"worker": worker.pid}) as rss:
+        with RssSampler({"worker": worker.pid}) as rss, CpuMeter({"worker": worker.pid}) as cpu:
             t0 = time.time()
             with noop.app.producer_or_acquire() as producer:
                 for _ in range(n):
                     noop.apply_async(producer=producer)
             wait_for(lambda: int(client.get(COUNTER) or 0) >= n, max(300, n / 20), "the no-op tasks", 0.05)
             took = time.time() - t0
-        return {"tasks": n, "seconds": took, "per_second": n / took, "peak_rss": rss.peak}
+        return {"tasks": n, "seconds": took, "per_second": n / took, "peak_rss": rss.peak, "cpu": cpu.result}
     finally:
         worker.stop()
         purge_broker(env)
@@ -522,6 +531,10 @@ def report(r: dict[str, Any]) -> None:
             f"peak RSS worker {mb(p['peak_rss'].get('worker', 0))}, beat {mb(p['peak_rss'].get('beat', 0))}")
         log(f"  no-op Celery: {n['tasks']} tasks in {n['seconds']:.1f}s = {n['per_second']:.1f} tasks/s; "
             f"peak RSS worker {mb(n['peak_rss']['worker'])}")
+        for label, x, count in (("pipeline", p, p["messages"]), ("no-op", n, n["tasks"])):
+            if c := x.get("cpu"):
+                per = ", ".join(f"{k} {v / count * 1000:.2f}" for k, v in sorted(c["cpu_seconds"].items()))
+                log(f"    CPU ms per message, {label}: {per}; machine idle {c['idle_share']:.0%}")
         ratios.append(("pipeline / no-op Celery (target >= 0.5)", p["per_second"] / n["per_second"]))
         if s := r.get("beat_scan"):
             log(f"  beat minute scan over {r['size']['tenants']} tenants: reminders {s['reminders_seconds']:.1f}s + "

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from sila.platform import db, i18n
@@ -31,7 +32,7 @@ async def home(request: Request) -> Any:
 
 
 @get("/lang/{code:str}", name="set_language")
-async def set_language(request: Request, code: str) -> Redirect:
+async def set_language(request: Request, code: FromPath[str]) -> Redirect:
     if code not in i18n.LANGUAGES:
         raise NotFoundException()
     back = request.query_params.get("next") or "/"

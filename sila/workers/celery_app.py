@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 
 from sila.platform.db import dsn_to_config
 from sila.platform.settings import get_settings
@@ -74,3 +74,4 @@ def _config() -> dict[str, Any]:
 app.add_defaults(_config)
 worker_ready.connect(runtime.start_heartbeat, weak=False)
 worker_shutdown.connect(runtime.stop_heartbeat, weak=False)
+worker_process_shutdown.connect(runtime.shutdown, weak=False)

@@ -51,6 +51,18 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return _loop.run_until_complete(coro)
 
 
+def shutdown(**_: Any) -> None:
+    """`worker_process_shutdown` handler: close what this process's loop holds open."""
+    if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
+        return
+    from sila.workers import sms
+
+    try:
+        _loop.run_until_complete(sms.close_session())
+    except Exception as exc:  # noqa: BLE001 - on the way out: say so, don't fail the shutdown
+        log.warning("closing the HTTP session at shutdown: %s", exc)
+
+
 # --- heartbeat -------------------------------------------------------------------------------
 
 _stop = threading.Event()

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 
 from sila.platform import i18n
 from sila.platform.accounts import forms, services
@@ -71,7 +71,7 @@ class AccountRoutes(Controller):
         return redirect("/login")
 
     @get("/invite/{token:str}", name="invite")
-    async def invite_form(self, request: Request, token: str) -> Any:
+    async def invite_form(self, request: Request, token: FromPath[str]) -> Any:
         tenant = tenant_of(request)
         try:
             row = await services.check_link(tenant, "invite", token)
@@ -82,7 +82,7 @@ class AccountRoutes(Controller):
                             role_labels=ROLE_LABELS)
 
     @post("/invite/{token:str}", name="invite_submit")
-    async def invite_accept(self, request: Request, token: str, data: FormData) -> Any:
+    async def invite_accept(self, request: Request, token: FromPath[str], data: FormData) -> Any:
         tenant = tenant_of(request)
         name, password, confirm = form_value(data, "name"), form_value(data, "password"), form_value(data, "confirm")
         try:
@@ -118,7 +118,7 @@ class AccountRoutes(Controller):
         return await render(request, "accounts/forgot.html", form={}, errors=errors, sent=True)
 
     @get("/password/reset/{token:str}", name="password_reset")
-    async def reset_form(self, request: Request, token: str) -> Any:
+    async def reset_form(self, request: Request, token: FromPath[str]) -> Any:
         tenant = tenant_of(request)
         try:
             await services.check_link(tenant, "reset", token)
@@ -128,7 +128,7 @@ class AccountRoutes(Controller):
         return await render(request, "accounts/reset.html", errors=FormErrors())
 
     @post("/password/reset/{token:str}", name="password_reset_submit")
-    async def reset(self, request: Request, token: str, data: FormData) -> Any:
+    async def reset(self, request: Request, token: FromPath[str], data: FormData) -> Any:
         tenant = tenant_of(request)
         password, confirm = form_value(data, "password"), form_value(data, "confirm")
         errors = forms.password_errors(password, confirm)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 
 from sila.platform.auth import client_address, requires_staff, requires_tenant_site, start_session
 from sila.platform.operator import support, view
@@ -49,7 +49,7 @@ class SecurityRoutes(Controller):
         return redirect("/portal/security?done=granted")
 
     @post("/grants/{grant_id:uuid}/revoke", name="portal_security_revoke")
-    async def revoke(self, request: Request, grant_id: uuid.UUID) -> Any:
+    async def revoke(self, request: Request, grant_id: FromPath[uuid.UUID]) -> Any:
         if not await support.revoke_grant(tenant_of(request), request.scope["_sila_user"], grant_id,
                                           client_address(request)):
             raise NotFoundException()
@@ -57,7 +57,7 @@ class SecurityRoutes(Controller):
 
 
 @get("/support/enter/{token:str}", name="support_enter", guards=[requires_tenant_site])
-async def support_enter(request: Request, token: str) -> Any:
+async def support_enter(request: Request, token: FromPath[str]) -> Any:
     data = await support.take_handoff(request.app.state.redis, tenant_of(request), token)
     if data is None:
         raise NotFoundException()

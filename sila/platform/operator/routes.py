@@ -11,7 +11,7 @@ import segno
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import File, Redirect
 
 from sila.platform import i18n
@@ -207,11 +207,11 @@ class OperatorRoutes(Controller):
         )
 
     @get("/tenants/{tenant_id:uuid}", name="operator_tenant")
-    async def tenant(self, request: Request, tenant_id: uuid.UUID) -> Any:
+    async def tenant(self, request: Request, tenant_id: FromPath[uuid.UUID]) -> Any:
         return await self._tenant_page(request, tenant_id)
 
     @post("/tenants/{tenant_id:uuid}/lifecycle/{action:str}", name="operator_tenant_action")
-    async def lifecycle(self, request: Request, tenant_id: uuid.UUID, action: str, data: FormData) -> Any:
+    async def lifecycle(self, request: Request, tenant_id: FromPath[uuid.UUID], action: FromPath[str], data: FormData) -> Any:
         if action not in services.TRANSITIONS:
             raise NotFoundException()
         reason = form_value(data, "reason")[:1000]
@@ -239,7 +239,7 @@ class OperatorRoutes(Controller):
         return redirect(f"/operator/tenants/{tenant_id}?done={action}")
 
     @post("/tenants/{tenant_id:uuid}/quota", name="operator_tenant_quota")
-    async def quota(self, request: Request, tenant_id: uuid.UUID, data: FormData) -> Any:
+    async def quota(self, request: Request, tenant_id: FromPath[uuid.UUID], data: FormData) -> Any:
         try:
             quota = int(form_value(data, "message_quota"))
             if not 0 <= quota <= 10_000_000:
@@ -255,7 +255,7 @@ class OperatorRoutes(Controller):
         return redirect(f"/operator/tenants/{tenant_id}?done=quota")
 
     @post("/tenants/{tenant_id:uuid}/export", name="operator_tenant_export")
-    async def start_export(self, request: Request, tenant_id: uuid.UUID) -> Any:
+    async def start_export(self, request: Request, tenant_id: FromPath[uuid.UUID]) -> Any:
         try:
             await services.request_export(await _operator(request), tenant_id, client_address(request))
         except services.TenantGone:
@@ -263,7 +263,7 @@ class OperatorRoutes(Controller):
         return redirect(f"/operator/tenants/{tenant_id}?done=export#exports")
 
     @get("/tenants/{tenant_id:uuid}/exports/{export_id:uuid}", name="operator_export_progress")
-    async def export_progress(self, request: Request, tenant_id: uuid.UUID, export_id: uuid.UUID) -> Any:
+    async def export_progress(self, request: Request, tenant_id: FromPath[uuid.UUID], export_id: FromPath[uuid.UUID]) -> Any:
         """The progress row alone, polled by htmx while the worker builds."""
         item = await services.get_export(tenant_id, export_id)
         if item is None:
@@ -271,7 +271,7 @@ class OperatorRoutes(Controller):
         return await render(request, "operator/_export_row.html", e=item, ov=view)
 
     @post("/tenants/{tenant_id:uuid}/delete", name="operator_tenant_delete")
-    async def delete(self, request: Request, tenant_id: uuid.UUID, data: FormData) -> Any:
+    async def delete(self, request: Request, tenant_id: FromPath[uuid.UUID], data: FormData) -> Any:
         try:
             await services.delete_tenant(await _operator(request), tenant_id, form_value(data, "confirm"),
                                          client_address(request))
@@ -284,7 +284,7 @@ class OperatorRoutes(Controller):
         return redirect("/operator?done=deleted")
 
     @post("/tenants/{tenant_id:uuid}/support", name="operator_tenant_support")
-    async def open_support(self, request: Request, tenant_id: uuid.UUID) -> Any:
+    async def open_support(self, request: Request, tenant_id: FromPath[uuid.UUID]) -> Any:
         """Into the tenant's portal, read-only, only while its admin's grant is live."""
         tenant = await services.get_tenant_row(tenant_id)
         if tenant is None:
@@ -325,7 +325,7 @@ class OperatorRoutes(Controller):
 
 
 @get("/export/{token:str}", name="export_download", guards=[requires_platform_site])
-async def export_download(request: Request, token: str) -> Response[Any]:
+async def export_download(request: Request, token: FromPath[str]) -> Response[Any]:
     """The archive, for whoever holds the link emailed to the tenant's admins."""
     found = await export.find_download(token)
     if found is None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 
 from sila.platform import directory
 from sila.platform.auth import requires_platform_site, requires_staff, requires_tenant_site, start_session
@@ -138,7 +138,7 @@ class WelcomeRoutes(Controller):
     guards = [requires_tenant_site]
 
     @get("/welcome/{token:str}", name="welcome")
-    async def welcome(self, request: Request, token: str) -> Any:
+    async def welcome(self, request: Request, token: FromPath[str]) -> Any:
         tenant = tenant_of(request)
         user_id = await services.take_handoff(request.app.state.redis, tenant.id, token)
         if user_id is None:

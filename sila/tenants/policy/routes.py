@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 
 from sila.platform import i18n
 from sila.platform.auth import requires_staff, requires_tenant_site
@@ -371,7 +371,7 @@ class PolicyRoutes(Controller):
                                 changes=changes)
 
     @get("/versions/{version_id:uuid}", name="policy_version")
-    async def version(self, request: Request, version_id: uuid.UUID) -> Any:
+    async def version(self, request: Request, version_id: FromPath[uuid.UUID]) -> Any:
         tenant = tenant_of(request)
         version = await services.get_version(tenant.id, version_id=version_id)
         if version is None:
@@ -412,7 +412,7 @@ class DocumentRoutes(Controller):
     guards = [requires_staff()]
 
     @get("/documents/{document_id:uuid}", name="document")
-    async def document(self, request: Request, document_id: uuid.UUID) -> Response:
+    async def document(self, request: Request, document_id: FromPath[uuid.UUID]) -> Response:
         doc = await services.get_document(tenant_of(request).id, document_id)
         if doc is None:
             raise NotFoundException()
@@ -483,11 +483,11 @@ class PublicPolicyRoutes(Controller):
         return await self._pdf(request, None)
 
     @get("/v/{number:int}", name="public_policy_version")
-    async def numbered(self, request: Request, number: int) -> Any:
+    async def numbered(self, request: Request, number: FromPath[int]) -> Any:
         return await self._show(request, number)
 
     @get("/v/{number:int}/pdf", name="public_policy_version_pdf")
-    async def numbered_pdf(self, request: Request, number: int) -> Response:
+    async def numbered_pdf(self, request: Request, number: FromPath[int]) -> Response:
         return await self._pdf(request, number)
 
     @get("/versions", name="public_policy_versions")
