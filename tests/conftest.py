@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -294,6 +294,16 @@ def start_server(env: Env, port: int | None = None, name: str = "web", **extra_e
 
     wait_until(ready, 30, what="the web server")
     return Server(port, proc)
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def close_http_sessions() -> AsyncIterator[None]:
+    """Gateways are called through one aiohttp session per loop (sila.workers.sms): the test
+    loop's is closed in that loop, before the loop itself closes."""
+    yield
+    from sila.workers import sms
+
+    await sms.close_session()
 
 
 @pytest.fixture(scope="session")

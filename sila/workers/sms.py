@@ -12,6 +12,7 @@ costs nothing to one that ignores it. Unifonic additionally gets it as its `Corr
 from __future__ import annotations
 
 import asyncio
+import base64
 import json as jsonlib
 import weakref
 from typing import Any
@@ -77,9 +78,10 @@ class HttpGateway:
         headers = {IDEMPOTENCY_HEADER: message.idempotency_key, "Accept": "application/json", **(headers or {})}
         url = self.config.base_url.rstrip("/") + path
         try:
-            async with http_session().post(
-                    url, headers=headers, data=data, json=json, auth=aiohttp.BasicAuth(*auth) if auth else None,
-                    timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+            if auth:
+                headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+            async with http_session().post(url, headers=headers, data=data, json=json,
+                                           timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
                 status, text = response.status, await response.text()
         except asyncio.TimeoutError as exc:
             # The gateway may still have accepted it: the retry carries the same key.

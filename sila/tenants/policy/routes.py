@@ -15,6 +15,7 @@ from litestar.params import Body, FromPath
 
 from sila.platform import i18n
 from sila.platform.auth import requires_staff, requires_tenant_site
+from sila.platform.db import tenant_scope
 from sila.platform.tables import Role
 from sila.platform.templating import digits, environment
 from sila.platform.tenancy import TenantInfo, tenant_of
@@ -447,11 +448,13 @@ class PublicPolicyRoutes(Controller):
 
     async def _show(self, request: Request, number: int | None) -> Any:
         tenant = tenant_of(request)
-        version = await self._version(tenant, number)
-        if version is None:
-            return await render(request, "policy/public.html", version=None, doc=None, latest=None)
-        latest = await services.current_policy_version(tenant.id) if number is not None else version
-        doc = view.build(tenant, await services.get_profile(tenant.id), version.policy, version.approval)
+        async with tenant_scope(tenant.id):  # one transaction for the page's reads
+            version = await self._version(tenant, number)
+            if version is None:
+                return await render(request, "policy/public.html", version=None, doc=None, latest=None)
+            latest = await services.current_policy_version(tenant.id) if number is not None else version
+            profile = await services.get_profile(tenant.id)
+        doc = view.build(tenant, profile, version.policy, version.approval)
         return await render(request, "policy/public.html", version=version, doc=doc, latest=latest)
 
     async def _pdf(self, request: Request, number: int | None) -> Response:
