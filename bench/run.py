@@ -187,14 +187,19 @@ async def sql_rls(database: str, slugs: list[str], n: int) -> dict[str, float]:
         bypass_sql = rls_sql.replace("on b.id = r.beneficiary", "on b.id = r.beneficiary and b.tenant = $2").replace(
             "r.stage = any($1::text[])", "r.stage = any($1::text[]) and r.tenant = $2")
         out = {}
-        for label, conn, sql, rls in (("rls_on", app, rls_sql, True), ("rls_off", owner, bypass_sql, False)):
+        # rls_off_set: the owner also sends the set_config round trip, so rls_on - rls_off_set is the
+        # policy's own cost and rls_off_set - rls_off the round trip's.
+        for label, conn, sql, rls, set_tenant in (("rls_on", app, rls_sql, True, True),
+                                                  ("rls_off", owner, bypass_sql, False, False),
+                                                  ("rls_off_set", owner, bypass_sql, False, True)):
             for _ in range(2):  # warm, then measure
                 started = time.perf_counter()
                 for i in range(n):
                     tid = tids[slugs[i % len(slugs)]]
                     async with conn.transaction():
-                        if rls:
+                        if set_tenant:
                             await conn.execute("select set_config('sila.tenant_id', $1, true)", str(tid))
+                        if rls:
                             rows = await conn.fetch(sql, ["verify"])
                         else:
                             rows = await conn.fetch(sql, ["verify"], tid)
@@ -523,8 +528,12 @@ def report(r: dict[str, Any]) -> None:
         ratios.append(("RLS overhead, baseline app (target < 10%)",
                        w["baseline_bypass"]["rps"] / b["rps"] - 1))
     if r.get("sql"):
-        log(f"  queue SQL alone: RLS on {r['sql']['rls_on_ms']:.2f} ms, RLS off {r['sql']['rls_off_ms']:.2f} ms")
-        ratios.append(("RLS overhead, queue SQL alone (target < 10%)", r["sql"]["rls_on_ms"] / r["sql"]["rls_off_ms"] - 1))
+        q = r["sql"]
+        log(f"  queue SQL alone: RLS on {q['rls_on_ms']:.2f} ms, RLS off {q['rls_off_ms']:.2f} ms"
+            + (f", RLS off with the same set_config round trip {q['rls_off_set_ms']:.2f} ms" if "rls_off_set_ms" in q else ""))
+        ratios.append(("RLS overhead, queue SQL alone (target < 10%)", q["rls_on_ms"] / q["rls_off_ms"] - 1))
+        if "rls_off_set_ms" in q:
+            ratios.append(("  of which the policy itself (same round trips)", q["rls_on_ms"] / q["rls_off_set_ms"] - 1))
     if w10:
         ratios.append((f"queue page, {r['size']['tenants']} vs 10 tenants, throughput (target within 10%)",
                        w["queue_page"]["rps"] / w10["queue_page"]["rps"]))
