@@ -349,6 +349,38 @@ async def test_no_gateway_at_all_is_a_visible_failure_not_a_lost_message(tenant)
     assert row["status"] == "failed" and row["last_error"] == "no provider configured for sms"
 
 
+# --- many at once: a campaign's batch, the relay's batches ----------------------------------------
+
+
+async def test_a_batch_of_messages_is_written_in_order_and_each_delivered_once(tenant, gateway):
+    """`notify_many` writes one row per person in the order given, each in their language, and
+    `relay.deliver_many` sends them concurrently: every key reaches the gateway once, and the
+    month's counter (the quota's) counts each."""
+    await use_gateway(tenant.id, gateway.url)
+    people = [services.Recipient("ar" if i % 2 else "en", "sms", f"+96655{i:07d}", values={"ref": f"26-{i:08d}"})
+              for i in range(30)]
+    async with tenant_scope(tenant.id) as tx:
+        ids = await services.notify_many(tenant, "request.accepted", people)
+        rows = {r["id"]: r for r in await tx.connection.fetch("select * from outbox where id = any($1)", ids)}
+        for oid in ids:
+            await claim(tx.connection, oid)
+    assert len(set(ids)) == 30
+    for oid, person in zip(ids, people):
+        row = rows[oid]
+        assert row["recipient"] == person.mobile and person.values["ref"] in row["body_text"]
+        assert bool(re.search("[\u0600-\u06FF]{3}", row["body_text"])) == (person.lang == "ar")
+    assert await relay.deliver_many([[str(oid), str(tenant.id)] for oid in ids]) == []
+    keys = [r["key"] for r in gateway.requests]
+    assert sorted(keys) == sorted(str(oid) for oid in ids)  # each once, none twice
+    async with tenant_scope(tenant.id) as tx:
+        assert await tx.connection.fetchval(
+            "select count(*) from outbox where id = any($1) and status = 'sent'", ids) == 30
+        assert await tx.connection.fetchval("select coalesce(sum(sent), 0) from message_usage") == 30
+    # Handed the same batch again (a broker redelivery): nothing is sent twice.
+    assert await relay.deliver_many([[str(oid), str(tenant.id)] for oid in ids]) == []
+    assert len(gateway.requests) == 30
+
+
 # --- quiet hours and quota ----------------------------------------------------------------------------
 
 
