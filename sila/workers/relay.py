@@ -4,6 +4,8 @@ Status of an outbox row:
   pending --relay--> queued --deliver--> sent
      ^                  |        \\--failure--> pending (later available_at), or failed after
      +----sweeper-------+                      outbox_max_attempts or a permanent failure
+The relay and the after-commit hand-off give Celery batches of rows (`deliver_batch`); a worker
+sends a batch's rows concurrently, each in its own transaction under its own row lock.
 A `failed` row is kept with its reason; only an explicit retry makes it pending again.
 A row that must wait (tenant suspended, quiet hours, monthly quota: `sila.workers.policy`) goes
 back to pending with its `held_reason`, and a row that failed for good on a channel moves on to
