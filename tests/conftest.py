@@ -59,9 +59,17 @@ def run_async(coro: Any) -> Any:
     (Playwright's sync API keeps one in the test's thread)."""
     result: dict[str, Any] = {}
 
+    async def and_close() -> Any:
+        from sila.workers import sms
+
+        try:
+            return await coro
+        finally:  # a gateway session this loop opened goes with it
+            await sms.close_session()
+
     def target() -> None:
         try:
-            result["value"] = asyncio.run(coro)
+            result["value"] = asyncio.run(and_close())
         except BaseException as exc:  # re-raised in the caller's thread
             result["error"] = exc
 
