@@ -333,18 +333,16 @@ def pipeline(database: str, n: int, gateway_url: str, profile: bool,
     beat = celery("beat", env, beat=True)
     try:
         httpx.post(gateway_url + "/_reset")
-        # CPU is counted from the commit on: writing the 10,000 rows is the senders' work, not the pipeline's.
-        cpu = CpuMeter({"worker": worker.pid, "beat": beat.pid, "gateway": gateway_pid(gateway_url)})
         with RssSampler({"worker": worker.pid, "beat": beat.pid}) as rss:
             t0 = asyncio.run(commit_messages(tid, n))
-            cpu.__enter__()
-            spy = py_spy(worker_child(worker.pid), 15, "pipeline") if profile else None
-            try:
-                wait_for(lambda: gateway_stats(gateway_url)["accepted"] >= n, max(300, n / 5), "the gateway")
-            except TimeoutError:  # too slow to finish: report what arrived by the deadline
-                pass
-            stats = gateway_stats(gateway_url)
-            cpu.__exit__(None, None, None)
+            # CPU is counted from the commit on: writing the rows is the senders' work, not the pipeline's.
+            with CpuMeter({"worker": worker.pid, "beat": beat.pid, "gateway": gateway_pid(gateway_url)}) as cpu:
+                spy = py_spy(worker_child(worker.pid), 15, "pipeline") if profile else None
+                try:
+                    wait_for(lambda: gateway_stats(gateway_url)["accepted"] >= n, max(300, n / 5), "the gateway")
+                except TimeoutError:  # too slow to finish: report what arrived by the deadline
+                    pass
+                stats = gateway_stats(gateway_url)
         result = {"messages": stats["accepted"], "committed": n, "seconds": stats["last"] - t0,
                   "first_after": stats["first"] - t0, "replays": stats["replays"], "peak_rss": rss.peak,
                   "cpu": cpu.result}

@@ -164,8 +164,8 @@ async def build(server: Server, word: str, latin: str, *, sms: str, whatsapp: bo
     async with tenant_scope(tenant.id) as tx:
         sid = await surveys.ensure_default_in_scope(tenant.id)
         ben = await tx.connection.fetchval("select beneficiary from support_request where id = $1", rid)
-        iid = await surveys.invite_in_scope(tenant, sid, beneficiary=ben, channel="sms", language="ar",
-                                            mobile="+966551234567", email="", request=rid)
+        [iid] = await surveys.invite_many_in_scope(tenant, sid, [dict(
+            beneficiary=ben, channel="sms", language="ar", mobile="+966551234567", email="", request=rid)])
     side.tokens.add(surveys.token_for(tenant.id, iid))
     await use_gateway(tenant.id, "http://127.0.0.1:9", provider=sms, account="AC" + secrets.token_hex(8),
                       secret="gateway-secret-" + latin)

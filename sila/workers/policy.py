@@ -45,11 +45,6 @@ def quiet_until(now: dt.datetime, start: dt.time, end: dt.time) -> dt.datetime |
     return dt.datetime.combine(day, end, tzinfo=RIYADH)
 
 
-async def quiet_window(conn: Any) -> tuple[bool, dt.time, dt.time]:
-    row = await conn.fetchrow("select quiet_enabled, quiet_start, quiet_end from notification_settings")
-    return (row["quiet_enabled"], row["quiet_start"], row["quiet_end"]) if row else QUIET_DEFAULT
-
-
 def usage_month(now: dt.datetime) -> dt.date:
     """The `message_usage.month` key: the first day of the Riyadh calendar month."""
     return month_start(now).date()

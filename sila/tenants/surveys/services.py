@@ -259,16 +259,6 @@ async def save_survey(tenant_id: Any, survey_id: Any, data: SurveyInput, actor: 
 # --- invitations ---------------------------------------------------------------------------------
 
 
-async def invite_in_scope(tenant: Any, survey_id: uuid.UUID, *, beneficiary: uuid.UUID, channel: str, language: str,
-                          mobile: str, email: str, request: Any = None, delivery: Any = None, campaign: Any = None,
-                          service_type: str = "", intake_channel: str = "", staff: Any = None) -> uuid.UUID | None:
-    """One invitation and its message, unless this service or campaign already has one for the person."""
-    created = await invite_many_in_scope(tenant, survey_id, [dict(
-        beneficiary=beneficiary, channel=channel, language=language, mobile=mobile, email=email, request=request,
-        delivery=delivery, service_type=service_type, intake_channel=intake_channel, staff=staff)], campaign=campaign)
-    return created[0] if created else None
-
-
 async def invite_many_in_scope(tenant: Any, survey_id: uuid.UUID, people: list[dict[str, Any]],
                                campaign: Any = None) -> list[uuid.UUID]:
     """Invitations and their messages for many people in three statements (a campaign's batch);
@@ -335,13 +325,12 @@ async def scan(tenant: Any) -> dict[str, int]:
         settings = await settings_in_scope()
         active = await conn.fetchval("select id from survey where is_active")
         if settings["auto_send"] and settings["auto_since"] and active:
-            for sd in await conn.fetch(SQL_DUE_SERVICES, settings["auto_since"], settings["delay_days"], DEDUPE_DAYS):
-                if await invite_in_scope(
-                        tenant, active, beneficiary=sd["beneficiary"], channel=sd["contact_channel"],
-                        language=sd["contact_language"], mobile=sd["contact_mobile"], email=sd["contact_email"],
-                        request=sd["request"], delivery=sd["id"], service_type=sd["service_type"],
-                        intake_channel=sd["channel_label"], staff=sd["delivered_by"]):
-                    done["invited"] += 1
+            due = await conn.fetch(SQL_DUE_SERVICES, settings["auto_since"], settings["delay_days"], DEDUPE_DAYS)
+            done["invited"] = len(await invite_many_in_scope(tenant, active, [dict(
+                beneficiary=sd["beneficiary"], channel=sd["contact_channel"], language=sd["contact_language"],
+                mobile=sd["contact_mobile"], email=sd["contact_email"], request=sd["request"], delivery=sd["id"],
+                service_type=sd["service_type"], intake_channel=sd["channel_label"], staff=sd["delivered_by"])
+                for sd in due]))
         for inv in await conn.fetch(
                 """select * from survey_invitation where answered_at is null and reminded_at is null
                    and expires_at > now() and sent_at <= now() - $1 * interval '1 day'
@@ -502,15 +491,22 @@ async def open_link(tenant_id: Any, token: str) -> dict[str, Any]:
     if not token or len(token) != TOKEN_LENGTH or not TOKEN_RE.fullmatch(token):
         raise LinkProblem("unknown")
     async with tenant_scope(tenant_id) as tx:
-        inv = await tx.connection.fetchrow("select * from survey_invitation where token_hash = $1", token_hash(token))
-        if inv is None:
-            raise LinkProblem("unknown")
-        if inv["answered_at"]:
-            raise LinkProblem("answered")
-        if inv["expires_at"] <= _now():
-            raise LinkProblem("expired")
+        inv = await _open_invitation(tx.connection, token)
         survey = await _survey_in_scope(tx.connection, inv["survey"])
     return {"invitation": dict(inv), "survey": survey}
+
+
+async def _open_invitation(conn: Any, token: str, *, lock: bool = False) -> Any:
+    """The invitation behind a link if it may still be answered, else LinkProblem saying why."""
+    inv = await conn.fetchrow(f"select * from survey_invitation where token_hash = $1{' for update' if lock else ''}",
+                              token_hash(token))
+    if inv is None:
+        raise LinkProblem("unknown")
+    if inv["answered_at"]:
+        raise LinkProblem("answered")
+    if inv["expires_at"] <= _now():
+        raise LinkProblem("expired")
+    return inv
 
 
 def low_scores(questions: list[dict[str, Any]], answers: dict[str, dict[str, Any]], settings: dict[str, Any],
@@ -533,14 +529,7 @@ async def submit_answers(tenant: Any, token: str, answers: dict[str, dict[str, A
 
     async with tenant_scope(tenant.id) as tx:
         conn = tx.connection
-        inv = await conn.fetchrow("select * from survey_invitation where token_hash = $1 for update",
-                                  token_hash(token))
-        if inv is None:
-            raise LinkProblem("unknown")
-        if inv["answered_at"]:
-            raise LinkProblem("answered")
-        if inv["expires_at"] <= _now():
-            raise LinkProblem("expired")
+        inv = await _open_invitation(conn, token, lock=True)
         survey = await _survey_in_scope(conn, inv["survey"])
         anonymous = anonymous and survey["anonymous_allowed"]
         rid = await conn.fetchval(
