@@ -57,6 +57,8 @@ def sila_env(database: str, *, port: int = 0, redis: str = REDIS, pool: int = 10
         "SILA_EMAIL_PROVIDER": "inbox",
         "SILA_DB_POOL_SIZE": str(pool),
         "SILA_DATA_DIR": str(ROOT / ".sila" / "bench"),
+        # The bench's gateway listens on 127.0.0.1, which sila.platform.outbound refuses otherwise.
+        "SILA_OUTBOUND_ALLOW": "127.0.0.1",
         # All load comes from one address: the per-address limit on public forms would turn the
         # submission scenario into a 429 benchmark. Measured here: the work behind the limit.
         "SILA_PUBLIC_FORM_LIMIT": "100000000",
@@ -71,7 +73,7 @@ def use_env(env: dict[str, str]) -> None:
 
     os.environ.update({k: v for k, v in env.items() if k.startswith("SILA_")})
     get_settings.cache_clear()
-    from sila.tenants.beneficiaries import crypto
+    from sila.platform import crypto
 
     crypto._keys.cache_clear()
 

@@ -97,7 +97,7 @@ async def template_tenant(slug: str, name: str) -> tuple[Any, uuid.UUID, uuid.UU
 
 
 def national_id(rng: random.Random) -> str:
-    from sila.tenants.beneficiaries.identity import valid_test_id
+    from sila.platform.identity import valid_test_id
 
     return valid_test_id(rng.choice("12") + "".join(rng.choice("0123456789") for _ in range(8)))
 
@@ -154,7 +154,7 @@ CHECKLIST = json.dumps({k: True for k in ("identity", "contact", "information", 
 async def tenant_rows(w: Writer, rng: random.Random, tid: uuid.UUID, officer: uuid.UUID, version: dict[str, Any],
                       n_ben: int, n_req: int, *, big: bool) -> None:
     """Beneficiaries, requests and their history for one tenant."""
-    from sila.tenants.beneficiaries import crypto
+    from sila.platform import crypto
 
     bens, used = [], set()
     for _ in range(n_ben):

@@ -1,6 +1,6 @@
 -- wrk script: replays prepared requests (method, Host, cookie, path, body) round-robin.
 -- Usage: wrk ... -s bench/load.lua URL -- /path/to/requests.bin
--- Records are separated by "\0", fields by "\1": method, host, cookie, path, content-type, body.
+-- Records are separated by "\0", fields by "\1": method, host, cookie (or Bearer key), path, content-type, body.
 local reqs = {}
 local i = 0
 
@@ -17,7 +17,9 @@ function init(args)
       start = stop + 1
     end
     local headers = {Host = parts[2]}
-    if parts[3] ~= "" then headers["Cookie"] = parts[3] end
+    -- The third field is the Cookie header, or an API key's whole "Bearer sila_…" credential.
+    if string.sub(parts[3], 1, 7) == "Bearer " then headers["Authorization"] = parts[3]
+    elseif parts[3] ~= "" then headers["Cookie"] = parts[3] end
     if parts[5] ~= "" then headers["Content-Type"] = parts[5] end
     local body = string.sub(rec, start)
     if body == "" then body = nil end

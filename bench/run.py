@@ -26,10 +26,12 @@ import httpx
 import psutil
 
 from bench import datagen
+from bench.apikeys import make_keys
 from bench.common import OUT, PASSWORD, ROOT, CpuMeter, Proc, RssSampler, db_url, free_port, mb, sila_env, use_env, wait_for, web
 
 SEP, FS = b"\0", b"\1"
 QUEUE_PATH = "/portal/requests/?stage=verify"
+API_LIST_PATH = "/api/v1/requests?stage=verify&limit=50"  # the queue page's rows, as JSON
 MAX_SESSIONS = 50  # tenants whose staff are signed in and share the load
 
 
@@ -81,7 +83,7 @@ def multipart(fields: dict[str, str]) -> tuple[str, bytes]:
 
 def submissions(port: int, slugs: list[str], n: int) -> list[tuple[str, str, str, str, str, bytes]]:
     """Prepared public request forms: each tenant's CSRF cookie and token, a fresh submit token each."""
-    from sila.tenants.beneficiaries.identity import valid_test_id
+    from sila.platform.identity import valid_test_id
 
     rng, out, forms = random.Random(3), [], {}
     for slug in slugs:
@@ -114,7 +116,8 @@ def web_scenarios(database: str, slugs: list[str], seconds: int, *, submit: list
     whose queue must stay exactly 50 long, run after run)."""
     results: dict[str, Any] = {}
     port = free_port()
-    env = sila_env(database, port=port)
+    # The per-key API limit would turn the API scenario into a 429 benchmark; its counter still runs.
+    env = sila_env(database, port=port, SILA_API_RATE_LIMIT="100000000")
     server = web(f"web-{database}", env, port)
     try:
         cookies = {slug: login(port, slug) for slug in slugs}
@@ -131,6 +134,15 @@ def web_scenarios(database: str, slugs: list[str], seconds: int, *, submit: list
             results["queue_page"] = wrk(port, queue, seconds)
             if spy:
                 results["queue_page"]["profile"] = spy.finish()
+            # The same 50 rows through the JSON API (issue 18): each call authenticates its key,
+            # counts it against the per-key limit and writes its audit entry.
+            keys = make_keys(env, slugs)
+            api_probe = httpx.get(f"http://127.0.0.1:{port}{API_LIST_PATH}",
+                                  headers={"Host": f"{slugs[0]}.localhost", "Authorization": f"Bearer {keys[slugs[0]]}"})
+            assert api_probe.status_code == 200 and len(api_probe.json()["items"]) == datagen.QUEUE_SIZE, (
+                api_probe.status_code, api_probe.text[:300])
+            api_list = records([("GET", f"{s}.localhost", f"Bearer {keys[s]}", API_LIST_PATH, "", b"") for s in slugs])
+            results["api_list"] = wrk(port, api_list, seconds)
             if submit:
                 reqs = records(submissions(port, submit, 4000))
                 results["submission"] = wrk(port, reqs, seconds, connections=8)
@@ -386,6 +398,102 @@ async def beat_scan(database: str) -> dict[str, Any]:
         await db.close_pool()
 
 
+async def reports_dashboard(database: str, n: int) -> dict[str, Any]:
+    """The indicators dashboard's queries (`sila.tenants.reports.queries.dashboard`) for the tenant
+    with the most requests, over the last twelve Gregorian months, n times on one pooled connection
+    under RLS (the page's render adds its templates on top)."""
+    from sila.platform import db
+    from sila.platform.settings import get_settings
+    from sila.tenants.reports import queries
+    from sila.tenants.reports.period import Period
+
+    use_env(sila_env(database))
+    db.configure(get_settings().app_dsn)
+    await db.start_pool(2)
+    try:
+        import asyncpg
+
+        from sila.platform.db import dsn_to_config
+
+        owner = await asyncpg.connect(**dsn_to_config(get_settings().database_url))  # to find it across tenants
+        try:
+            tid, count = await owner.fetchrow(
+                "select tenant, count(*) from support_request group by tenant order by 2 desc limit 1")
+        finally:
+            await owner.close()
+        today = dt.date.today()
+        start = (today.year - 1, today.month + 1) if today.month < 12 else (today.year, 1)
+        period = Period("gregorian", start, (today.year, today.month))
+        for _ in range(3):  # warm the caches
+            await queries.dashboard(tid, period)
+        times = []
+        for _ in range(n):
+            started = time.perf_counter()
+            await queries.dashboard(tid, period)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        return {"requests": count, "runs": n, "p50_ms": times[len(times) // 2],
+                "p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))], "max_ms": times[-1]}
+    finally:
+        await db.close_pool()
+
+
+async def evidence_pack(database: str) -> dict[str, Any]:
+    """The governance evidence pack (`sila.tenants.reports.evidence.build`, what the Celery task
+    runs) for the tenant with the most requests over the last twelve Gregorian months, in this
+    process: seconds, bytes, and the process's resident memory sampled while it builds."""
+    import threading
+
+    from sila.platform import db
+    from sila.platform.db import tenant_scope
+    from sila.platform.settings import get_settings
+    from sila.tenants.reports import evidence
+
+    use_env(sila_env(database))
+    db.configure(get_settings().app_dsn)
+    await db.start_pool(2)
+    try:
+        import asyncpg
+
+        from sila.platform.db import dsn_to_config
+
+        owner = await asyncpg.connect(**dsn_to_config(get_settings().database_url))
+        try:
+            tid, count = await owner.fetchrow(
+                "select tenant, count(*) from support_request group by tenant order by 2 desc limit 1")
+        finally:
+            await owner.close()
+        today = dt.date.today()
+        start = (today.year - 1, today.month + 1) if today.month < 12 else (today.year, 1)
+        async with tenant_scope(tid) as tx:  # the row the page would write, without a broker hand-off
+            pack_id = await tx.connection.fetchval(
+                """insert into evidence_pack (tenant, calendar, from_year, from_month, to_year, to_month)
+                   values ($1, 'gregorian', $2, $3, $4, $5) returning id""", tid, *start, today.year, today.month)
+        page = os.sysconf("SC_PAGE_SIZE")
+        rss: list[int] = []
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                with open("/proc/self/statm") as f:
+                    rss.append(int(f.read().split()[1]) * page)
+                done.wait(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        started = time.monotonic()
+        ok = await evidence.build(pack_id, tid)
+        seconds = time.monotonic() - started
+        done.set()
+        sampler.join()
+        async with tenant_scope(tid) as tx:
+            size = await tx.connection.fetchval("select size_bytes from evidence_pack where id = $1", pack_id)
+        return {"requests": count, "ok": ok, "seconds": seconds, "zip_bytes": size, "rss_start": rss[0],
+                "rss_peak": max(rss), "rss_end": rss[-1]}
+    finally:
+        await db.close_pool()
+
+
 def noop_celery(database: str, n: int) -> dict[str, Any]:
     import redis
 
@@ -492,6 +600,14 @@ def run(quick: bool, regenerate: bool, profile: bool, only: set[str] | None = No
             results["beat_scan"] = asyncio.run(beat_scan(big_db))
     finally:
         gateway.stop()
+    if want("reports"):
+        log("reports: the indicators dashboard's queries, largest tenant, twelve months")
+        results["reports"] = asyncio.run(reports_dashboard(big_db, 20 if quick else 50))
+        save()
+    if want("evidence"):
+        log("evidence: the governance evidence pack, largest tenant, twelve months")
+        results["evidence"] = asyncio.run(evidence_pack(big_db))
+        save()
     if want("campaign"):
         log(f"campaign: {size.big} beneficiaries")
         results["campaign"] = campaign(big_db)
@@ -515,6 +631,7 @@ def report(r: dict[str, Any]) -> None:
     if w:
         row("public policy page", w["policy_page"])
         row("staff queue page (50, RLS on)", w["queue_page"])
+        row("API list of the same 50 (key, audited)", w.get("api_list"))
         row("  raw baseline, app role (RLS on)", w.get("baseline_rls"))
         row("  raw baseline, owner (RLS off)", w.get("baseline_bypass"))
         row("public request submission", w.get("submission"))
@@ -522,6 +639,8 @@ def report(r: dict[str, Any]) -> None:
         row("queue page, 10-tenant database", w10.get("queue_page"))
         log(f"  peak RSS web process: {mb(w['web_peak_rss'])}")
     ratios = []
+    if w.get("api_list"):
+        ratios.append(("API list / queue page, throughput (target >= 1)", w["api_list"]["rps"] / w["queue_page"]["rps"]))
     if w.get("baseline_rls"):
         q, b = w["queue_page"], w["baseline_rls"]
         ratios.append(("queue page / raw baseline, throughput (target >= 0.5)", q["rps"] / b["rps"]))
@@ -566,6 +685,15 @@ def report(r: dict[str, Any]) -> None:
             f"{c['seconds']:.1f}s in {c['ticks']} beat ticks run back to back (batches of {c['batch_size']}); on the "
             f"beat's 3 s cadence: {c['beat_projection_seconds']:.0f} s; RSS {mb(rss[0])} -> peak {mb(max(rss))} -> "
             f"{mb(rss[-1])} (target < 60 s, flat)")
+    if r.get("reports"):
+        x = r["reports"]
+        log(f"  indicators dashboard queries, largest tenant ({x['requests']} requests, 12 months): "
+            f"p50 {x['p50_ms']:.0f} ms, p95 {x['p95_ms']:.0f} ms over {x['runs']} runs (page target p95 < 300 ms)")
+    if r.get("evidence"):
+        x = r["evidence"]
+        log(f"  evidence pack, largest tenant ({x['requests']} requests, 12 months): {x['seconds']:.1f} s, "
+            f"ZIP {x['zip_bytes'] / 1e6:.1f} MB, RSS {mb(x['rss_start'])} -> peak {mb(x['rss_peak'])} -> "
+            f"{mb(x['rss_end'])} (target < 60 s, flat){'' if x['ok'] else ' — FAILED'}")
     log("  ratios:")
     for name, value in ratios:
         log(f"    {name:<66} {value:6.2f}")

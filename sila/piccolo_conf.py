@@ -13,6 +13,8 @@ APPS = [
     "sila.tenants.notifications.piccolo_app",  # alters the outbox
     "sila.tenants.surveys.piccolo_app",  # references beneficiaries
     "sila.tenants.feedback.piccolo_app",
+    "sila.tenants.reports.piccolo_app",  # evidence packs
+    "sila.tenants.api.piccolo_app",  # triggers on requests, services, feedback, survey answers
 ]
 
 APP_REGISTRY = AppRegistry(apps=APPS)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from support.servers import start_server
 
-from conftest import start_server
 
 
 async def test_login_rotates_the_session_id(server, two_tenants):
@@ -96,7 +96,7 @@ async def test_role_guard_hides_admin_pages_from_other_roles(server, make_tenant
     client.login(officer.email)
     assert client.get("/portal").status_code == 200
     assert client.get("/portal/staff/").status_code == 403
-    assert client.post("/portal/staff/invite", {"email": "x@y.sa", "role": "admin"}).status_code == 403
+    assert client.post("/portal/staff/invite", {"email": "x@y.sa", "roles": "admin"}).status_code == 403
 
 
 async def test_public_forms_are_rate_limited_per_address(sila_env, two_tenants):

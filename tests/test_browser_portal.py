@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from support.browser import screenshot
+from support.servers import run_async
 
-from conftest import run_async, screenshot
 
 pytestmark = pytest.mark.browser
 

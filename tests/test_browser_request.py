@@ -7,36 +7,19 @@ import base64
 import json
 import re
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
+from support.browser import SCREENSHOTS, axe_problems, screenshot, sign_in_page
+from support.data import outbox_rows, valid_id
+from support.servers import ARTIFACTS, run_async
 
-from conftest import ARTIFACTS, SCREENSHOTS, run_async, screenshot, valid_id
 
 pytestmark = pytest.mark.browser
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
-def axe_problems(page: Any) -> list[dict[str, Any]]:
-    """Serious and critical axe-core violations of WCAG 2.x A/AA on the current page."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def sign_in(chromium: Any, base: str, email: str, password: str) -> Any:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="ar-SA")
-    page = context.new_page()
-    page.goto(base + "/login")
-    page.get_by_label("البريد الإلكتروني").fill(email)
-    page.get_by_label("كلمة المرور").fill(password)
-    page.get_by_role("button", name="تسجيل الدخول").click()
-    page.wait_for_url(base + "/portal")
-    return page
 
 
 def test_online_application_on_a_phone_then_staff_take_it_to_a_committee_decision(
@@ -54,6 +37,8 @@ def test_online_application_on_a_phone_then_staff_take_it_to_a_committee_decisio
 
     # --- the applicant, on a phone, in Arabic ---
     page.goto(base + "/")
+    # On a phone the main menu folds behind its button (static/sila.js).
+    page.get_by_role("button", name="القائمة").click()
     page.get_by_role("link", name="تقديم طلب دعم").first.click()
     page.wait_for_url(base + "/apply")
     assert page.locator("html").get_attribute("dir") == "rtl" and page.locator("html").get_attribute("lang") == "ar"
@@ -96,7 +81,7 @@ def test_online_application_on_a_phone_then_staff_take_it_to_a_committee_decisio
     screenshot(page, "request-received-phone-ar")
 
     # --- the relations officer verifies and refers ---
-    officer = sign_in(chromium, base, staff["relations_officer"].email, staff["relations_officer"].password)
+    officer = sign_in_page(chromium, base, staff["relations_officer"].email, staff["relations_officer"].password)
     officer.get_by_role("link", name="الطلبات").first.click()
     officer.wait_for_url(base + "/portal/requests")
     assert reference in officer.locator("table.queue").inner_text()
@@ -118,7 +103,7 @@ def test_online_application_on_a_phone_then_staff_take_it_to_a_committee_decisio
     request_url = officer.url
 
     # --- the social researcher answers ---
-    researcher = sign_in(chromium, base, staff["social_researcher"].email, staff["social_researcher"].password)
+    researcher = sign_in_page(chromium, base, staff["social_researcher"].email, staff["social_researcher"].password)
     researcher.goto(base + "/portal/requests")
     researcher.get_by_role("link", name=reference).click()
     researcher.get_by_label("ملاحظات البحث", exact=True).fill("زرنا الأسرة، والحاجة قائمة.")
@@ -127,7 +112,7 @@ def test_online_application_on_a_phone_then_staff_take_it_to_a_committee_decisio
     researcher.wait_for_selector(".stage-committee")
 
     # --- the research committee decides ---
-    member = sign_in(chromium, base, staff["committee_member"].email, staff["committee_member"].password)
+    member = sign_in_page(chromium, base, staff["committee_member"].email, staff["committee_member"].password)
     member.goto(base + "/portal/committee")
     member.get_by_label("التاريخ والوقت (بتوقيت الرياض)").fill("2026-11-25T19:00")
     member.get_by_label("المكان أو رابط الاجتماع").fill("مقر الجمعية")
@@ -170,7 +155,6 @@ def test_online_application_on_a_phone_then_staff_take_it_to_a_committee_decisio
 
 
 async def _kinds(tenant_id: Any) -> list[str]:
-    from conftest import outbox_rows
 
     return [r["kind"] for r in await outbox_rows(tenant_id)]
 

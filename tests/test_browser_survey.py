@@ -9,9 +9,11 @@ import uuid
 from typing import Any
 
 import pytest
+from support.browser import axe_problems, screenshot, sign_in_page
+from support.data import SERVICE_STEPS, served_request
+from support.gateways import admin_actor, no_quiet_hours, use_gateway
+from support.servers import run_async
 
-from conftest import SERVICE_STEPS, admin_actor, no_quiet_hours, run_async, screenshot, served_request, use_gateway
-from test_browser_request import axe_problems, sign_in
 
 pytestmark = pytest.mark.browser
 LINK_RE = re.compile(r"/s/([A-Za-z0-9_-]{43})")
@@ -52,8 +54,8 @@ async def _setup(make_tenant, make_staff, publish_policy, gateway) -> dict[str, 
         await services.submit_answers(tenant, token, answers, anonymous=i == 3)
     async with tenant_scope(tenant.id) as tx:
         await tx.connection.execute(
-            """update survey_response set submitted_at = submitted_at - interval '32 days'
-               where id in (select id from survey_response order by submitted_at limit 2)""")
+            """update survey_response set submitted_on = submitted_on - 32
+               where id in (select id from survey_response order by id limit 2)""")
         sid = await tx.connection.fetchval("select id from survey where is_active")
     return {"tenant": tenant, "admin": admin, "token": tokens[-1], "survey": sid}
 
@@ -107,7 +109,7 @@ def test_a_survey_answered_on_a_phone_in_arabic_then_the_results_with_charts(
     page.goto(f"{base}/s/{data['token']}")
     assert "سبقت الإجابة" in page.locator("main").inner_text()
 
-    admin = sign_in(chromium, base, data["admin"].email, data["admin"].password)
+    admin = sign_in_page(chromium, base, data["admin"].email, data["admin"].password)
     admin.goto(f"{base}/portal/surveys/{data['survey']}/results")
     assert admin.locator("html").get_attribute("dir") == "rtl"
     charts = admin.locator("svg.chart")
@@ -147,12 +149,12 @@ def test_the_admin_rewords_a_message_with_a_live_preview_and_watches_a_campaign(
     data = run_async(_admin_setup(make_tenant, make_staff, publish_policy, gateway))
     tenant = data["tenant"]
     base = f"http://{tenant.slug}.localhost:{server.port}"
-    admin = sign_in(chromium, base, data["admin"].email, data["admin"].password)
+    admin = sign_in_page(chromium, base, data["admin"].email, data["admin"].password)
 
     admin.goto(f"{base}/portal/notifications/templates/request.received")
     body = admin.locator("#ar_body")
     body.fill("{org}: وصلنا طلبك {ref}، وسنرد قبل {due}. شكرًا لثقتك.")
-    admin.wait_for_function("document.querySelector('#preview').innerText.includes('شكرًا لثقتك')")
+    admin.wait_for_function("() => document.querySelector('#preview').innerText.includes('شكرًا لثقتك')")
     assert "جمعية النور: وصلنا طلبك" in admin.locator("#preview").inner_text()
     screenshot(admin, "notifications-template-ar")
     admin.get_by_role("button", name="حفظ").click()
@@ -180,10 +182,10 @@ def test_the_admin_rewords_a_message_with_a_live_preview_and_watches_a_campaign(
     # One batch here; the page's polling shows it without a reload (a session worker's beat may
     # be sending batches too, so the bar may already be further on).
     run_async(services.campaign_step(tenant, uuid.UUID(cid), batch=5))
-    admin.wait_for_function("document.querySelector('progress').value >= 41", timeout=15000)
+    admin.wait_for_function("() => document.querySelector('progress').value >= 41", timeout=15000)
     screenshot(admin, "survey-campaign-running-ar")
     run_async(services.campaign_step(tenant, uuid.UUID(cid), batch=50))
-    admin.wait_for_function("document.querySelector('progress').value == 100", timeout=15000)
+    admin.wait_for_function("() => document.querySelector('progress').value == 100", timeout=15000)
     assert admin.get_by_text("اكتملت").is_visible()
     screenshot(admin, "survey-campaign-done-ar")
     admin.context.close()

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from support.servers import Server, wait_until
 
-from conftest import Server, wait_until
 
 SILA = Path(sys.executable).with_name("sila")
 SILA_CMD = [str(SILA)] if SILA.exists() else [sys.executable, "-m", "sila.platform.cli"]
@@ -190,7 +190,7 @@ def test_sila_dev_runs_everything_on_embedded_servers_and_stops_cleanly(dev_root
         assert code == 0, dev.output[-3000:]
         assert "sila dev: stopped." in dev.output
         assert len(pids) >= 5, dev.output[-3000:]  # web, worker (+pool), beat, postgres (+its), redis
-        wait_until(lambda: not _alive(pids), timeout=10, what="no process of sila dev left")
+        wait_until(lambda pids=pids: not _alive(pids), timeout=10, what="no process of sila dev left")
         assert _mentioning(str(data_dir)) == []
     assert seen[0] == seen[1]  # the printed logins are stable between runs
     assert (data_dir / "secret_key").exists() and (data_dir / "postgres").is_dir()

@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import asyncpg
 import psutil
 import redis
 
-from sila.platform.db import dsn_to_config
 from sila.platform.embedded import EmbeddedPostgres, EmbeddedRedis
+from support.db import owner_connection
 
 
 async def _query(url: str, *statements: str) -> list:
-    conn = await asyncpg.connect(**dsn_to_config(url))
+    conn = await owner_connection(url)
     try:
         for sql in statements[:-1]:
             await conn.execute(sql)

@@ -8,9 +8,10 @@ import secrets
 import time
 from urllib.parse import urlsplit
 
-from conftest import Client, link_in
 from sila.platform.db import tenant_scope
 from sila.platform.tables import AuthToken
+from support.clients import Client
+from support.mail import link_in
 
 NEW_PASSWORD = "Another-Passw0rd-42"
 
@@ -30,7 +31,7 @@ def invite(server, admin, slug: str, address: str) -> None:
     client = english(server.client(slug))
     client.login(admin.email)
     client.get("/portal/staff")
-    response = client.post("/portal/staff/invite", {"email": address, "role": "social_researcher"})
+    response = client.post("/portal/staff/invite", {"email": address, "roles": "social_researcher"})
     assert response.status_code == 303, response.text[-2000:]
 
 

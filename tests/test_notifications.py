@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from conftest import no_quiet_hours, use_gateway
 from sila.platform.db import tenant_scope
 from sila.platform.settings import get_settings
 from sila.tenants.notifications import services
 from sila.workers import relay
 from sila.workers.providers import IDEMPOTENCY_HEADER
+from support.gateways import no_quiet_hours, use_gateway
 
 MOBILE = "+966551234567"
 
@@ -365,7 +365,7 @@ async def test_a_batch_of_messages_is_written_in_order_and_each_delivered_once(t
         for oid in ids:
             await claim(tx.connection, oid)
     assert len(set(ids)) == 30
-    for oid, person in zip(ids, people):
+    for oid, person in zip(ids, people, strict=True):
         row = rows[oid]
         assert row["recipient"] == person.mobile and person.values["ref"] in row["body_text"]
         assert bool(re.search("[\u0600-\u06FF]{3}", row["body_text"])) == (person.lang == "ar")

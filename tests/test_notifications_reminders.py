@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from conftest import valid_id
 from sila.platform.db import tenant_scope
 from sila.tenants.notifications import reminders
+from support.data import valid_id
 
 RIYADH = dt.timezone(dt.timedelta(hours=3))
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from conftest import PASSWORD, PDF_BYTES, Env, png_bytes, sign_up, signup_form, start_server
 from sila.platform import directory
+from sila.platform.tables import StaffUser
 from sila.tenants.policy import services
+from support.clients import PASSWORD, sign_up, signup_form
+from support.data import PDF_BYTES, png_bytes
+from support.mail import link_in
+from support.servers import Env, start_server
 
 
 def slug() -> str:
     return f"c{secrets.token_hex(4)}"
 
 
-async def test_wizard_validates_keeps_input_resumes_and_creates_a_pending_tenant(server, make_tenant):
+async def test_wizard_validates_keeps_input_resumes_and_creates_a_pending_tenant(server, make_tenant, smtp_sink,
+                                                                                celery_worker):
     existing = await make_tenant()
     platform = server.client()
     assert platform.get("/signup").headers["location"] == "/signup/organisation"
@@ -46,25 +51,35 @@ async def test_wizard_validates_keeps_input_resumes_and_creates_a_pending_tenant
     assert 'id="password-error"' in weak.text and 'id="confirm-error"' in weak.text
 
     done = platform.post("/signup/account", {"name": "سارة", "email": email, "password": PASSWORD, "confirm": PASSWORD})
-    assert done.status_code == 303
-    target = urlsplit(done.headers["location"])
-    assert target.hostname == f"{new}.localhost" and target.path.startswith("/welcome/")
+    assert done.status_code == 303 and done.headers["location"] == "/signup/done"
+    sent = platform.get("/signup/done")
+    assert "تحقق من بريدك" in sent.text and email in sent.text
 
     tenant = await directory.get_tenant_by_slug(new)
     assert tenant.status == "pending" and tenant.name_en == "Al Noor Charity"
     profile = await services.get_profile(tenant.id)
-    assert profile["licence_number"] == "1234" and profile["regulator"] == "ncnp" and profile["region"] == "riyadh"
-
+    # The registration number as printed: its own digits are kept.
+    assert profile["licence_number"] == "١٢٣٤" and profile["regulator"] == "ncnp" and profile["region"] == "riyadh"
+    # No account until the address is proven: the password typed opens nothing yet.
+    assert await StaffUser.select().where(StaffUser.email == email).first() is None
     portal = server.client(new)
-    assert portal.get(target.path).headers["location"] == "/portal/setup"
+    portal.get("/login")
+    assert portal.post("/login", {"email": email, "password": PASSWORD}).status_code == 400
+
+    # The emailed link, on the charity's own host: confirm, and land on the checklist signed in.
+    target = urlsplit(link_in(smtp_sink.wait_for(email)[0]))
+    assert target.hostname == f"{new}.localhost" and target.path.startswith("/welcome/")
+    page = portal.get(target.path)
+    assert page.status_code == 200 and 'name="password"' not in page.text
+    assert portal.post(target.path, {}).headers["location"] == "/portal/setup"
     setup = portal.get("/portal/setup")
     assert setup.status_code == 200
     assert "بانتظار موافقة المنصة" in setup.text  # why the public pages are not live
-    # The hand-over link works once.
+    # The link works once.
     assert server.client(new).get(target.path).status_code == 404
-    # The platform host remembers the registration and points to the portal.
+    # The platform host remembers the registration.
     assert platform.get("/signup").headers["location"] == "/signup/done"
-    assert new in platform.get("/signup/done").text
+    assert "جمعية النور الخيرية" in platform.get("/signup/done").text
 
     # Public pages of a pending tenant say they are not live yet.
     public = server.client(new).get("/policy")
@@ -89,42 +104,51 @@ async def test_slug_check_answers_as_the_visitor_types(server, make_tenant):
     assert server.client(existing.slug).get("/signup/organisation").status_code == 404
 
 
-async def test_an_existing_staff_account_joins_only_with_its_own_password(server, two_tenants):
+async def test_an_existing_staff_account_joins_only_with_its_own_password(server, two_tenants, smtp_sink,
+                                                                         celery_worker):
     a, _ = two_tenants
     platform = server.client()
     platform.get("/signup/organisation")
     new = slug()
     platform.post("/signup/organisation", signup_form(new))
     platform.get("/signup/account")
-    wrong = platform.post("/signup/account", {"name": "x", "email": a.email, "password": "Another-passw0rd",
-                                              "confirm": "Another-passw0rd"})
-    assert wrong.status_code == 400 and "يوجد حساب بهذا البريد" in wrong.text
-    assert await directory.get_tenant_by_slug(new) is None  # nothing half-made
-    right = platform.post("/signup/account", {"name": "x", "email": a.email, "password": PASSWORD, "confirm": PASSWORD})
-    assert right.status_code == 303
+    # The answer does not tell whether the address has an account, and checks no password.
+    answer = platform.post("/signup/account", {"name": "x", "email": a.email, "password": "Another-passw0rd",
+                                               "confirm": "Another-passw0rd"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/signup/done"
+    link = urlsplit(link_in(smtp_sink.wait_for(a.email)[-1])).path
     client = server.client(new)
-    client.login(a.email)
+    page = client.get(link)
+    assert page.status_code == 200 and "يوجد حساب بهذا البريد" in page.text and 'name="password"' in page.text
+    # The password typed at sign-up is not this account's: refused, and counted like a failed sign-in.
+    wrong = client.post(link, {"password": "Another-passw0rd"})
+    assert wrong.status_code == 400 and 'id="password-error"' in wrong.text
+    assert client.get("/portal/policy").status_code in (302, 303, 401)
+    right = client.post(link, {"password": PASSWORD})
+    assert right.status_code == 303 and right.headers["location"] == "/portal/setup"
     assert client.get("/portal/policy").status_code == 200
+    other = server.client(new)
+    other.login(a.email)  # the account's own password, unchanged
 
 
-async def test_auto_approval_setting_activates_new_tenants(sila_env):
+async def test_auto_approval_setting_activates_new_tenants(sila_env, smtp_sink, celery_worker):
     env = Env({**sila_env.values, "SILA_AUTO_APPROVE_TENANTS": "true"}, sila_env.web_port)
     srv = start_server(env, name="web-autoapprove")
     try:
         new = slug()
-        sign_up(srv, new)
+        sign_up(srv, new, mail=smtp_sink)
         assert (await directory.get_tenant_by_slug(new)).status == "active"
     finally:
         srv.process.stop()
 
 
-async def test_profile_keeps_input_on_errors_and_stores_logo_and_contacts(server):
+async def test_profile_keeps_input_on_errors_and_stores_logo_and_contacts(server, smtp_sink, celery_worker):
     new = slug()
-    client, _ = sign_up(server, new)
+    client, _ = sign_up(server, new, mail=smtp_sink)
     page = client.get("/portal/profile")
     assert page.status_code == 200 and 'value="جمعية النور الخيرية"' in page.text
     form = {**signup_form(new), "website": "noor.org.sa", "phone": "٠١١٢٣٤٥٦٧٨", "email": "info@noor.org.sa",
-            "social_x": "@noor", "action": "save"}
+            "social_links": "https://x.com/noor\nfacebook.com/noor.charity", "action": "save"}
     form.pop("slug")
     form.pop("kind")
     # Not an image, with a .png name: refused beside the field, the rest kept.
@@ -141,7 +165,9 @@ async def test_profile_keeps_input_on_errors_and_stores_logo_and_contacts(server
     tenant = await directory.get_tenant_by_slug(new)
     profile = await services.get_profile(tenant.id)
     assert profile["website"] == "https://noor.org.sa" and profile["phone"] == "+966112345678"
-    assert profile["social"] == {"x": "@noor"} and profile["logo"] is not None
+    assert profile["social"] == {"links": [{"network": "x", "url": "https://x.com/noor"},
+                                           {"network": "facebook", "url": "https://facebook.com/noor.charity"}]}
+    assert profile["logo"] is not None
     assert "profile" in profile["setup_done"]
     logo = client.get(f"/portal/documents/{profile['logo']}")
     assert logo.status_code == 200 and logo.headers["content-type"] == "image/png"

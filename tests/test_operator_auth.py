@@ -5,8 +5,8 @@ import re
 import time
 
 import pyotp
+from support.clients import OPERATOR_PASSWORD, operator_login
 
-from conftest import OPERATOR_PASSWORD, operator_login
 
 
 async def test_password_alone_does_not_open_the_console(server, make_operator):

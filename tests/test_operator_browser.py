@@ -6,8 +6,11 @@ import secrets
 
 import pyotp
 import pytest
+from support.browser import accept_confirmations, screenshot
+from support.clients import OPERATOR_PASSWORD
+from support.mail import body_of, link_in
+from support.servers import run_async
 
-from conftest import OPERATOR_PASSWORD, run_async, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +20,10 @@ def test_operator_approves_a_new_tenant(server, make_operator, page, smtp_sink, 
         from sila.tenants.onboarding.services import register
 
         slug = f"b{secrets.token_hex(3)}"
-        tenant, _ = await register(
+        tenant = await register(
             {"slug": slug, "kind": "association", "name_ar": "جمعية رفق لرعاية المسنين", "name_en": "Rifq",
              "regulator": "ncnp", "licence_number": "2231", "region": "madinah", "city": "المدينة المنورة"},
-            {"email": f"admin@{slug}.test", "name": "هند الحربي"}, "Sila-test-Passw0rd", auto_approve=False)
+            {"email": f"admin@{slug}.test", "name": "هند الحربي"}, "Sila-test-Passw0rd", auto_approve=False, lang="ar")
         return tenant, await make_operator(name="ريم الدوسري")
 
     tenant, op = run_async(setup())
@@ -81,7 +84,14 @@ def test_operator_approves_a_new_tenant(server, make_operator, page, smtp_sink, 
 
     # The charity's admin lets support look in; the operator sees the portal read-only.
     tenant_base = f"http://{tenant.slug}.localhost:{server.port}"
-    admin = page.context.browser.new_context(locale="ar-SA", viewport={"width": 1280, "height": 900}).new_page()
+    # No account exists until the admin confirms the address from the sign-up email.
+    admin = accept_confirmations(
+        page.context.browser.new_context(locale="ar-SA", viewport={"width": 1280, "height": 900}).new_page())
+    confirm = next(link_in(m) for m in smtp_sink.to(f"admin@{tenant.slug}.test") if "/welcome/" in body_of(m))
+    admin.goto(confirm)
+    admin.get_by_role("button", name="أكّد وافتح البوابة").click()
+    admin.wait_for_url("**/portal**")
+    admin.context.clear_cookies()  # and a plain sign-in works from now on
     admin.goto(tenant_base + "/login")
     admin.get_by_label("البريد الإلكتروني").fill(f"admin@{tenant.slug}.test")
     admin.get_by_label("كلمة المرور").fill("Sila-test-Passw0rd")

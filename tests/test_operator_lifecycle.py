@@ -11,8 +11,8 @@ import pytest
 from sila.platform import directory
 from sila.platform.db import platform_scope, tenant_scope
 from sila.workers.outbox import enqueue
+from support.servers import wait_until
 
-from conftest import wait_until
 
 
 async def register_pending(region: str = "qassim", kind: str = "association") -> tuple:
@@ -21,11 +21,11 @@ async def register_pending(region: str = "qassim", kind: str = "association") ->
 
     slug = f"p{secrets.token_hex(4)}"
     admin = f"{slug}@charity.test"
-    tenant, user_id = await register(
+    tenant = await register(
         {"slug": slug, "kind": kind, "name_ar": "جمعية الأمل الخيرية", "name_en": f"Amal {slug}",
          "regulator": "awqaf" if kind == "waqf" else "ncnp", "licence_number": "1234", "region": region,
          "city": "بريدة"},
-        {"email": admin, "name": "سارة القحطاني"}, "Sila-test-Passw0rd", auto_approve=False)
+        {"email": admin, "name": "سارة القحطاني"}, "Sila-test-Passw0rd", auto_approve=False, lang="ar")
     return tenant, admin
 
 
@@ -131,7 +131,10 @@ async def claimable(outbox_id) -> bool:
 
 
 @pytest.mark.parametrize("status, kind, allowed", [
-    ("pending", "staff.invite", True), ("active", "request.received", True), ("suspended", "request.received", False),
+    # A pending tenant sends only mail to its own account and the platform's (directory.PENDING_TENANT_KINDS).
+    ("pending", "staff.invite", False), ("pending", "request.received", False), ("pending", "staff.password_reset", True),
+    ("pending", "platform.tenant_approved", True),
+    ("active", "staff.invite", True), ("active", "request.received", True), ("suspended", "request.received", False),
     ("suspended", "platform.export_ready", False), ("archived", "request.received", False),
     ("archived", "platform.export_ready", True),
 ])

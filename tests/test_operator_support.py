@@ -3,29 +3,16 @@ with one, read-only, every page audited for the tenant's admin, until revoked or
 from __future__ import annotations
 
 import re
-import uuid
 from urllib.parse import urlsplit
 
-import asyncpg
 
-from sila.platform.db import dsn_to_config, tenant_scope
+from sila.platform.db import tenant_scope
 from sila.platform.settings import get_settings
+from support.data import BENEFICIARY_MOBILE, BENEFICIARY_NAME, add_beneficiary
+from support.db import owner_connection
 
-BENEFICIARY_NAME = "خالد بن سعيد المستفيد"
-BENEFICIARY_MOBILE = "+966551234567"
 
 
-async def add_beneficiary(tenant) -> uuid.UUID:
-    from sila.tenants.beneficiaries.forms import ApplicantInput
-    from sila.tenants.beneficiaries.identity import valid_test_id
-    from sila.tenants.beneficiaries.services import find_or_create_in_scope
-
-    applicant = ApplicantInput(id_number=valid_test_id("10" + str(uuid.uuid4().int % 10**6).zfill(6)),
-                               name=BENEFICIARY_NAME, mobile=BENEFICIARY_MOBILE, email="", preferred_channel="sms",
-                               preferred_language="ar", city="بريدة", category="family", household_size=5)
-    async with tenant_scope(tenant.id):
-        beneficiary_id, _ = await find_or_create_in_scope(tenant.id, applicant, update_contact=False)
-    return beneficiary_id
 
 
 def tenant_routes() -> list[tuple[str, set[str]]]:
@@ -81,7 +68,8 @@ async def test_with_a_grant_support_sees_read_only_until_revoked(server, operato
     portal = server.client(tenant.slug)
     portal.login(admin.email)
     assert portal.post("/portal/security/grants", {"hours": "5"}).status_code == 400  # not an offered duration
-    assert portal.post("/portal/security/grants", {"hours": "4", "note": "الحقل لا يظهر"}).status_code == 303
+    # Cases too: the admin chose it (the default is configuration only, tests/test_support_scopes.py).
+    assert portal.post("/portal/security/grants", {"hours": "4", "note": "الحقل لا يظهر", "scope": "cases"}).status_code == 303
     op = operator_client
     assert "افتح البوابة" in op.get(f"/operator/tenants/{tenant.id}").text
     response = op.post(f"/operator/tenants/{tenant.id}/support")
@@ -100,7 +88,7 @@ async def test_with_a_grant_support_sees_read_only_until_revoked(server, operato
     seen = viewer.get(f"/portal/beneficiaries/{beneficiary}")
     assert seen.status_code == 200 and BENEFICIARY_NAME in seen.text
     # Read-only: nothing can be changed under a grant, however it is asked.
-    for path, data in (("/portal/staff/invite", {"email": "x@y.sa", "role": "admin"}),
+    for path, data in (("/portal/staff/invite", {"email": "x@y.sa", "roles": "admin"}),
                        (f"/portal/beneficiaries/{beneficiary}/reveal", {}),
                        ("/portal/security/grants", {"hours": "72"})):
         assert viewer.post(path, data).status_code == 403, path
@@ -132,7 +120,7 @@ async def test_an_expired_grant_lets_nobody_in(server, operator_client, make_ten
     viewer.get(urlsplit(response.headers["location"]).path)
     assert viewer.get("/portal").status_code == 200
     # An hour later (moved on in the database, as the owner: the app role could not do it).
-    conn = await asyncpg.connect(**dsn_to_config(get_settings().database_url))
+    conn = await owner_connection()
     try:
         await conn.execute("update support_grant set created_at = created_at - interval '2 hours', "
                            "expires_at = expires_at - interval '2 hours' where tenant = $1", tenant.id)

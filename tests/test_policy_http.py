@@ -7,41 +7,20 @@ import unicodedata
 import asyncpg
 import pytest
 
-from conftest import PDF_BYTES
-from sila.platform.db import dsn_to_config, tenant_scope
-from sila.platform.settings import get_settings
+from sila.platform.db import tenant_scope
 from sila.tenants.policy import catalogue, services
+from support.data import PDF_BYTES
+from support.db import owner_connection
+from support.policy import APPROVAL, configure_minimum, draft_of, rows
+from support.servers import start_server
 
 
-def rows(prefix: str, items: list, **extra: str) -> dict:
-    """A list page's form as the browser posts it (items: rules configs or dicts)."""
-    data = {f"{prefix}.count": str(len(items)), **extra}
-    for i, item in enumerate(items):
-        item = item if isinstance(item, dict) else vars(item)
-        data[f"{prefix}.{i}.code"] = item.get("code") or ""
-        if item.get("enabled", True):
-            data[f"{prefix}.{i}.enabled"] = "1"
-        for key in ("label_ar", "label_en", "note", "text_ar", "text_en", "document_id"):
-            if item.get(key) is not None:
-                data[f"{prefix}.{i}.{key}"] = item[key]
-    return data
 
 
-async def draft_of(client):
-    return (await services.load_draft(client.staff.tenant.id)).draft
 
 
-APPROVAL = {"meeting_number": "161", "hijri_year": "1447", "hijri_month": "3", "hijri_day": "23",
-            "decisions": ["approve", "publish_website"], "chair_title": "رئيس مجلس الإدارة", "chair_name": "أحمد"}
 
 
-async def configure_minimum(client) -> None:
-    """Enough for a publishable draft: two channels on, an approval recorded."""
-    draft = await draft_of(client)
-    for ch in draft.channels:
-        ch.enabled = ch.code in ("interview", "phone")
-    assert client.post("/portal/policy/channels", rows("channels", draft.channels, action="save")).status_code == 303
-    assert client.post("/portal/policy/approval", {**APPROVAL, "action": "save"}).status_code == 303
 
 
 async def test_channels_own_channels_notes_order_and_errors(policy_admin):
@@ -324,7 +303,7 @@ async def test_published_versions_and_documents_cannot_change_even_for_the_owner
             with pytest.raises(asyncpg.RestrictViolationError):
                 async with tx.connection.transaction():  # a savepoint, so the scope goes on
                     await tx.connection.execute(sql)
-    owner = await asyncpg.connect(**dsn_to_config(get_settings().database_url))
+    owner = await owner_connection()
     try:
         for sql in ("update policy_version set number = 99 where tenant = $1",
                     "delete from document where tenant = $1"):
@@ -334,3 +313,73 @@ async def test_published_versions_and_documents_cannot_change_even_for_the_owner
         await owner.close()
     assert (await services.current_policy_version(tenant.id)).number == 1
     assert (await services.get_document(tenant.id, doc))["filename"] == "x.pdf"
+
+
+def pdf_keys(redis_client, tenant_id, lang: str) -> list[bytes]:
+    return list(redis_client.scan_iter(f"sila:pdf:policy:{tenant_id}:v1:{lang}:*"))
+
+
+async def test_a_published_version_pdf_is_rendered_once_then_served_from_the_cache(server, sila_env, policy_admin):
+    import redis
+
+    c = policy_admin
+    tenant = c.staff.tenant
+    await configure_minimum(c)
+    assert c.post("/portal/policy/publish").status_code == 303
+    cache = redis.Redis.from_url(sila_env.values["SILA_REDIS_URL"])
+    public = server.client(tenant.slug)
+    first = public.get("/policy/pdf")
+    assert first.status_code == 200 and first.content[:5] == b"%PDF-"
+    [key] = pdf_keys(cache, tenant.id, "ar")
+    assert cache.get(key) == first.content and 0 < cache.ttl(key) <= 86400
+    # Replace the cached bytes: the next request (current and numbered URL) returns them, so it
+    # did not lay the PDF out again.
+    cache.set(key, b"%PDF-1.4 served from the cache", keepttl=True)
+    assert public.get("/policy/pdf").content == b"%PDF-1.4 served from the cache"
+    assert public.get("/policy/v/1/pdf").content == b"%PDF-1.4 served from the cache"
+    # English is another document, cached on its own; nothing of another tenant's is shared.
+    en = server.client(tenant.slug)
+    en.get("/lang/en?next=/policy")
+    english = en.get("/policy/pdf")
+    assert english.status_code == 200 and english.content[:5] == b"%PDF-" and len(pdf_keys(cache, tenant.id, "en")) == 1
+    # A new letterhead (the admin changes the phone) is a new document: never the old bytes.
+    async with tenant_scope(tenant.id) as tx:
+        await tx.connection.execute(
+            "insert into tenant_profile (tenant, regulator, phone) values ($1, 'awqaf', '0112345678') "
+            "on conflict (tenant) do update set phone = '0112345678'", tenant.id)
+    changed = public.get("/policy/pdf")
+    assert changed.status_code == 200 and changed.content[:5] == b"%PDF-"
+    assert changed.content != b"%PDF-1.4 served from the cache" and len(pdf_keys(cache, tenant.id, "ar")) == 2
+
+
+async def test_policy_pdf_renders_are_rate_limited_but_cached_versions_still_served(sila_env, policy_admin):
+    import redis
+
+
+    c = policy_admin
+    tenant = c.staff.tenant
+    await configure_minimum(c)
+    assert c.post("/portal/policy/publish").status_code == 303
+    cache = redis.Redis.from_url(sila_env.values["SILA_REDIS_URL"])
+    limited = start_server(sila_env, name="web-pdf-limited", SILA_PDF_RENDER_LIMIT="2")
+    try:
+        ar = limited.client(tenant.slug)
+        en = limited.client(tenant.slug)
+        en.get("/lang/en?next=/policy")
+        assert ar.get("/policy/pdf").status_code == 200  # render 1
+        assert en.get("/policy/pdf").status_code == 200  # render 2
+        for _ in range(5):  # served from the cache: not counted
+            assert ar.get("/policy/v/1/pdf").status_code == 200 and en.get("/policy/pdf").status_code == 200
+        # Evict the English PDF: laying it out again is a third render, refused in English.
+        cache.delete(*pdf_keys(cache, tenant.id, "en"))
+        refused = en.get("/policy/pdf")
+        assert refused.status_code == 429 and "Too many policy PDFs" in refused.text and 'lang="en"' in refused.text
+        assert not pdf_keys(cache, tenant.id, "en")
+        # The cached Arabic version is still served to the same address; a render is refused in Arabic.
+        cached = ar.get("/policy/pdf")
+        assert cached.status_code == 200 and cached.content[:5] == b"%PDF-"
+        cache.delete(*pdf_keys(cache, tenant.id, "ar"))
+        refused = ar.get("/policy/pdf")
+        assert refused.status_code == 429 and "محاولات كثيرة" in refused.text and 'lang="ar"' in refused.text
+    finally:
+        limited.process.stop()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from conftest import PDF_BYTES, png_bytes
 from sila.platform.db import tenant_scope
 from sila.tenants.policy import services
 from sila.tenants.policy.rules import BoardApprovalInput
 from sila.tenants.policy.tables import Document, PolicyDraft, PolicyVersion, TenantProfile
-from test_policy_http import APPROVAL, configure_minimum, draft_of, rows
+from support.data import PDF_BYTES, png_bytes
+from support.policy import APPROVAL, configure_minimum, draft_of, rows
 
 SECRET_CHANNEL = "قناة سرية للجهة أ"
 

@@ -72,7 +72,7 @@ def test_catalogue_shape():
         "website", "assistance_request"}
     assert len(catalogue.CHANNELS) == 10 and len(catalogue.TOOLS) == 4
     assert catalogue.TOOLS["support_request_form"].intake_form
-    assert set(catalogue.REGULATORS) == {"ncnp", "awqaf"}
+    assert set(catalogue.REGULATORS) == {"ncnp", "awqaf", "mhrsd", "other"}
     assert len(catalogue.DEFAULT_TEXTS["detailed_goals"]["ar"]) == len(
         catalogue.DEFAULT_TEXTS["detailed_goals"]["en"])
     assert catalogue.article_heading(1) == "المادة الأولى"

@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
-from conftest import Env, Gateway, Process, _with_database, free_port, no_quiet_hours, start_server, use_gateway, wait_until
 from sila.platform import db
 from sila.platform.db import dsn_to_config, tenant_scope
+from support.db import owner_connection
+from support.gateways import Gateway, no_quiet_hours, use_gateway
+from support.servers import Env, Process, free_port, start_server, wait_until, with_database
 
 CONCURRENCY = 2
 
@@ -129,12 +130,12 @@ async def deployment(sila_env: Env, tmp_path: Path) -> AsyncIterator[Deployment]
 
     base = get_settings()
     name = f"sila_rel_{secrets.token_hex(4)}"
-    owner = await asyncpg.connect(**dsn_to_config(base.database_url))
+    owner = await owner_connection(base.database_url)
     try:
         await owner.execute(f'CREATE DATABASE "{name}"')
     finally:
         await owner.close()
-    url = _with_database(base.database_url, name)
+    url = with_database(base.database_url, name)
     saved = db.DB.config
     try:
         await migrate(base.model_copy(update={"database_url": url}), quiet=True)
@@ -154,7 +155,7 @@ async def deployment(sila_env: Env, tmp_path: Path) -> AsyncIterator[Deployment]
     for proc in dep.workers:
         proc.stop(20)
     redis_server.stop()
-    owner = await asyncpg.connect(**dsn_to_config(base.database_url))
+    owner = await owner_connection(base.database_url)
     try:
         await owner.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:

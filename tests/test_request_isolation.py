@@ -8,11 +8,12 @@ import re
 import asyncpg
 import pytest
 
-from conftest import outbox_rows, valid_id
-from sila.platform.db import dsn_to_config, tenant_scope
-from sila.platform.settings import get_settings
-from test_isolation import _app_routes, _identifiers_of
-from test_requests_http import CHANNELS, PDF, act, online, signed_in, staff_intake
+from sila.platform.db import tenant_scope
+from support.clients import sign_in
+from support.data import outbox_rows, valid_id
+from support.db import owner_connection
+from support.intake import CHANNELS, PDF, act, online, staff_intake
+from support.routes import id_routes, identifiers_of
 
 ALL_ROLES = ("admin", "relations_officer", "social_researcher", "committee_member")
 MY_PREFIXES = ("/portal/requests", "/portal/beneficiaries", "/portal/committee", "/apply", "/track")
@@ -28,7 +29,7 @@ async def populated(server, make_tenant, make_staff, publish_policy):
         await publish_policy(t, "mafatih", channels=CHANNELS)
     a_user = await make_staff(a, *ALL_ROLES, name="موظف أ")
     b_staff = await make_staff(b, *ALL_ROLES, name="موظف ب")
-    b_client = signed_in(server, b_staff)
+    b_client = sign_in(server, b_staff)
     online(server.client(b.slug), name="مراجعة ب", signature="مراجعة ب")
     assert staff_intake(b_client, name="مراجع ب الثاني").status_code == 303
     async with tenant_scope(b.id) as tx:
@@ -51,14 +52,14 @@ async def populated(server, make_tenant, make_staff, publish_policy):
 
 async def test_every_request_route_answers_404_for_another_tenants_ids(server, populated):
     a, b, a_user, _ = populated
-    identifiers = await _identifiers_of(b.id)
+    identifiers = await identifiers_of(b.id)
     async with tenant_scope(b.id) as tx:
         references = [r["reference"] for r in await tx.connection.fetch("select reference from support_request")]
         secrets_of_b = [r["name"] for r in await tx.connection.fetch("select name from beneficiary")]
     identifiers |= set(references)
-    routes = [(p, m) for p, m in _app_routes() if p.startswith(MY_PREFIXES)]
+    routes = [(p, m) for p, m in id_routes() if p.startswith(MY_PREFIXES)]
     assert len(routes) >= 12, routes
-    client = signed_in(server, a_user)
+    client = sign_in(server, a_user)
     probed = 0
     for path, methods in routes:
         for ident in identifiers:
@@ -82,7 +83,7 @@ async def test_every_request_route_answers_404_for_another_tenants_ids(server, p
 
 async def test_a_tenant_cannot_put_another_tenants_request_on_its_agenda(server, populated):
     a, b, a_user, _ = populated
-    client = signed_in(server, a_user)
+    client = sign_in(server, a_user)
     client.get("/portal/committee")
     session = client.post("/portal/committee", {"held_at": "2026-11-25T19:00"}).headers["location"]
     async with tenant_scope(b.id) as tx:
@@ -119,7 +120,7 @@ async def test_the_same_id_number_in_two_tenants_is_two_unlinkable_files(server,
     # A's search by B's applicants' ID finds nothing in A.
     async with tenant_scope(b.id) as tx:
         b_ids = [await tx.connection.fetchval("select count(*) from beneficiary")]
-    client = signed_in(server, a_user)
+    client = sign_in(server, a_user)
     client.get("/portal/beneficiaries")
     response = client.post("/portal/beneficiaries", {"q": "مراجعة ب"})
     assert response.status_code == 200 and "لا توجد ملفات مطابقة" in response.text and "<table" not in response.text
@@ -130,7 +131,7 @@ async def test_composite_keys_refuse_links_to_another_tenants_rows_even_for_the_
     """Row-level security already hides B's rows from A; the composite foreign keys make the
     database itself refuse a cross-tenant link, whatever code or role writes it."""
     a, b, _, _ = populated
-    conn = await asyncpg.connect(**dsn_to_config(get_settings().database_url))  # the owner: no RLS for it
+    conn = await owner_connection()  # the owner: no RLS for it
     try:
         b_request = await conn.fetchval("select id from support_request where tenant = $1 limit 1", b.id)
         b_beneficiary = await conn.fetchval("select id from beneficiary where tenant = $1 limit 1", b.id)

@@ -5,12 +5,9 @@ import itertools
 
 import pytest
 
+from sila.platform.roles import Role
 from sila.tenants.policy.seeds import seed_organisations
 from sila.tenants.requests.workflow import (
-    ADMIN,
-    COMMITTEE,
-    OFFICER,
-    RESEARCHER,
     STAGES,
     TransitionError,
     Workflow,
@@ -18,8 +15,8 @@ from sila.tenants.requests.workflow import (
 
 ALL = ["receive", "verify", "refer", "attest", "committee", "register", "deliver"]
 OPTIONAL = ["verify", "refer", "attest", "committee", "register"]
-ROLES = {"verify": OFFICER, "skip_referral": OFFICER, "report": RESEARCHER, "refer": OFFICER, "attest": OFFICER,
-         "accept": COMMITTEE, "register": OFFICER}
+ROLES = {"verify": Role.relations_officer, "skip_referral": Role.relations_officer, "report": Role.social_researcher, "refer": Role.relations_officer, "attest": Role.relations_officer,
+         "accept": Role.committee_member, "register": Role.relations_officer}
 
 
 def walk(wf: Workflow, satisfied=()) -> list[str]:
@@ -28,15 +25,15 @@ def walk(wf: Workflow, satisfied=()) -> list[str]:
     while stage != "closed":
         seen.append(stage)
         if stage == "refer":
-            stage = wf.transition(stage, "refer", [OFFICER])
+            stage = wf.transition(stage, "refer", [Role.relations_officer])
             seen.append(stage)
-            stage = wf.transition(stage, "report", [RESEARCHER], satisfied)
+            stage = wf.transition(stage, "report", [Role.social_researcher], satisfied)
         elif stage == "deliver":
-            stage = wf.transition(stage, "record_service", [OFFICER])
-            stage = wf.transition(stage, "close", [OFFICER])
+            stage = wf.transition(stage, "record_service", [Role.relations_officer])
+            stage = wf.transition(stage, "close", [Role.relations_officer])
         else:
             action = {"verify": "verify", "attest": "attest", "committee": "accept", "register": "register"}[stage]
-            stage = wf.transition(stage, action, [ROLES[action]], satisfied)
+            stage = wf.transition(stage, action, [ROLES[action]], satisfied, in_session=action == "accept")
     return seen
 
 
@@ -68,20 +65,20 @@ def test_the_haramain_seed_has_no_committee_and_its_officer_decides_at_registrat
     wf = Workflow.from_steps(haramain.draft.enabled_steps())
     assert not wf.has_committee and wf.decision_stage == "register"
     assert "committee" not in walk(wf)
-    assert wf.transition("register", "reject", [OFFICER]) == "rejected"
+    assert wf.transition("register", "reject", [Role.relations_officer]) == "rejected"
     with pytest.raises(TransitionError):
-        wf.transition("register", "accept", [COMMITTEE])
+        wf.transition("register", "accept", [Role.committee_member])
 
 
 def test_with_a_committee_only_the_committee_decides():
     wf = Workflow.from_steps(ALL)
     assert wf.decision_stage == "committee"
-    assert wf.transition("committee", "reject", [COMMITTEE]) == "rejected"
+    assert wf.transition("committee", "reject", [Role.committee_member], in_session=True) == "rejected"
     with pytest.raises(TransitionError) as err:
-        wf.transition("committee", "reject", [OFFICER])
+        wf.transition("committee", "reject", [Role.relations_officer], in_session=True)
     assert err.value.kind == "role"
     with pytest.raises(TransitionError) as err:
-        wf.transition("register", "reject", [OFFICER, COMMITTEE])
+        wf.transition("register", "reject", [Role.relations_officer, Role.committee_member])
     assert err.value.kind == "state"
 
 
@@ -104,34 +101,35 @@ def test_receive_and_deliver_frame_any_order_and_unknown_steps_are_ignored():
 @pytest.mark.parametrize("stage", ["verify", "incomplete"])
 def test_incomplete_loops_back_until_verified(stage):
     wf = Workflow.from_steps(ALL)
-    assert wf.transition(stage, "mark_incomplete", [OFFICER]) == "incomplete"
-    assert wf.transition(stage, "verify", [OFFICER]) == "refer"
+    assert wf.transition(stage, "mark_incomplete", [Role.relations_officer]) == "incomplete"
+    assert wf.transition(stage, "verify", [Role.relations_officer]) == "refer"
 
 
 def test_skipping_the_referral_goes_straight_on():
     wf = Workflow.from_steps(ALL)
-    assert wf.transition("refer", "skip_referral", [OFFICER]) == "attest"
+    assert wf.transition("refer", "skip_referral", [Role.relations_officer]) == "attest"
 
 
 def test_wrong_state_is_refused_for_every_action_outside_its_sources():
     wf = Workflow.from_steps(ALL)
-    everyone = [OFFICER, RESEARCHER, COMMITTEE, ADMIN]
+    everyone = [Role.relations_officer, Role.social_researcher, Role.committee_member, Role.admin]
     for stage in STAGES:
-        allowed = set(wf.available(stage, everyone))
+        allowed = set(wf.available(stage, everyone)) | {  # and what a committee session may do there
+            c for c in ("accept", "reject") if wf.action(c).in_session and stage in wf.action(c).sources}
         for code in ["verify", "mark_incomplete", "refer", "skip_referral", "report", "attest", "accept", "reject",
                      "register", "record_service", "close"]:
             if code in allowed:
                 continue
             with pytest.raises(TransitionError) as err:
-                wf.transition(stage, code, everyone)
+                wf.transition(stage, code, everyone, in_session=True)
             assert err.value.kind == "state", (stage, code)
 
 
 def test_wrong_role_is_refused_and_admin_is_not_a_wildcard():
     wf = Workflow.from_steps(ALL)
-    for stage, code, role in [("verify", "verify", RESEARCHER), ("research", "report", OFFICER),
-                              ("committee", "accept", OFFICER), ("verify", "verify", ADMIN),
-                              ("committee", "accept", ADMIN), ("deliver", "close", COMMITTEE)]:
+    for stage, code, role in [("verify", "verify", Role.social_researcher), ("research", "report", Role.relations_officer),
+                              ("committee", "accept", Role.relations_officer), ("verify", "verify", Role.admin),
+                              ("committee", "accept", Role.admin), ("deliver", "close", Role.committee_member)]:
         with pytest.raises(TransitionError) as err:
             wf.transition(stage, code, [role])
         assert err.value.kind == "role"
@@ -140,14 +138,24 @@ def test_wrong_role_is_refused_and_admin_is_not_a_wildcard():
 def test_actions_of_a_step_the_policy_lacks_are_refused():
     wf = Workflow.from_steps([s for s in ALL if s != "refer"])
     with pytest.raises(TransitionError):
-        wf.transition("verify", "refer", [OFFICER])
-    assert "refer" not in wf.available("refer", [OFFICER])
+        wf.transition("verify", "refer", [Role.relations_officer])
+    assert "refer" not in wf.available("refer", [Role.relations_officer])
 
 
 def test_available_actions_per_role():
     wf = Workflow.from_steps(ALL)
-    assert wf.available("verify", [OFFICER]) == ["verify", "mark_incomplete"]
-    assert wf.available("research", [RESEARCHER]) == ["report"]
-    assert wf.available("committee", [COMMITTEE]) == ["accept", "reject"]
-    assert wf.available("committee", [OFFICER]) == []
-    assert wf.available("closed", [OFFICER, COMMITTEE, RESEARCHER]) == []
+    assert wf.available("verify", [Role.relations_officer]) == ["verify", "mark_incomplete"]
+    assert wf.available("research", [Role.social_researcher]) == ["report"]
+    assert wf.available("committee", [Role.committee_member]) == []  # the committee decides in a session
+    assert wf.available("committee", [Role.relations_officer]) == []
+    assert wf.available("closed", [Role.relations_officer, Role.committee_member, Role.social_researcher]) == []
+
+
+@pytest.mark.parametrize("code", ["accept", "reject"])
+def test_a_committee_decision_outside_a_session_is_refused_even_to_a_member(code):
+    wf = Workflow.from_steps(ALL)
+    with pytest.raises(TransitionError) as err:
+        wf.transition("committee", code, [Role.committee_member])
+    assert err.value.kind == "role"
+    assert code not in wf.available("committee", [Role.committee_member, Role.relations_officer, Role.admin])
+    assert wf.transition("committee", code, [Role.committee_member], in_session=True) in ("register", "rejected")

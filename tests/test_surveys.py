@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from conftest import SERVICE_STEPS, admin_actor, no_quiet_hours, served_request, use_gateway
 from sila.platform.db import tenant_scope
 from sila.tenants.surveys import services
 from sila.workers import relay
+from support.data import SERVICE_STEPS, served_request
+from support.gateways import admin_actor, no_quiet_hours, use_gateway
 
 LINK_RE = re.compile(r"https?://[^\s]+/s/([A-Za-z0-9_-]{43})")
 
@@ -135,7 +136,7 @@ async def test_survey_links_cannot_be_guessed_or_used_on_another_tenants_host(se
     elsewhere = server.client(other.slug)
     assert elsewhere.get(f"/s/{token}").status_code == 404
     assert elsewhere.post(f"/s/{token}", answers_form()).status_code == 404
-    assert await scalar(tenant.id, "select answered_at from survey_invitation where id = $1", inv["id"]) is None
+    assert await scalar(tenant.id, "select answered from survey_invitation where id = $1", inv["id"]) is False
     assert client.get(f"/s/{token}").status_code == 200  # still good where it belongs
     # An expired link says so.
     async with tenant_scope(tenant.id) as tx:
@@ -151,7 +152,7 @@ async def test_anonymous_answers_keep_no_link_and_low_scores_open_a_follow_up(se
     assert client.post(f"/s/{anon_token}", {**answers_form(satisfaction="1", improve="تأخر الرد كثيرًا"),
                                             "anonymous": "on"}).status_code == 200
     assert client.post(f"/s/{named_token}", answers_form(recommend="2")).status_code == 200
-    anon, named = await rows(tenant.id, "select * from survey_response order by submitted_at")
+    anon, named = await rows(tenant.id, "select * from survey_response order by anonymous desc")
     assert anon["anonymous"] and anon["beneficiary"] is None and anon["invitation"] is None
     assert not named["anonymous"] and named["beneficiary"] is not None
     follow = {f["survey_response"]: f for f in await rows(tenant.id, "select * from feedback where kind = 'followup'")}
@@ -266,3 +267,49 @@ async def test_results_with_charts_csv_and_staff_only_above_the_minimum(server, 
     assert not any("نورة" in cell or "+9665" in cell for row in table for cell in row)  # no names, no contacts
     assert any(cell.startswith("'=HYPERLINK") for row in table for cell in row)  # not run as a formula
     assert staff.get(f"/portal/surveys/{secrets.token_hex(8)}/results").status_code == 404
+
+
+async def test_an_anonymous_answer_shares_no_time_id_or_order_with_its_invitation(server, charity, gateway):
+    """Anonymous means no join is possible: across the invitations answered anonymously, no
+    column of a response matches, or sorts like, a column of the invitation table (on main the
+    response's `submitted_at` was the invitation's `answered_at` to the microsecond)."""
+    import asyncio
+
+    tenant, officer, admin = charity
+    tokens = [(await invite_one(tenant, officer, gateway, name=name, mobile=mobile))[1] for name, mobile in
+              [("أم خالد", "0551110001"), ("سعد الدوسري", "0551110002"), ("هند العتيبي", "0551110003")]]
+    client = server.client(tenant.slug)
+    for token in reversed(tokens):  # answered in another order than invited
+        assert client.post(f"/s/{token}", {**answers_form(), "anonymous": "on"}).status_code == 200
+        await asyncio.sleep(0.05)
+    responses = await rows(tenant.id, "select * from survey_response where anonymous")
+    invitations = await rows(tenant.id, "select * from survey_invitation")
+    assert len(responses) == len(invitations) == 3
+    assert all(i["answered"] and i["answered_at"] is None for i in invitations)  # answered, with no time
+
+    def forms_of(value: Any) -> set[str]:
+        """The value and what it compares equal to once cast (a timestamp's Riyadh day)."""
+        if isinstance(value, dt.datetime):
+            return {value.isoformat(), value.astimezone(dt.timezone(dt.timedelta(hours=3))).date().isoformat()}
+        return {value.isoformat() if isinstance(value, dt.date) else str(value)}
+
+    import uuid as _uuid
+
+    for column in responses[0]:
+        values = [r[column] for r in responses]
+        if len({str(v) for v in values}) > 1:
+            # The only column telling the answers apart is their own random id: it sorts like nothing.
+            assert column == "id" and all(isinstance(v, _uuid.UUID) and v.version == 4 for v in values), column
+        for value in values:
+            for inv_column in invitations[0]:
+                matches = [i for i in invitations if forms_of(value) & forms_of(i[inv_column])]
+                # Equal to every invitation (the same survey, day, service...) tells none apart; to some, links.
+                assert len(matches) in (0, len(invitations)), (column, inv_column)
+    # The results page and CSV still read them.
+    staff = server.client(tenant.slug)
+    staff.login(admin.email)
+    sid = responses[0]["survey"]
+    assert staff.get(f"/portal/surveys/{sid}/results").status_code == 200
+    csv_text = staff.get(f"/portal/surveys/{sid}/results.csv").content.decode("utf-8-sig")
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=3))).date().isoformat()
+    assert csv_text.count(f"\n{today},") == 3 or csv_text.count(f"\r\n{today},") == 3

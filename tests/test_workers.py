@@ -18,12 +18,13 @@ from typing import Any
 
 import httpx
 
-from conftest import SmtpSink, free_port, wait_until
 from sila.platform.db import tenant_scope
 from sila.platform.settings import get_settings
 from sila.workers import relay
 from sila.workers.outbox import enqueue
 from sila.workers.providers import IDEMPOTENCY_HEADER, InboxProvider, Message
+from support.mail import SmtpSink
+from support.servers import free_port, wait_until
 
 ARABIC_SUBJECT = "دعوة للانضمام إلى جمعية البر"
 

@@ -39,3 +39,14 @@ async def record(
         _json(after),
         address,
     )
+
+
+def actor_fields(user: Any) -> dict[str, Any]:
+    """`actor_user` / `actor_label` for the signed-in user: platform support (an operator, not a
+    staff user) is named by label only, since `actor_user` points at staff users."""
+    if user is None:
+        return {"actor_user": None, "actor_label": ""}
+    label = user.name or user.email
+    if getattr(user, "support_grant", None):
+        return {"actor_user": None, "actor_label": f"{label} (support)"}
+    return {"actor_user": user.id, "actor_label": label}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
+import time
 import uuid
 from typing import Any
 
@@ -21,6 +22,7 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.types import Empty, Message
 
 from sila.platform.db import tenant_scope
+from sila.platform.roles import CASE_ROLES
 from sila.platform.ratelimit import client_address, hit  # noqa: F401  (client_address re-exported)
 from sila.platform.tables import Membership, Operator, StaffUser
 from sila.platform.tenancy import site_of
@@ -56,21 +58,39 @@ def new_token() -> tuple[str, str]:
 # --- sessions ---------------------------------------------------------------------------
 
 
+NEW_SESSION_ID = "_sila_new_session_id"
+
+
 class RotatingSessionBackend(ServerSideSessionBackend):
-    """Litestar's server-side sessions, plus a fresh session id on login (no fixation)."""
+    """Litestar's server-side sessions, plus: a session id the server did not issue (or that has
+    ended) is never adopted, and every privilege change (`start_session`) moves the session to
+    a fresh id and deletes the old one (no fixation)."""
 
     def get_session_id(self, connection: ASGIConnection) -> str:
-        return connection.scope.get("_sila_new_session_id") or super().get_session_id(connection)
+        return connection.scope.get(NEW_SESSION_ID) or super().get_session_id(connection)
+
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        if session_id := connection.cookies.get(self.config.key):
+            store = self.config.get_store_from_app(connection.scope["app"])
+            data = await self.get(session_id, store=store)
+            if data is not None:
+                return self.deserialize_data(data)
+            if session_id != "null":
+                # Unknown to the store: planted, forged or expired. Whatever this request keeps
+                # goes under an id of our own, never under the one the client chose.
+                connection.scope[NEW_SESSION_ID] = self.generate_session_id()  # type: ignore[literal-required]
+        return {}
 
     async def store_in_message(self, scope_session: Any, message: Message, connection: ASGIConnection) -> None:
-        if scope_session is not Empty and not scope_session and not connection.cookies.get(self.config.key):
-            return  # an anonymous visitor with nothing to keep: no Redis write, no cookie
+        fresh = bool(connection.scope.get(NEW_SESSION_ID))
+        if scope_session is not Empty and not scope_session and (fresh or not connection.cookies.get(self.config.key)):
+            return  # a visitor with nothing to keep: no Redis write, no cookie
         if scope_session is not Empty and scope_session and scope_session.pop(ROTATE_KEY, False):
             store = self.config.get_store_from_app(connection.scope["app"])
             old = connection.cookies.get(self.config.key)
-            if old:
+            if old and not fresh:
                 await self.delete(old, store=store)
-            connection.scope["_sila_new_session_id"] = self.generate_session_id()  # type: ignore[typeddict-unknown-key]
+            connection.scope[NEW_SESSION_ID] = self.generate_session_id()  # type: ignore[literal-required]
         await super().store_in_message(scope_session, message, connection)
 
 
@@ -80,7 +100,45 @@ class SessionConfig(ServerSideSessionConfig):
 
 
 def start_session(request: Any, data: dict[str, Any]) -> None:
-    request.set_session({**data, ROTATE_KEY: True})
+    """Replace the session with `data` under a fresh id: for every change of who the visitor is
+    (sign-in, second factor, support entry, accepted link, a verified tracking code)."""
+    request.set_session({**data, ROTATE_KEY: True, ISSUED_KEY: time.time()})
+
+
+# --- ending a user's sessions ---------------------------------------------------------------
+#
+# A password reset ends the user's sessions everywhere; a removal, deactivation or role change
+# ends their sessions in that tenant. Rather than keep an index of each user's session ids
+# (which rotation on every sign-in would have to keep in step, and which outlives the sessions
+# it names), we write one stamp, "sessions issued before this moment are over", beside the
+# sessions in Redis: `load_staff_user` refuses (and deletes) an older session on its next
+# request. A stamp lives as long as a session can live without being used, so it cleans itself
+# up: by then every older session has either come back and been deleted, or expired. If Redis
+# loses the stamps it has lost the sessions with them.
+ISSUED_KEY = "iat"
+SESSION_MAX_AGE = 12 * 3600  # the session cookie's and the store's lifetime (app.py)
+
+
+def _ended_key(user_id: Any, tenant_id: Any = None) -> str:
+    return f"sila:sessions-ended:{user_id}" + (f":{tenant_id}" if tenant_id else "")
+
+
+async def end_sessions(redis: Any, user_id: Any, tenant_id: Any = None) -> None:
+    """End `user_id`'s live sessions: in `tenant_id`'s portal, or everywhere when it is None.
+    A session started after this call (e.g. the one a password reset opens) is not affected."""
+    await redis.set(_ended_key(user_id, tenant_id), repr(time.time()), ex=SESSION_MAX_AGE + 60)
+
+
+async def _session_ended(redis: Any, session: dict[str, Any], uid: Any, tid: Any) -> bool:
+    stamps = await redis.mget(_ended_key(uid), _ended_key(uid, tid))
+    ended = max((float(v) for v in stamps if v is not None), default=None)
+    if ended is None:
+        return False
+    try:
+        issued = float(session.get(ISSUED_KEY) or 0)
+    except (TypeError, ValueError):
+        issued = 0.0
+    return issued < ended
 
 
 # --- who is asking ------------------------------------------------------------------------
@@ -115,6 +173,10 @@ async def load_staff_user(request: Any) -> CurrentUser | None:
 
         user = await load_support_viewer(request, site.tenant, session)
     elif site.tenant is not None and uid and tid == str(site.tenant.id):
+        if await _session_ended(request.app.state.redis, session, uid, tid):
+            request.clear_session()
+            request.scope["_sila_user"] = None
+            return None
         async with tenant_scope(site.tenant.id):
             row = await StaffUser.select().where(StaffUser.id == uid, StaffUser.is_active.eq(True)).first()
             roles = await Membership.select(Membership.role).where(Membership.user == uid).output(as_list=True)
@@ -152,7 +214,9 @@ class LoginRequired(NotAuthorizedException):
 
 
 def requires_staff(*roles: str) -> Any:
-    """A guard: a signed-in staff member of this host's tenant, holding one of `roles` (any if none)."""
+    """A guard: a signed-in staff member of this host's tenant, holding one of `roles` (if none: any
+    role that works cases, so a board member, who reads the indicators only, is refused)."""
+    wanted = roles or CASE_ROLES
 
     async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         if site_of(connection).tenant is None:
@@ -162,7 +226,7 @@ def requires_staff(*roles: str) -> Any:
             raise PermissionDeniedException()
         if user is None:
             raise LoginRequired()
-        if roles and not user.has(*roles):
+        if not user.has(*wanted):
             raise PermissionDeniedException()
 
     return guard

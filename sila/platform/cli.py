@@ -139,7 +139,7 @@ def _read_password(from_stdin: bool) -> str:
 
 def cmd_create_operator(args: argparse.Namespace) -> int:
     from sila.platform import db
-    from sila.platform.accounts.forms import looks_like_email
+    from sila.platform.forms import looks_like_email
 
     settings = _settings()
     if not looks_like_email(args.email):

@@ -10,6 +10,7 @@ Messages meant for users are English msgids wrapped in `N_` so Babel can extract
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -17,6 +18,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date as _babel_format_date
 from hijridate import Gregorian, Hijri
 from hijridate.ummalqura import GREGORIAN_RANGE, HIJRI_RANGE
+
+from sila.platform import i18n
 
 
 def N_(s: str) -> str:
@@ -198,6 +201,40 @@ def format_gregorian(d: dt.date, lang: str = "ar") -> str:
 
 def weekday_name(d: dt.date, lang: str = "ar") -> str:
     return _babel_format_date(d, "EEEE", locale="ar" if _is_ar(lang) else "en")
+
+
+def localised_number(text: str | int | float, lang: str = "ar") -> str:
+    """A number as Arabic text shows it: Eastern digits, «٬» between thousands, «٫» before decimals."""
+    text = str(text)
+    if not _is_ar(lang):
+        return text
+    return arabic_digits(text).replace(",", "٬").replace(".", "٫")
+
+
+def dual_date(value: dt.date | dt.datetime | None, lang: str | None = None) -> str:
+    """The one way Sila writes a day: Umm al-Qura Hijri with the Gregorian beside it,
+    «٢١ جمادى الأولى ١٤٤٥ هـ (٥ ديسمبر ٢٠٢٣ م)». A timestamp counts by its Riyadh day."""
+    if value is None:
+        return ""
+    day = to_riyadh(value).date() if isinstance(value, dt.datetime) else value
+    return _dual_day(day, lang or i18n.get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _dual_day(day: dt.date, lang: str) -> str:
+    # A queue page shows 50 due dates, mostly on a few days: Babel and the Hijri conversion once each.
+    return f"{format_hijri(day, lang)} ({format_gregorian(day, lang)})"
+
+
+def dual_datetime(value: dt.datetime | None, lang: str | None = None) -> str:
+    """`dual_date` and the Riyadh time of day."""
+    if value is None:
+        return ""
+    lang = lang or i18n.get_language()
+    clock = to_riyadh(value).strftime("%H:%M")
+    if _is_ar(lang):
+        return f"{dual_date(value, lang)}، {arabic_digits(clock)}"
+    return f"{dual_date(value, lang)}, {clock}"
 
 
 def to_riyadh(value: dt.datetime) -> dt.datetime:

@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from piccolo.engine.postgres import PostgresEngine
 
+from sila.platform import input_guard
+
 DB = PostgresEngine(config={})
 # The settings of the scope open in this context: a nested tenant_scope checks them without
 # asking the database (a round trip per nested call on every page).
@@ -60,8 +62,15 @@ async def close_pool() -> None:
         await DB.close_connection_pool()
 
 
-def _as_uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+def parse_uuid(value: Any) -> uuid.UUID | None:
+    """The one uuid parser: `value` as a UUID, or None when it is not one (a malformed id in a
+    URL or a form finds nothing, like an unknown one)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 @contextlib.asynccontextmanager
@@ -75,6 +84,11 @@ async def _scope(settings: dict[str, str]) -> AsyncIterator[Any]:
             await tx.connection.execute(
                 "select set_config(k, v, true) from unnest($1::text[], $2::text[]) as s(k, v)", keys, values)
             yield tx
+            # Refused input that no form reported is never saved (reads are fine: a form may
+            # look things up before it reads its fields).
+            if input_guard.unreported_refusal() and await tx.connection.fetchval(
+                    "select txid_current_if_assigned()") is not None:
+                raise input_guard.RefusedInput()
     finally:
         _scope_settings.reset(settings_token)
         _after_commit_hooks.reset(token)
@@ -85,7 +99,10 @@ async def _scope(settings: dict[str, str]) -> AsyncIterator[Any]:
 @contextlib.asynccontextmanager
 async def tenant_scope(tenant_id: Any) -> AsyncIterator[Any]:
     """Open a transaction bound to one tenant. Nested calls for the same tenant reuse it."""
-    tid = str(_as_uuid(tenant_id))
+    parsed = parse_uuid(tenant_id)
+    if parsed is None:
+        raise ValueError(f"tenant_scope needs a tenant id, not {tenant_id!r}")
+    tid = str(parsed)
     current = DB.current_transaction.get()
     if current is not None:
         if (_scope_settings.get() or {}).get("sila.tenant_id") != tid:

@@ -1,5 +1,6 @@
 """Demo tenants for `sila dev` and `sila load-demo`: the seed organisations, each active with
-an admin and its published seed policy, and one platform operator.
+an admin and its published seed policy, its staff and a living queue (requests at every stage,
+committee sessions, complaints: sila/tenants/work/demo.py), and one platform operator.
 
 Idempotent: a second run creates nothing new and keeps the same passwords. Passwords are
 made once and kept in `<data dir>/demo-credentials.json`, so the login printed by `sila dev`
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sila.platform.settings import Settings
+from sila.platform.roles import Role
 
 CREDENTIALS_FILE = "demo-credentials.json"
 OPERATOR_EMAIL = "operator@sila.demo"
@@ -31,6 +33,7 @@ class DemoTenant:
     status: str
     email: str
     password: str
+    staff: list[tuple[str, str, str]] = field(default_factory=list)  # (email, password, role)
 
 
 @dataclass
@@ -90,6 +93,7 @@ async def load_demo(settings: Settings, credentials_path: Path | None = None) ->
     from sila.platform.accounts.services import add_member
     from sila.platform.operator.services import create_operator
     from sila.tenants.policy.demo import publish_seed_policy
+    from sila.tenants.work.demo import load_demo_cases
 
     path = credentials_path or Path(settings.data_dir) / CREDENTIALS_FILE
     creds = _credentials(path)
@@ -106,12 +110,16 @@ async def load_demo(settings: Settings, credentials_path: Path | None = None) ->
         password = passwords.setdefault(email, _new_password())
         _save_credentials(path, creds)  # before use: a crash never leaves a password nobody knows
         admin_name = "مدير الوقف" if org.kind == "waqf" else "مدير الجمعية"
-        await add_member(tenant, email=email, name=admin_name, role="admin", password=password)
+        await add_member(tenant, email=email, name=admin_name, role=Role.admin, password=password)
         await _ensure_password(email, password)
         # The tenant's policy, configured and published as its board approved it.
         await publish_seed_policy(tenant, org)
+        # Its staff, and requests at every stage of its procedure, surveys and complaints.
+        logins = await load_demo_cases(tenant, passwords, _new_password, _ensure_password)
+        _save_credentials(path, creds)
         accounts.tenants.append(
-            DemoTenant(org.slug, tenant.name_ar, tenant.name_en, tenant.status, email, password)
+            DemoTenant(org.slug, tenant.name_ar, tenant.name_en, tenant.status, email, password,
+                       [(e, passwords[e], role) for e, role in logins.items()])
         )
 
     accounts.operator_password = passwords.setdefault(OPERATOR_EMAIL, _new_password())
@@ -129,6 +137,8 @@ def describe(accounts: DemoAccounts, settings: Settings) -> str:
         lines.append(f"  {name}{status}")
         lines.append(f"    {settings.tenant_url(t.slug, '/login')}")
         lines.append(f"    {t.email}  password: {t.password}")
+        for staff_email, staff_password, role in t.staff:
+            lines.append(f"    {staff_email}  password: {staff_password}  ({role})")
     lines.append("Operator console (the first sign-in enrols an authenticator app):")
     lines.append(f"    {settings.platform_url('/operator/login')}")
     lines.append(f"    {accounts.operator_email}  password: {accounts.operator_password}")

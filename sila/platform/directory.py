@@ -101,15 +101,33 @@ def tenant_exports_dir(tenant_id: Any) -> Path:
 
 # --- may this tenant's messages go out now? ----------------------------------------------------
 
+# A tenant waiting for approval has proven nothing about itself yet: what it would send to third
+# parties (staff invitations, messages to beneficiaries) waits in the outbox, and goes once an
+# operator approves it (or is deleted with it if it is never approved). Only these kinds go out
+# meanwhile: mail to the sign-up's own account and the platform's own mail. This set is the one
+# place that decides it; a new kind a pending tenant must send is added here, by name.
+PENDING_TENANT_KINDS = frozenset({
+    "platform.signup_confirm",     # the sign-up's own email-confirmation link
+    "staff.password_reset",        # to a member of the tenant (a pending tenant has only its sign-up's)
+    "notifications.quota_reached",  # to the tenant's own admins
+    "platform.tenant_approved",    # the platform's own mail
+    "platform.tenant_info_requested",
+    "platform.tenant_rejected",
+    "platform.signup_alert",       # to the operators: a sign-up waits for review
+    "platform.export_ready",
+})
+
 # A suspended tenant's messages wait in the outbox (they go once it is reactivated). An
 # archived tenant sends only the platform's own messages about its archive (kind
 # `platform.*`, e.g. the export link); the rest wait and are deleted with it. The relay
 # claims only rows for which this holds, and a delivery task re-checks it before sending,
 # because the after-commit fast path reaches the worker without passing through the relay.
 def tenant_can_send_sql(outbox_alias: str = "outbox") -> str:
+    pending_kinds = ", ".join(f"'{kind}'" for kind in sorted(PENDING_TENANT_KINDS))
     return (
         f"exists (select 1 from tenant t_can_send where t_can_send.id = {outbox_alias}.tenant"
-        f" and (t_can_send.status in ('pending', 'active')"
+        f" and (t_can_send.status = 'active'"
+        f" or (t_can_send.status = 'pending' and {outbox_alias}.kind in ({pending_kinds}))"
         f" or (t_can_send.status = 'archived' and {outbox_alias}.kind like 'platform.%')))"
     )
 
@@ -118,7 +136,9 @@ SQL_TENANT_CAN_SEND = tenant_can_send_sql("outbox")
 
 
 def status_allows_sending(status: str | None, kind: str = "") -> bool:
-    return status in ("pending", "active") or (status == "archived" and kind.startswith("platform."))
+    return (status == "active"
+            or (status == "pending" and kind in PENDING_TENANT_KINDS)
+            or (status == "archived" and kind.startswith("platform.")))
 
 
 async def sending_allowed(tenant_id: Any, kind: str = "") -> bool:

@@ -85,7 +85,7 @@ def direction(lang: str | None = None) -> str:
 
 def pick_language(cookie: str | None, accept_language: str | None, default: str) -> str:
     if cookie in LANGUAGES:
-        return cookie  # type: ignore[return-value]
+        return cookie
     for part in (accept_language or "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:

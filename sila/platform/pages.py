@@ -1,6 +1,8 @@
-"""Pages that belong to no area: the two home pages, the language switch, health, dev inbox."""
+"""Pages that belong to no area: the two home pages, the language switch, health, dev inbox (the
+portal's home, which counts each role's work, lives in sila/tenants/work)."""
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -11,12 +13,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from sila.platform import db, i18n
-from sila.platform.auth import requires_staff
-from sila.platform.db import tenant_scope
-from sila.platform.labels import ROLE_LABELS
 from sila.platform.tenancy import site_of
 from sila.platform.web import render
-from sila.workers.runtime import HEARTBEAT_PREFIX
+from sila.platform.heartbeat import HEARTBEAT_PREFIX
 
 HEARTBEAT_MAX_AGE = 60
 
@@ -47,15 +46,6 @@ async def set_language(request: Request, code: FromPath[str]) -> Redirect:
     )
 
 
-
-
-@get("/portal", name="portal_home", guards=[requires_staff()])
-async def portal_home(request: Request) -> Any:
-    tenant = site_of(request).tenant
-    assert tenant is not None
-    async with tenant_scope(tenant.id) as tx:
-        staff_count = await tx.connection.fetchval('select count(distinct "user") from membership')
-    return await render(request, "portal/home.html", role_labels=ROLE_LABELS, staff_count=staff_count)
 
 
 @get("/healthz", name="healthz")
@@ -102,4 +92,19 @@ async def dev_inbox(request: Request) -> Any:
     return await render(request, "platform/dev_inbox.html", messages=[dict(r) for r in rows])
 
 
-HANDLERS = [home, set_language, portal_home, healthz, dev_inbox]
+
+
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+@get("/dates/day", name="day_conversion")
+async def day_conversion(request: Request) -> Any:
+    """The htmx fragment beside a date box (templates/_forms.html `day_input`): the day typed,
+    in both calendars. Any host; nothing is stored or looked up."""
+    name = request.query_params.get("for") or ""
+    if not _FIELD_NAME.match(name):
+        raise NotFoundException()
+    return await render(request, "_day.html", name=name, value=(request.query_params.get(name) or "")[:40])
+
+
+HANDLERS = [home, set_language, healthz, dev_inbox, day_conversion]

@@ -13,7 +13,11 @@ APP_CONFIG = AppConfig(
         tables.StaffUser,
         tables.Membership,
         tables.AuthToken,
+        tables.MemberDeactivation,
         tables.AuditEntry,
         tables.Operator,
+        tables.OperatorAudit,
+        tables.SupportGrant,
+        tables.TenantExport,
     ],
 )

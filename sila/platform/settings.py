@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # POSTs to one public form (sign-up, online request, tracking, sign-in…) per address and site
     # in ten minutes.
     public_form_limit: int = Field(default=30, ge=1)
+    # Policy PDFs laid out (not served from the cache) per address and site in ten minutes.
+    pdf_render_limit: int = Field(default=10, ge=1)
+    # Calls per API key per minute (sila.tenants.api.auth), then 429 with Retry-After.
+    api_rate_limit: int = Field(default=600, ge=1)
     data_dir: str = ".sila"
     # Operator console: the retention offered when archiving a tenant (its export stays
     # downloadable and its rows kept until then), and the longest support grant an admin may give.
@@ -68,8 +72,21 @@ class Settings(BaseSettings):
     auto_approve_tenants: bool = False
     # Encrypts personal data at rest (beneficiaries' ID numbers) and keys their look-up hash:
     # 32 random bytes, URL-safe base64 (`python -c "import os,base64;print(base64.urlsafe_b64encode(os.urandom(32)).decode())"`).
-    # Required in production; elsewhere derived from secret_key when unset (see sila/tenants/beneficiaries/crypto.py).
+    # Required in production; elsewhere derived from secret_key when unset (see sila/platform/crypto.py).
     data_key: str | None = None
+    # Hosts (exact) or networks (CIDR) an outbound gateway may use although sila.platform.outbound
+    # refuses internal addresses: a deployment's own test gateway. Comma-separated; empty by default.
+    outbound_allow: str = ""
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _outbound_allow(cls, v: str) -> str:
+        import ipaddress
+
+        for entry in (e.strip() for e in v.split(",")):
+            if "/" in entry:
+                ipaddress.ip_network(entry, strict=False)  # a ValueError names the variable
+        return v
 
     @field_validator("database_url")
     @classmethod

@@ -10,6 +10,7 @@ import enum
 from piccolo.columns import (
     JSONB,
     UUID,
+    Array,
     BigInt,
     Boolean,
     ForeignKey,
@@ -21,6 +22,7 @@ from piccolo.columns import (
 from piccolo.table import Table
 
 from sila.platform.db import DB
+from sila.platform.roles import Role
 
 
 class TenantKind(str, enum.Enum):
@@ -33,13 +35,6 @@ class TenantStatus(str, enum.Enum):
     active = "active"
     suspended = "suspended"
     archived = "archived"
-
-
-class Role(str, enum.Enum):
-    admin = "admin"
-    relations_officer = "relations_officer"
-    social_researcher = "social_researcher"
-    committee_member = "committee_member"
 
 
 class Tenant(Table, tablename="tenant", db=DB):
@@ -56,6 +51,11 @@ class Tenant(Table, tablename="tenant", db=DB):
     approved_at = Timestamptz(null=True, default=None)
     archived_at = Timestamptz(null=True, default=None)
     delete_after = Timestamptz(null=True, default=None)  # archived data may be deleted from then on
+    info_requested_at = Timestamptz(null=True, default=None)  # the operator's question is status_reason
+    info_reply = Text(default="")
+    info_replied_at = Timestamptz(null=True, default=None)
+    policy_number = Integer(null=True, default=None)  # the latest published version (a trigger keeps it)
+    policy_published_at = Timestamptz(null=True, default=None)
 
 
 class TenantDomain(Table, tablename="tenant_domain", db=DB):
@@ -82,22 +82,37 @@ class Membership(Table, tablename="membership", db=DB):
     user = ForeignKey(StaffUser, index=True, null=False)
     role = Varchar(length=30, choices=Role)
     created_at = Timestamptz()
+    last_signed_in_at = Timestamptz(null=True, default=None)  # in this tenant
 
 
 class AuthToken(Table, tablename="auth_token", db=DB):
-    """Single-use links: staff invitations and password resets. Only a hash is stored."""
+    """Single-use links: staff invitations, password resets and sign-up confirmations. Only a
+    hash of the link is stored."""
 
     id = UUID(primary_key=True)
     tenant = ForeignKey(Tenant, index=True, null=False)
-    purpose = Varchar(length=20)  # "invite" | "reset"
+    purpose = Varchar(length=20)  # "invite" | "reset" | "signup"
     email = Varchar(length=254)
     user = ForeignKey(StaffUser, null=True, default=None)
-    role = Varchar(length=30, null=True, default=None)
+    roles = Array(base_column=Varchar(length=30), default=list)  # an invitation's roles, at least one
     token_hash = Varchar(length=64)
     created_by = ForeignKey(StaffUser, null=True, default=None)
     created_at = Timestamptz()
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
+    # A sign-up's name and password hash, waiting for the address to be confirmed.
+    signup = JSONB(null=True, default=None)
+
+
+class MemberDeactivation(Table, tablename="member_deactivation", db=DB):
+    """A member deactivated in this tenant: their memberships are removed and their roles kept here."""
+
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    user = ForeignKey(StaffUser, index=True, null=False)
+    roles = Array(base_column=Varchar(length=30))
+    deactivated_by = ForeignKey(StaffUser, null=True, default=None)
+    created_at = Timestamptz()
 
 
 class AuditEntry(Table, tablename="audit_entry", db=DB):
@@ -147,6 +162,7 @@ class SupportGrant(Table, tablename="support_grant", db=DB):
     tenant = ForeignKey(Tenant, index=True, null=False)
     created_by = ForeignKey(StaffUser, null=True, default=None)
     note = Text(default="")
+    scope = Varchar(length=20, default="configuration")  # or "cases" (sila.platform.operator.support)
     created_at = Timestamptz()
     expires_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
@@ -176,11 +192,11 @@ __all__ = [
     "AuditEntry",
     "AuthToken",
     "Membership",
+    "MemberDeactivation",
     "Operator",
     "OperatorAudit",
     "SupportGrant",
     "TenantExport",
-    "Role",
     "StaffUser",
     "Tenant",
     "TenantDomain",

@@ -9,24 +9,39 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from sila.platform import i18n, labels
+from sila.platform.dates import arabic_digits, dual_date, dual_datetime
+from sila.platform.forms import read_day
+from sila.platform.roles import ROLE_LABELS, Role
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 RIYADH = ZoneInfo("Asia/Riyadh")
-
-EASTERN_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-
 
 def local_datetime(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A UTC timestamp shown in Riyadh time, with Eastern Arabic digits on Arabic pages."""
     if value is None:
         return ""
     text = value.astimezone(RIYADH).strftime(fmt)
-    return text.translate(EASTERN_DIGITS) if i18n.get_language() == "ar" else text
+    return arabic_digits(text) if i18n.get_language() == "ar" else text
 
 
 def digits(value: object) -> str:
     text = str(value)
-    return text.translate(EASTERN_DIGITS) if i18n.get_language() == "ar" else text
+    return arabic_digits(text) if i18n.get_language() == "ar" else text
+
+
+def day_of(text: object) -> dt.date | None:
+    """What a date box holds, as a day (either calendar, see forms.read_day); None if not a day."""
+    try:
+        return read_day(str(text or "")[:40])
+    except ValueError:
+        return None
+
+
+def role_names(roles: object) -> str:
+    """Role codes as their translated labels, in a list the reader's language writes."""
+    lang = i18n.get_language()
+    names = [i18n.translations(lang).gettext(ROLE_LABELS[r]) for r in roles]  # type: ignore[attr-defined]
+    return ("، " if lang == "ar" else ", ").join(names)
 
 
 @functools.cache
@@ -48,9 +63,12 @@ def environment() -> Environment:
         current_language=i18n.get_language,
         text_direction=i18n.direction,
         languages=i18n.LANGUAGES,
-        role_labels=labels.ROLE_LABELS,
+        Role=Role,
+        role_labels=ROLE_LABELS,
         status_labels=labels.STATUS_LABELS,
         kind_labels=labels.KIND_LABELS,
+        day_of=day_of,
     )
-    env.filters.update(local_datetime=local_datetime, digits=digits)
+    env.filters.update(local_datetime=local_datetime, digits=digits, dual_date=dual_date, dual_datetime=dual_datetime,
+                       role_names=role_names)
     return env

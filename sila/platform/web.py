@@ -4,12 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from sila.platform import i18n
+from sila.platform import i18n, input_guard, problems
+from sila.platform.forms import FormErrors
 from sila.platform.auth import LoginRequired, OperatorLoginRequired, load_operator, load_staff_user
+from sila.platform.errors import NotFound
 from sila.platform.tenancy import TenantUnavailable, UnknownHost, site_of
 
 
@@ -34,20 +36,6 @@ async def render(request: Request, template: str, *, status_code: int = 200, **c
                     media_type=MediaType.HTML)
 
 
-class FormErrors(dict[str, list[str]]):
-    """field -> translated messages. `add` takes an English msgid and translates it now."""
-
-    def add(self, field: str, msgid: str, **variables: Any) -> None:
-        self.setdefault(field, []).append(i18n.gettext(msgid, **variables))
-
-
-def form_value(data: Any, name: str) -> str:
-    value = data.get(name, "") if data else ""
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).strip() if isinstance(value, str) else value
-
-
 def redirect(path: str) -> Redirect:
     return Redirect(path=path, status_code=303)
 
@@ -70,7 +58,21 @@ def _error_page(request: Request, template: str, status: int, **context: Any) ->
         return Response(content=str(status), status_code=status, media_type="text/plain; charset=utf-8")
 
 
+def _api_problem(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else dict(exc.headers or {})
+    detail = exc.message if isinstance(exc, input_guard.BadInput) else (exc.detail if status < 500 else "")
+    errors: dict[str, list[str]] = {}
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list):  # Litestar's own parsing
+        for item in exc.extra:
+            if isinstance(item, dict):
+                errors.setdefault(str(item.get("key") or "__all__"), []).append(str(item.get("message", "")))
+    return problems.problem(status, "invalid" if errors else "", str(detail or ""), errors=errors, headers=headers)
+
+
 def handle_http_error(request: Request, exc: HTTPException) -> Response:
+    if problems.is_api(request.url.path):  # the API answers in JSON, whichever layer refused
+        return _api_problem(request, exc)
     if isinstance(exc, OperatorLoginRequired):
         return redirect("/operator/login?next=" + request.url.path)
     if isinstance(exc, LoginRequired):
@@ -87,23 +89,36 @@ def handle_http_error(request: Request, exc: HTTPException) -> Response:
         return _error_page(request, "errors/403.html", 403)
     if status == 429:
         return _error_page(request, "errors/429.html", 429)
+    if status in (400, 413):
+        message = exc.message if isinstance(exc, input_guard.BadInput) else ""
+        return _error_page(request, "errors/400.html", status, message=message)
     return _error_page(request, "errors/error.html", status, detail=exc.detail)
+
+
+def handle_not_found(request: Request, exc: NotFound) -> Response:
+    """A service's `NotFound` is the 404 page, exactly like a route's NotFoundException."""
+    return handle_http_error(request, NotFoundException())
 
 
 def handle_unavailable(request: Request, exc: TenantUnavailable) -> Response:
     status = 410 if exc.tenant.status == "archived" else 403
+    if problems.is_api(request.url.path):
+        return problems.problem(status, "tenant-unavailable", "This organisation's site is not available.")
     return _error_page(request, "errors/tenant_unavailable.html", status, unavailable=exc.tenant)
 
 
 def handle_server_error(request: Request, exc: Exception) -> Response:
     request.logger.exception("unhandled error", exc_info=exc)
+    if problems.is_api(request.url.path):
+        return problems.problem(500)
     return _error_page(request, "errors/error.html", HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: handle_http_error,
+    NotFound: handle_not_found,
     TenantUnavailable: handle_unavailable,
     HTTP_500_INTERNAL_SERVER_ERROR: handle_server_error,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "FormErrors", "form_value", "redirect", "render", "site_of"]
+__all__ = ["EXCEPTION_HANDLERS", "FormErrors", "redirect", "render", "site_of"]

@@ -12,7 +12,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 
-from sila.platform.db import dsn_to_config
+from sila.platform.broker import broker_key_prefix
 from sila.platform.settings import get_settings
 from sila.workers import runtime
 
@@ -24,8 +24,16 @@ TASK_TIME_LIMIT = 120
 # A producer with Redis down (the web request's fast path) gives up after about this long.
 CONNECT_TIMEOUT = 2
 
-# Every module with tasks is listed here: the worker imports exactly these.
-app = Celery("sila", include=["sila.workers.tasks", "sila.platform.operator.tasks"])
+# Every module with tasks is listed here: the worker imports exactly these. By name only, so
+# the workers' layer never imports the areas above it (the areas' tasks import this app).
+TASK_MODULES = [
+    "sila.workers.tasks",
+    "sila.platform.operator.tasks",
+    "sila.tenants.notifications.tasks",
+    "sila.tenants.surveys.tasks",
+    "sila.tenants.reports.tasks",
+]
+app = Celery("sila", include=TASK_MODULES)
 
 
 def _config() -> dict[str, Any]:
@@ -38,7 +46,7 @@ def _config() -> dict[str, Any]:
             # Tasks carry ids that mean something in one database only, so the broker's keys are
             # namespaced by it: deployments (or test sessions) sharing a Redis never take each
             # other's tasks, which would strand rows as `queued` until the sweeper.
-            "global_keyprefix": f"sila:{dsn_to_config(settings.database_url)['database']}:",
+            "global_keyprefix": broker_key_prefix(),
             "visibility_timeout": VISIBILITY_TIMEOUT,
             "socket_connect_timeout": CONNECT_TIMEOUT,
             "socket_timeout": 5,
@@ -66,6 +74,7 @@ def _config() -> dict[str, Any]:
             "outbox-relay": {"task": "sila.outbox.relay", "schedule": 1.0, "options": {"expires": 10}},
             "outbox-sweep": {"task": "sila.outbox.sweep", "schedule": 30.0, "options": {"expires": 60}},
             "schedule-scan": {"task": "sila.schedule.scan", "schedule": 60.0, "options": {"expires": 120}},
+            "survey-scan": {"task": "sila.surveys.scan", "schedule": 60.0, "options": {"expires": 120}},
             "survey-campaigns": {"task": "sila.surveys.campaigns", "schedule": 3.0, "options": {"expires": 10}},
         },
     }

@@ -16,7 +16,7 @@ from sila.platform.db import after_commit, current_connection
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("email", "sms", "whatsapp")
+CHANNELS = ("email", "sms", "whatsapp")  # messages to people; webhooks are written by triggers (migrations/api)
 # Never delayed by quiet hours or the quota: one-time codes, and the platform's and accounts' own
 # mail (an invitation or a password reset is wanted now, and is not the tenant's messaging).
 URGENT_KINDS = frozenset({"request.tracking_code"})

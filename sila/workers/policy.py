@@ -12,6 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sila.platform import directory
+from sila.platform.messages import compose
+from sila.platform.settings import get_settings
+from sila.workers.outbox import enqueue
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 # Quiet hours protect beneficiaries' nights: they apply to the messages written to them.
@@ -82,8 +85,26 @@ async def hold(conn: Any, tid: uuid.UUID, row: Any) -> tuple[str, dt.datetime | 
         if enabled and (until := quiet_until(now, start, end)):
             return "quiet_hours", until
     if facts["sent"] >= facts["message_quota"]:
-        from sila.tenants.notifications.services import tell_admins_quota_reached
-
         await tell_admins_quota_reached(conn, tid, facts["message_quota"], month_start(now).date())
         return "quota", min(now + QUOTA_RECHECK, next_month_start(now))
     return None
+
+
+async def tell_admins_quota_reached(conn: Any, tid: uuid.UUID, quota: int, month: dt.date) -> None:
+    """Once a month: the admins learn that messages now wait for the quota. Runs in tenant scope."""
+    await conn.execute("insert into notification_settings (tenant) values ($1) on conflict (tenant) do nothing", tid)
+    first = await conn.fetchval(
+        """update notification_settings set quota_notified_month = $1
+           where quota_notified_month is distinct from $1 returning 1""", month)
+    if not first:
+        return
+    tenant = await conn.fetchrow("select slug, name_ar, name_en from tenant where id = $1", tid)
+    admins = await conn.fetch(
+        """select u.email, u.preferred_language from membership m join staff_user u on u.id = m."user"
+           where m.role = 'admin' and u.is_active""")
+    link = get_settings().tenant_url(tenant["slug"], "/portal/notifications")
+    for admin in admins:
+        subject, text, html = compose("notifications.quota_reached", admin["preferred_language"] or "ar",
+                                      {"quota": quota, "link": link})
+        await enqueue(tenant_id=tid, channel="email", kind="notifications.quota_reached", recipient=admin["email"],
+                      subject=subject, body_text=text, body_html=html, urgent=True)

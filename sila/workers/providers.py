@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Protocol
 
+from sila.platform import crypto
 from sila.platform.db import current_connection
 from sila.platform.settings import Settings
 
@@ -158,8 +159,6 @@ class GatewayConfig:
 
 async def load_gateway(channel: str, tenant_id: uuid.UUID, settings: Settings) -> GatewayConfig | None:
     """The tenant's enabled gateway for `channel`, read in the caller's tenant scope."""
-    from sila.tenants.beneficiaries import crypto
-
     row = await current_connection().fetchrow(
         """select p.*, t.slug from provider_config p join tenant t on t.id = p.tenant
            where p.channel = $1 and p.enabled""", channel)
@@ -168,7 +167,7 @@ async def load_gateway(channel: str, tenant_id: uuid.UUID, settings: Settings) -
 
     def secret(column: str) -> str:
         blob = row[column]
-        return crypto.decrypt(tenant_id, f"provider_config.{column}:{channel}", blob) if blob else ""
+        return crypto.decrypt_column(tenant_id, "provider_config", column, row, blob) if blob else ""
 
     hook = {"twilio": "twilio", "whatsapp_cloud": "whatsapp"}.get(row["provider"], "sms")
     return GatewayConfig(provider=row["provider"], base_url=row["base_url"], account=row["account"],
@@ -180,6 +179,10 @@ async def resolve(channel: str, tenant_id: uuid.UUID, settings: Settings) -> Pro
     """The provider that sends this tenant's `channel` messages. Call inside its tenant scope."""
     if channel == "email":
         return provider_for(channel, settings)
+    if channel == "webhook":  # the tenant's own subscriber: never the development inbox
+        from sila.workers.webhooks import WebhookProvider
+
+        return WebhookProvider(settings.provider_timeout, settings)
     config = await load_gateway(channel, tenant_id, settings)
     if config is None:
         if settings.email_provider == "inbox":  # development: every channel lands in the inbox page
@@ -188,5 +191,5 @@ async def resolve(channel: str, tenant_id: uuid.UUID, settings: Settings) -> Pro
     from sila.workers import sms, whatsapp
 
     if config.provider == "whatsapp_cloud":
-        return whatsapp.WhatsAppCloudProvider(config, settings.provider_timeout)
-    return sms.PROVIDERS[config.provider](config, settings.provider_timeout)
+        return whatsapp.WhatsAppCloudProvider(config, settings.provider_timeout, settings=settings)
+    return sms.PROVIDERS[config.provider](config, settings.provider_timeout, settings=settings)

@@ -114,9 +114,11 @@ async def deliver(outbox_id: Any, tenant_id: Any, settings: Settings | None = No
             log.warning("outbox %s attempt %s via %s failed (%s): %s", oid, attempt, provider_name,
                         "final" if final else "will retry", error)
             return "failed" if final else "retry"
-        # One round trip: the attempt, this month's count (the quota's) and the row.
+        # One round trip: the attempt, this month's count (the quota's) and the row. A webhook is
+        # the tenant's own system being told, not a message to a person: not counted.
+        count = policy.SQL_COUNT_SENT if row["channel"] != "webhook" else "select $10::date"
         await conn.execute(
-            f"""with attempt as ({SQL_RECORD}), usage as ({policy.SQL_COUNT_SENT})
+            f"""with attempt as ({SQL_RECORD}), usage as ({count})
                 update outbox set status = 'sent', attempts = $3, tries = $9, sent_at = now(), last_error = '',
                        held_reason = '', provider = $4, provider_message_id = $7 where id = $2""",
             tid, oid, attempt, provider_name, True, "", provider_id, started_at, tries,
@@ -141,7 +143,7 @@ async def deliver_many(items: list[list[str]], settings: Settings | None = None)
             return None
 
     errors = await asyncio.gather(*(one(item) for item in items))
-    failed = [item for item, error in zip(items, errors) if error is not None]
+    failed = [item for item, error in zip(items, errors, strict=True) if error is not None]
     if failed:
         log.warning("outbox: %s of %s deliveries could not run (%s); retrying them", len(failed), len(items),
                     next(e for e in errors if e is not None))

@@ -11,6 +11,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from sila.platform import db
+from sila.platform.heartbeat import HEARTBEAT_PREFIX
 from sila.platform.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -18,8 +19,6 @@ T = TypeVar("T")
 
 # Enough for relay.DELIVER_CONCURRENCY deliveries at once (connections open only when needed).
 POOL_SIZE = 10
-# Must match sila.platform.pages (which reads it); kept here so workers need not import the web.
-HEARTBEAT_PREFIX = "sila:heartbeat:"
 HEARTBEAT_EVERY = 10
 HEARTBEAT_TTL = 90
 

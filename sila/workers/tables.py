@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from piccolo.columns import UUID, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from sila.platform.db import DB
@@ -28,6 +28,16 @@ class Outbox(Table, tablename="outbox", db=DB):
     provider = Varchar(length=40, default="")
     provider_message_id = Text(default="")
     created_at = Timestamptz()
+    # Added by the notifications migration (2026_11_23t09_00_00): see its comments.
+    urgent = Boolean(default=False)
+    tries = Integer(default=0)
+    held_reason = Varchar(length=20, default="")
+    payload = JSONB(default="{}")
+    fallback = JSONB(default="[]")
+    delivery_status = Varchar(length=20, default="")
+    delivery_status_at = Timestamptz(null=True, default=None)
+    delivery_error = Text(default="")
+    retry_of = UUID(null=True, default=None)
 
 
 class DeliveryAttempt(Table, tablename="delivery_attempt", db=DB):

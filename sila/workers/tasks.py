@@ -36,24 +36,3 @@ def relay() -> int:
 @app.task(name="sila.outbox.sweep")
 def sweep() -> int:
     return run(outbox_relay.sweep())
-
-
-@app.task(name="sila.schedule.scan")
-def scan() -> int:
-    """Review-window reminders, escalations and digests; surveys due after services, and their
-    one reminder. Every message it writes is keyed, so a repeated or late run sends nothing twice."""
-    from sila.tenants.notifications import reminders
-    from sila.tenants.surveys import services as surveys
-
-    async def both() -> int:
-        return await reminders.scan_all() + await surveys.scan_all()
-
-    return run(both())
-
-
-@app.task(name="sila.surveys.campaigns")
-def campaigns() -> int:
-    """A batch of every running survey campaign (the progress bar moves with these)."""
-    from sila.tenants.surveys import services as surveys
-
-    return run(surveys.run_campaigns())

@@ -3,7 +3,8 @@ in one ZIP. Built by a worker (`tasks.build_export`), callable directly (tests, 
 
 `manifest.json` lists each table's row count and each file's SHA-256, so a tenant (or an
 auditor) can check the archive is whole. Secrets (password and token hashes) are blanked.
-The link goes to the tenant's admins by email; operators see progress, never the contents.
+The admins are told by email that it is ready; a signed-in operator downloads it through a
+link made for them that works once, for 15 minutes (audited), and hands it over.
 """
 from __future__ import annotations
 
@@ -19,14 +20,27 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from sila.platform import crypto
 from sila.platform import directory
 from sila.platform.auth import new_token
 from sila.platform.db import platform_scope, tenant_scope
-from sila.platform.settings import get_settings
+from sila.platform.spreadsheet import escape_cell
 
 log = logging.getLogger(__name__)
 
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "download_token_hash", "totp_secret"})
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "download_token_hash", "totp_secret",
+                            # Gateway keys stay with the charity's provider account, not in a file that travels.
+                            "secret", "signing_secret",
+                            # A keyed hash of the ID number: useless outside, and it would let the IDs be guessed.
+                            "id_hash"})
+# National ID numbers leave the platform masked to their last four digits (the archive is a file
+# that gets downloaded, mailed and copied; the charity holds the documents that carry the full number).
+MASKED_COLUMNS = {("beneficiary", "id_number")}
+# A cell a spreadsheet would run as a formula starts with a quote in the CSV (`spreadsheet.escape_cell`,
+# the one escape); the JSON keeps every value as it was.
+# The download: only a signed-in operator, with a link made for them that works once, for 15 minutes.
+LINK_SECONDS = 900
+LINK_KEY = "sila:export:link:"
 # A worker that died mid-build leaves `running`; after this long another may take it over
 # (longer than the task's time limit, so two workers never build the same export at once).
 STALE_RUNNING = dt.timedelta(seconds=900)
@@ -45,10 +59,11 @@ def _jsonable(value: Any, pg_type: str) -> Any:
     return str(value)  # uuid, datetime (ISO 8601 with offset), Decimal, …
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+_csv_cell = escape_cell
+
+
+def mask_id(last4: Any) -> str:
+    return "******" + str(last4 or "")[-4:]
 
 
 def _blob_name(table: str, row: Any, column: str) -> str:
@@ -56,18 +71,17 @@ def _blob_name(table: str, row: Any, column: str) -> str:
     return f"documents/{table}/{row['id'] if 'id' in row.keys() else uuid.uuid4()}-{filename or column}"
 
 
-def _decrypt(tid: uuid.UUID, table: str, column: str, blob: bytes) -> str:
-    from sila.tenants.beneficiaries import crypto
-
-    return crypto.decrypt(tid, f"{table}.{column}", bytes(blob))
+def _decrypt(tid: uuid.UUID, table: str, column: str, row: Any, blob: bytes) -> str:
+    return crypto.decrypt_column(tid, table, column, row, bytes(blob))
 
 
 async def _write_table(zf: zipfile.ZipFile, conn: Any, tid: uuid.UUID, table: str, query: str,
                        *args: Any) -> tuple[int, list]:
     """Stream one table into `tables/<name>.json` and `.csv` without holding it in memory.
     Binary columns (uploaded documents) become files under `documents/`, named in the row.
-    Columns encrypted at rest (`<field>_enc`, sila.tenants.beneficiaries.crypto) are exported
-    as `<field>` in clear: the platform's keys mean nothing to the charity once it has left."""
+    Columns encrypted at rest (`<field>_enc`, sila.platform.crypto) are exported as `<field>`:
+    masked (national IDs), blank (secrets), otherwise decrypted, since the platform's keys
+    mean nothing to the charity once it has left."""
     stmt = await conn.prepare(query)
     columns = [(a.name[:-4] if a.type.name == "bytea" and a.name.endswith("_enc") else a.name, a.type.name, a.name)
                for a in stmt.get_attributes()]
@@ -83,8 +97,10 @@ async def _write_table(zf: zipfile.ZipFile, conn: Any, tid: uuid.UUID, table: st
                 value = record[source]
                 if name in SECRET_COLUMNS:
                     value = None
+                elif (table, name) in MASKED_COLUMNS:
+                    value = mask_id(record["id_last4"]) if value is not None else None
                 elif name != source and value is not None:
-                    value = _decrypt(tid, table, name, value)
+                    value = _decrypt(tid, table, source, record, value)
                 elif pg_type == "bytea" and value is not None:
                     path = _blob_name(table, record, name)
                     zf.writestr(path, bytes(value))
@@ -177,34 +193,55 @@ async def build_export(export_id: Any) -> Path | None:
 
 async def _finish(export_id: uuid.UUID, tid: uuid.UUID, tenant: dict[str, Any], counts: dict[str, int],
                   files: int, size: int, sha: str) -> None:
-    """Mark it done and email the admins a download link, in one transaction."""
+    """Mark it done and tell the admins it is ready (with its SHA-256), in one transaction. The
+    file itself is handed over by a signed-in operator (`create_link`), never by a mailed link."""
     from sila.platform.operator.services import _tell_admins
 
-    token, digest = new_token()
-    settings = get_settings()
-    # The link lives as long as the archive does: until deletion, or 30 days for a live tenant.
-    expires = tenant["delete_after"] or dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
     async with tenant_scope(tid) as tx:
         await tx.connection.execute(
             """update tenant_export set status = 'done', finished_at = now(), rows_total = $2, files_total = $3,
-                      size_bytes = $4, sha256 = $5, download_token_hash = $6, link_expires_at = $7,
+                      size_bytes = $4, sha256 = $5, download_token_hash = null, link_expires_at = null,
                       tables_done = tables_total
-               where id = $1""", export_id, sum(counts.values()), files, size, sha, digest, expires)
-        await _tell_admins(tx.connection, tenant, "export_ready", "platform.export_ready",
-                           link=settings.platform_url(f"/export/{token}"), expires=expires, sha256=sha)
+               where id = $1""", export_id, sum(counts.values()), files, size, sha)
+        await _tell_admins(tx.connection, tenant, "platform.export_ready", sha256=sha)
 
 
-async def find_download(token: str) -> tuple[Path, str] | None:
-    """The ZIP a download link points at, while the link is valid. Crosses tenants (the link
-    names no tenant), reading only the export's own row."""
+async def create_link(redis: Any, operator: dict[str, Any], tenant_id: uuid.UUID, export_id: uuid.UUID) -> str | None:
+    """A download token for this operator and this built export: it works once, within
+    LINK_SECONDS, and only in this operator's signed-in session. None when there is no such file."""
+    async with platform_scope("export link") as tx:
+        found = await tx.connection.fetchval(
+            "select 1 from tenant_export where id = $1 and tenant = $2 and status = 'done'", export_id, tenant_id)
+    if not found or not (directory.tenant_exports_dir(tenant_id) / f"{export_id}.zip").exists():
+        return None
+    token, digest = new_token()
+    await redis.set(LINK_KEY + digest, json.dumps({"op": str(operator["id"]), "export": str(export_id)}),
+                    ex=LINK_SECONDS)
+    return token
+
+
+async def take_download(redis: Any, operator: dict[str, Any], token: str, address: str) -> tuple[Path, str] | None:
+    """The ZIP a download token points at, once, for the operator it was made for; the download is
+    written to the operator audit and the tenant's own. None when unknown, used, expired or not theirs."""
     from sila.platform.auth import token_hash
+    from sila.platform.operator.services import record
 
+    raw = await redis.getdel(LINK_KEY + token_hash(token))
+    data = json.loads(raw) if raw else None
+    if not data or data["op"] != str(operator["id"]):
+        return None
+    export_id = uuid.UUID(data["export"])
     async with platform_scope("export download") as tx:
         row = await tx.connection.fetchrow(
-            """select e.id, e.tenant, t.slug from tenant_export e join tenant t on t.id = e.tenant
-               where e.download_token_hash = $1 and e.status = 'done' and e.link_expires_at > now()""",
-            token_hash(token))
+            """select e.id, e.tenant, e.sha256, t.slug from tenant_export e join tenant t on t.id = e.tenant
+               where e.id = $1 and e.status = 'done'""", export_id)
     if row is None:
         return None
     path = directory.tenant_exports_dir(row["tenant"]) / f"{row['id']}.zip"
-    return (path, f"sila-{row['slug']}-{row['id'].hex[:8]}.zip") if path.exists() else None
+    if not path.exists():
+        return None
+    async with tenant_scope(row["tenant"]) as tx:
+        tenant = dict(await tx.connection.fetchrow("select * from tenant where id = $1", row["tenant"]))
+        await record(operator, "tenant.export_downloaded", tenant=tenant, address=address,
+                     detail={"export": str(export_id), "sha256": row["sha256"]})
+    return path, f"sila-{row['slug']}-{row['id'].hex[:8]}.zip"

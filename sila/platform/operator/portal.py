@@ -12,16 +12,18 @@ from litestar.params import Body, FromPath
 
 from sila.platform.auth import client_address, requires_staff, requires_tenant_site, start_session
 from sila.platform.operator import support, view
-from sila.platform.tables import Role
+from sila.platform.roles import Role
 from sila.platform.tenancy import tenant_of
-from sila.platform.web import FormErrors, form_value, redirect, render
+from sila.platform.forms import parse_form
+from sila.platform.operator.forms import GrantForm
+from sila.platform.web import FormErrors, redirect, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 class SecurityRoutes(Controller):
     path = "/portal/security"
-    guards = [requires_staff(Role.admin.value)]
+    guards = [requires_staff(Role.admin)]
 
     async def _page(self, request: Request, errors: FormErrors, status_code: int = 200, form: Any = None) -> Any:
         overview = await support.security_overview(tenant_of(request))
@@ -36,16 +38,18 @@ class SecurityRoutes(Controller):
 
     @post("/grants", name="portal_security_grant")
     async def grant(self, request: Request, data: FormData) -> Any:
-        errors = FormErrors()
-        try:
-            hours = int(form_value(data, "hours"))
-            if hours not in support.GRANT_HOURS or hours > request.app.state.settings.support_grant_max_hours:
-                raise ValueError
-        except ValueError:
-            errors.add("hours", "Choose how long support may look in.")
-            return await self._page(request, errors, 400, dict(data))
-        await support.create_grant(tenant_of(request), request.scope["_sila_user"], hours,
-                                   form_value(data, "note")[:500], client_address(request))
+        max_hours = request.app.state.settings.support_grant_max_hours
+
+        def within_the_maximum(form: GrantForm, errors: FormErrors) -> None:
+            if int(form.hours) > max_hours:
+                errors.add("hours", "Choose how long support may look in.")
+
+        parsed = parse_form(GrantForm, data, check=within_the_maximum)
+        if parsed.value is None:
+            return await self._page(request, parsed.errors, 400, parsed.typed)
+        form = parsed.value
+        await support.create_grant(tenant_of(request), request.scope["_sila_user"], int(form.hours),
+                                   form.note, client_address(request), scope=form.scope)
         return redirect("/portal/security?done=granted")
 
     @post("/grants/{grant_id:uuid}/revoke", name="portal_security_revoke")

@@ -16,7 +16,7 @@ from litestar.response import File, Redirect
 
 from sila.platform import i18n
 from sila.platform.ratelimit import public_form_limit
-from sila.platform.accounts.forms import looks_like_email
+from sila.platform.forms import MSG_ANY_DAY, parse_form, read_day
 from sila.platform.auth import (
     client_address,
     clear_login_failures,
@@ -29,9 +29,11 @@ from sila.platform.auth import (
 )
 from sila.platform.labels import KIND_LABELS, STATUS_LABELS
 from sila.platform.db import platform_scope
-from sila.platform.operator import charts, export, services, support, view
-from sila.tenants.policy.catalogue import REGIONS, REGULATORS
-from sila.platform.web import FormErrors, form_value, redirect, render
+from sila.platform import charts
+from sila.platform.operator import export, services, support, view
+from sila.platform.organisations import REGIONS, REGULATORS
+from sila.platform.operator import forms
+from sila.platform.web import FormErrors, redirect, render
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 SCOPE_KEY = "operator"
@@ -66,12 +68,10 @@ class OperatorAuthRoutes(Controller):
     @post("/login", name="operator_login_submit", guards=[public_form_limit("operator_login")])
     async def login(self, request: Request, data: FormData) -> Any:
         settings, redis = request.app.state.settings, request.app.state.redis
-        email, password = form_value(data, "email"), form_value(data, "password")
-        errors = FormErrors()
-        if not looks_like_email(email):
-            errors.add("email", "Enter a valid email address.")
-        if not password:
-            errors.add("password", "Enter your password.")
+        parsed = parse_form(forms.OperatorLoginForm, data)
+        errors = parsed.errors
+        email = parsed.value.email if parsed.value else parsed.typed["email"].strip()
+        password = parsed.value.password if parsed.value else ""
         address = client_address(request)
         if not errors and await login_locked(redis, settings, SCOPE_KEY, email, address):
             errors.add("__all__", "Too many failed attempts. Wait %(minutes)s minutes and try again.",
@@ -89,16 +89,18 @@ class OperatorAuthRoutes(Controller):
             errors.add("__all__", "The email or password is incorrect.")
         return await render(request, "operator/login.html", status_code=400, form={"email": email}, errors=errors)
 
-    async def _check_code(self, request: Request, op_id: str, secret: str | None, code: str) -> FormErrors:
+    async def _check_code(self, request: Request, op_id: str, secret: str | None, data: Any) -> FormErrors:
         settings, redis = request.app.state.settings, request.app.state.redis
         address = client_address(request)
-        errors = FormErrors()
+        parsed = parse_form(forms.CodeForm, data)
+        errors = parsed.errors
+        code = parsed.value.code if parsed.value else ""
         if await login_locked(redis, settings, TOTP_SCOPE_KEY, op_id, address):
             errors.add("__all__", "Too many failed attempts. Wait %(minutes)s minutes and try again.",
                        minutes=settings.login_lockout_seconds // 60)
-        elif not await services.verify_totp(redis, op_id, secret, code):
+        elif not errors and not await services.verify_totp(redis, op_id, secret, code):
             await record_login_failure(redis, settings, TOTP_SCOPE_KEY, op_id, address)
-            errors.add("code", "That code is not right, or was already used. Enter the current code.")
+            errors.add("code", forms.MSG_WRONG_CODE)
         return errors
 
     @get("/login/code", name="operator_totp")
@@ -114,7 +116,7 @@ class OperatorAuthRoutes(Controller):
         if operator is None:
             return redirect("/operator/login")
         errors = await self._check_code(request, op_id, services.open_secret(operator["totp_secret"]),  # type: ignore[arg-type]
-                                        form_value(data, "code"))
+                                        data)
         if errors:
             return await render(request, "operator/totp.html", status_code=400, errors=errors)
         await clear_login_failures(request.app.state.redis, TOTP_SCOPE_KEY, op_id, client_address(request))  # type: ignore[arg-type]
@@ -147,7 +149,7 @@ class OperatorAuthRoutes(Controller):
         secret = request.session.get("enrol_secret")
         if operator is None or not secret:
             return redirect("/operator/login")
-        errors = await self._check_code(request, op_id, secret, form_value(data, "code"))  # type: ignore[arg-type]
+        errors = await self._check_code(request, op_id, secret, data)  # type: ignore[arg-type]
         if errors:
             return await self._enrol_page(request, op_id, errors, status_code=400)  # type: ignore[arg-type]
         await services.set_totp(operator, secret, client_address(request))
@@ -167,13 +169,22 @@ def _filters(request: Request) -> dict[str, str]:
     for key, values in allowed.items():
         if raw[key] not in values:
             raw[key] = ""
-    for key in ("created_from", "created_to"):
-        try:
-            dt.date.fromisoformat(raw[key])
-        except ValueError:
-            raw[key] = ""
     raw["q"] = raw["q"][:100]
     return raw
+
+
+def _days(filters: dict[str, str]) -> tuple[dict[str, str], FormErrors]:
+    """The registration-date filters as typed (either calendar) -> ISO days for the query; a
+    box that holds no day is left out of the query and said so beside it."""
+    query, errors = dict(filters), FormErrors()
+    for key in ("created_from", "created_to"):
+        try:
+            day = read_day(filters[key][:40])
+        except ValueError:
+            day = None
+            errors.add(key, MSG_ANY_DAY)
+        query[key] = day.isoformat() if day else ""
+    return query, errors
 
 
 class OperatorRoutes(Controller):
@@ -183,8 +194,9 @@ class OperatorRoutes(Controller):
     @get("/", name="operator_home")
     async def home(self, request: Request) -> Any:
         filters = _filters(request)
-        tenants, counts = await services.search_tenants(filters)
-        return await render(request, "operator/home.html", tenants=tenants, counts=counts, filters=filters,
+        query, errors = _days(filters)
+        tenants, counts = await services.search_tenants(query)
+        return await render(request, "operator/home.html", tenants=tenants, counts=counts, filters=filters, errors=errors,
                             regulators=REGULATORS, regions=REGIONS, ov=view, done=request.query_params.get("done", ""))
 
     async def _tenant_page(self, request: Request, tenant_id: uuid.UUID, *, errors: FormErrors | None = None,
@@ -214,20 +226,14 @@ class OperatorRoutes(Controller):
     async def lifecycle(self, request: Request, tenant_id: FromPath[uuid.UUID], action: FromPath[str], data: FormData) -> Any:
         if action not in services.TRANSITIONS:
             raise NotFoundException()
-        reason = form_value(data, "reason")[:1000]
-        errors = FormErrors()
-        if action in ("suspend", "archive") and not reason:
-            errors.add(f"{action}_reason", "Give the reason; the tenant's admin will see it.")
-        retention = None
-        if action == "archive":
-            try:
-                retention = int(form_value(data, "retention_days"))
-                if not 0 <= retention <= 3650:
-                    raise ValueError
-            except ValueError:
-                errors.add("retention_days", "Enter a number of days between 0 and 3650.")
-        if errors:
-            return await self._tenant_page(request, tenant_id, errors=errors, status_code=400, form=dict(data))
+        parsed = parse_form(forms.LIFECYCLE_FORMS[action], data)
+        if parsed.value is None:
+            # The two reason boxes (suspend, archive) are on one page: the error goes beside the one sent.
+            errors = FormErrors({(f"{action}_reason" if key == "reason" else key): messages
+                                 for key, messages in parsed.errors.items()})
+            return await self._tenant_page(request, tenant_id, errors=errors, status_code=400, form=parsed.typed)
+        errors, reason = parsed.errors, parsed.value.reason
+        retention = getattr(parsed.value, "retention_days", None)
         try:
             await services.change_status(await _operator(request), tenant_id, action, reason=reason,
                                          address=client_address(request), retention_days=retention)
@@ -240,14 +246,11 @@ class OperatorRoutes(Controller):
 
     @post("/tenants/{tenant_id:uuid}/quota", name="operator_tenant_quota")
     async def quota(self, request: Request, tenant_id: FromPath[uuid.UUID], data: FormData) -> Any:
-        try:
-            quota = int(form_value(data, "message_quota"))
-            if not 0 <= quota <= 10_000_000:
-                raise ValueError
-        except ValueError:
-            errors = FormErrors()
-            errors.add("message_quota", "Enter a whole number of messages, 0 or more.")
-            return await self._tenant_page(request, tenant_id, errors=errors, status_code=400, form=dict(data))
+        parsed = parse_form(forms.QuotaForm, data)
+        if parsed.value is None:
+            return await self._tenant_page(request, tenant_id, errors=parsed.errors, status_code=400,
+                                           form=parsed.typed)
+        quota = parsed.value.message_quota
         try:
             await services.set_quota(await _operator(request), tenant_id, quota, client_address(request))
         except services.TenantGone:
@@ -262,6 +265,13 @@ class OperatorRoutes(Controller):
             raise NotFoundException() from None
         return redirect(f"/operator/tenants/{tenant_id}?done=export#exports")
 
+    @post("/tenants/{tenant_id:uuid}/exports/{export_id:uuid}/download", name="operator_export_link")
+    async def export_link(self, request: Request, tenant_id: FromPath[uuid.UUID], export_id: FromPath[uuid.UUID]) -> Any:
+        token = await export.create_link(request.app.state.redis, await _operator(request), tenant_id, export_id)
+        if token is None:
+            raise NotFoundException()
+        return redirect(f"/export/{token}")
+
     @get("/tenants/{tenant_id:uuid}/exports/{export_id:uuid}", name="operator_export_progress")
     async def export_progress(self, request: Request, tenant_id: FromPath[uuid.UUID], export_id: FromPath[uuid.UUID]) -> Any:
         """The progress row alone, polled by htmx while the worker builds."""
@@ -272,8 +282,11 @@ class OperatorRoutes(Controller):
 
     @post("/tenants/{tenant_id:uuid}/delete", name="operator_tenant_delete")
     async def delete(self, request: Request, tenant_id: FromPath[uuid.UUID], data: FormData) -> Any:
+        parsed = parse_form(forms.DeleteForm, data)
+        if parsed.value is None:
+            return await self._tenant_page(request, tenant_id, errors=parsed.errors, status_code=400, form={})
         try:
-            await services.delete_tenant(await _operator(request), tenant_id, form_value(data, "confirm"),
+            await services.delete_tenant(await _operator(request), tenant_id, parsed.value.confirm,
                                          client_address(request))
         except services.TenantGone:
             raise NotFoundException() from None
@@ -305,6 +318,7 @@ class OperatorRoutes(Controller):
     async def usage(self, request: Request) -> Any:
         monthly = await services.monthly_messages()
         return await render(request, "operator/usage.html", rows=await services.usage_by_tenant(), monthly=monthly, ov=view,
+                            governance=await services.governance_numbers(),
                             chart=charts.monthly_bars(monthly, lang=i18n.get_language(),
                                                       title=i18n.gettext("Messages per month, all tenants")))
 
@@ -324,14 +338,15 @@ class OperatorRoutes(Controller):
                             action=action, ov=view)
 
 
-@get("/export/{token:str}", name="export_download", guards=[requires_platform_site])
+@get("/export/{token:str}", name="export_download", guards=[requires_operator])
 async def export_download(request: Request, token: FromPath[str]) -> Response[Any]:
-    """The archive, for whoever holds the link emailed to the tenant's admins."""
-    found = await export.find_download(token)
+    """The archive, for the signed-in operator the link was made for, once (see export.create_link)."""
+    found = await export.take_download(request.app.state.redis, await _operator(request), token,
+                                       client_address(request))
     if found is None:
         raise NotFoundException()
     path, filename = found
-    return File(path=path, filename=filename, media_type="application/zip")
+    return File(path=path, filename=filename, media_type="application/zip", headers={"Cache-Control": "no-store"})
 
 
 HANDLERS = [OperatorAuthRoutes, OperatorRoutes, export_download]

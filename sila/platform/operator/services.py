@@ -15,6 +15,7 @@ bodies) are never selected here.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -29,10 +30,11 @@ import pyotp
 from cryptography.fernet import Fernet, InvalidToken
 
 from sila.platform import audit, directory
+from sila.platform.broker import queue_keys
 from sila.platform.auth import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from sila.platform.dates import parse_digits
 from sila.platform.db import after_commit, current_connection, platform_scope, tenant_scope
-from sila.platform.emails import render_email
+from sila.platform.messages import compose
 from sila.platform.i18n import N_
 from sila.platform.settings import get_settings
 from sila.platform.tables import Operator
@@ -269,8 +271,8 @@ async def tenant_activity(tenant_id: Any) -> dict[str, Any]:
         people = await conn.fetchrow(
             """select count(distinct m."user") as staff,
                       count(distinct m."user") filter (where m.role = 'admin') as admins,
-                      max(u.last_login_at) as last_login
-               from membership m join staff_user u on u.id = m."user" """)
+                      max(m.last_signed_in_at) as last_login
+               from membership m""")
         audit_30 = await conn.fetchval("select count(*) from audit_entry where created_at > now() - interval '30 days'")
         policy = await conn.fetchrow("select max(number) as number, max(published_at) as published_at from policy_version")
         requests = await conn.fetchrow(
@@ -318,6 +320,48 @@ async def usage_by_tenant() -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+GOVERNANCE_DAYS = 365
+
+
+@dataclasses.dataclass(frozen=True)
+class GovernanceNumbers:
+    """Across active tenants, numbers only (no tenant named, no person): for the platform's own
+    reporting on how the policies it hosts are kept."""
+
+    tenants: int
+    published: int  # with a published version (publishing requires the board's approval record)
+    measured: int  # with at least one decision under a review window in the last year
+    median_within: float | None  # the median, over those, of the % decided within the window
+
+
+def median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+async def governance_numbers() -> GovernanceNumbers:
+    """Each tenant is read in its own scope (its requests and policy are not platform-readable);
+    "within the window" is the reports area's definition: decided no later than the request's own
+    due date, over the last year's decisions that had one."""
+    since = _now() - dt.timedelta(days=GOVERNANCE_DAYS)
+    tenants = [t for t in await directory.list_tenants() if t.status == "active"]
+    published, percents = 0, []
+    for t in tenants:
+        async with tenant_scope(t.id) as tx:
+            row = await tx.connection.fetchrow(
+                """select exists (select 1 from policy_version where approval is not null) as published,
+                          count(r.due_at) as with_window, count(*) filter (where r.decided_at <= r.due_at) as within
+                   from support_request r where r.decided_at >= $1""", since)
+        published += bool(row["published"])
+        if row["with_window"]:
+            percents.append(100 * row["within"] / row["with_window"])
+    found = median(percents)
+    return GovernanceNumbers(len(tenants), published, len(percents), None if found is None else round(found, 1))
+
+
 async def set_quota(operator: dict[str, Any], tenant_id: Any, quota: int, address: str) -> None:
     tid = uuid.UUID(str(tenant_id))
     async with tenant_scope(tid) as tx:
@@ -331,6 +375,8 @@ async def set_quota(operator: dict[str, Any], tenant_id: Any, quota: int, addres
 
 TRANSITIONS = {  # action -> (from statuses, to status)
     "approve": ({"pending"}, "active"),
+    "ask_info": ({"pending"}, "pending"),  # the sign-up stays pending; its admin is asked why
+    "reject": ({"pending"}, "archived"),   # a sign-up refused: closed like an archive, with the reason told
     "suspend": ({"active"}, "suspended"),
     "reactivate": ({"suspended"}, "active"),
     "archive": ({"pending", "active", "suspended"}, "archived"),
@@ -370,30 +416,42 @@ async def change_status(operator: dict[str, Any], tenant_id: Any, action: str, *
             raise LifecycleError(N_("This is not possible while the tenant is %(status)s."), status=tenant["status"])
         detail: dict[str, Any] = {"from": tenant["status"], "to": new_status}
         sets = ["status = $2", "status_reason = $3", "updated_at = now()"]
-        args: list[Any] = [tid, new_status, reason if action in ("suspend", "archive") else ""]
+        args: list[Any] = [tid, new_status, reason if action in REASON_KEPT else ""]
         if action == "approve":
-            sets.append("approved_at = coalesce(approved_at, now())")
-        if action == "archive":
+            sets += ["approved_at = coalesce(approved_at, now())", "info_requested_at = null"]
+        if action == "ask_info":
+            sets += ["info_requested_at = now()", "info_reply = ''", "info_replied_at = null"]
+        if action in ("archive", "reject"):
             days = get_settings().archive_retention_days if retention_days is None else retention_days
             sets += ["archived_at = now()", f"delete_after = now() + make_interval(days => {int(days)})"]
             detail["retention_days"] = days
         await conn.execute(f"update tenant set {', '.join(sets)} where id = $1", *args)
         await record(operator, f"tenant.{action}", tenant=tenant, reason=reason, detail=detail, address=address)
-        if action == "approve":
-            await _tell_admins(conn, tenant, "tenant_approved", "platform.tenant_approved",
-                               link=get_settings().tenant_url(tenant["slug"], "/portal"))
+        if action in TOLD:
+            await _tell_admins(conn, tenant, TOLD[action], reason=reason,
+                               link=get_settings().tenant_url(tenant["slug"], "/portal" if action == "approve" else "/portal/setup"))
     clear_cache()  # this process at once; the others within tenancy.CACHE_SECONDS
     return {**tenant, "status": new_status}
 
 
-async def _tell_admins(conn: Any, tenant: dict[str, Any], template: str, kind: str, **context: Any) -> int:
-    """Email every admin of `tenant` in their own language. Runs in the tenant's scope."""
+REASON_KEPT = {"suspend", "archive", "reject", "ask_info"}  # the reason is shown to the tenant
+TOLD = {"approve": "platform.tenant_approved", "ask_info": "platform.tenant_info_requested",
+        "reject": "platform.tenant_rejected"}
+
+
+async def _tell_admins(conn: Any, tenant: dict[str, Any], kind: str, **context: Any) -> int:
+    """Email every admin of `tenant` in their own language. Runs in the tenant's scope. A sign-up
+    whose address is not confirmed yet has no admin: the address it signed up with is told."""
     admins = await conn.fetch(
         """select distinct u.email, u.preferred_language from membership m join staff_user u on u.id = m."user"
            where m.role = 'admin' and u.is_active""")
+    if not admins:
+        admins = await conn.fetch(
+            """select distinct email, 'ar' as preferred_language from auth_token
+               where purpose = 'signup' and used_at is null""")
     info = directory._info(tenant)
     for admin in admins:
-        subject, text, html = render_email(template, admin["preferred_language"] or "ar", tenant=info, **context)
+        subject, text, html = compose(kind, admin["preferred_language"] or "ar", {**context, "tenant": info})
         await enqueue(tenant_id=tenant["id"], channel="email", kind=kind, recipient=admin["email"],
                       subject=subject, body_text=text, body_html=html)
     return len(admins)
@@ -460,7 +518,8 @@ async def delete_tenant(operator: dict[str, Any], tenant_id: Any, confirm: str, 
     # Staff accounts are platform-wide: keep those who still work for another charity. Each
     # other tenant is asked in its own scope (membership is never readable across tenants).
     async with tenant_scope(tid) as tx:
-        members = {r["user"] for r in await tx.connection.fetch('select distinct "user" from membership')}
+        members = {r["user"] for r in await tx.connection.fetch(
+            'select "user" from membership union select "user" from member_deactivation')}
     keep: set[uuid.UUID] = set()
     if members:
         async with platform_scope("operator deletion: other tenants") as tx:
@@ -468,7 +527,9 @@ async def delete_tenant(operator: dict[str, Any], tenant_id: Any, confirm: str, 
         for other in others:
             async with tenant_scope(other) as tx:
                 keep |= {r["user"] for r in await tx.connection.fetch(
-                    'select distinct "user" from membership where "user" = any($1::uuid[])', list(members))}
+                    """select "user" from membership where "user" = any($1::uuid[])
+                       union select "user" from member_deactivation where "user" = any($1::uuid[])""",
+                    list(members))}
     deleted: dict[str, int] = {}
     async with tenant_scope(tid) as tx:
         conn = tx.connection
@@ -518,8 +579,8 @@ QUEUES = ("celery",)
 async def health(redis: Any) -> dict[str, Any]:
     result: dict[str, Any] = {"redis_ok": True, "queues": {}, "workers": []}
     try:
-        for queue in QUEUES:
-            result["queues"][queue] = await redis.llen(queue)
+        for queue in QUEUES:  # the broker's keys are prefixed and split by priority
+            result["queues"][queue] = sum([await redis.llen(key) for key in queue_keys(queue)])
         now = time.time()
         async for key in redis.scan_iter(match=HEARTBEAT_PREFIX + "*", count=100):
             beat = await redis.get(key)

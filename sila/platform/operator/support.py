@@ -17,7 +17,8 @@ from typing import Any
 from sila.platform import audit
 from sila.platform.auth import SUPPORT_REFUSED, CurrentUser, client_address, new_token, token_hash
 from sila.platform.db import tenant_scope
-from sila.platform.tables import Operator, Role
+from sila.platform.roles import Role
+from sila.platform.tables import Operator
 from sila.platform.tenancy import TenantInfo
 from sila.platform.operator.view import ACTION_LABELS
 
@@ -26,6 +27,23 @@ TENANT_VISIBLE = tuple(code for code in ACTION_LABELS if code.startswith(("tenan
 HANDOFF_SECONDS = 60
 GRANT_HOURS = (1, 4, 24, 72)
 READ_METHODS = ("GET", "HEAD")
+# What the admin lets support see. `configuration` (the default): the pages below, none of which
+# shows a beneficiary, a request, a committee case, a complaint or a survey answer. Anything
+# else, a page added later included, is refused until it is listed here. `cases`: every page.
+SCOPES = ("configuration", "cases")
+CONFIGURATION_PAGES = frozenset({
+    "/portal", "/portal/staff", "/portal/security", "/portal/profile", "/portal/setup", "/portal/setup/staff",
+    "/portal/library", "/portal/documents/{document_id:uuid}",
+    "/portal/notifications/providers", "/portal/notifications/settings", "/portal/notifications/templates",
+    "/portal/notifications/templates/{kind:str}", "/portal/surveys", "/portal/surveys/{survey_id:str}/edit",
+})
+CONFIGURATION_PREFIXES = ("/portal/policy",)  # the policy's configuration and versions
+
+
+def in_scope(scope: str, path_template: str) -> bool:
+    if scope == "cases":
+        return True
+    return path_template in CONFIGURATION_PAGES or path_template.startswith(CONFIGURATION_PREFIXES)
 
 
 def _now() -> dt.datetime:
@@ -39,14 +57,17 @@ def operator_label(operator: dict[str, Any]) -> str:
 # --- the tenant admin's side ---------------------------------------------------------------------
 
 
-async def create_grant(tenant: TenantInfo, admin: CurrentUser, hours: int, note: str, address: str) -> uuid.UUID:
+async def create_grant(tenant: TenantInfo, admin: CurrentUser, hours: int, note: str, address: str,
+                       scope: str = "configuration") -> uuid.UUID:
+    if scope not in SCOPES:
+        raise ValueError(scope)
     async with tenant_scope(tenant.id) as tx:
         grant_id = await tx.connection.fetchval(
-            """insert into support_grant (tenant, created_by, note, expires_at)
-               values ($1, $2, $3, now() + make_interval(hours => $4)) returning id""",
-            tenant.id, admin.id, note, hours)
+            """insert into support_grant (tenant, created_by, note, expires_at, scope)
+               values ($1, $2, $3, now() + make_interval(hours => $4), $5) returning id""",
+            tenant.id, admin.id, note, hours, scope)
         await audit.record(tenant.id, "support.grant_created", actor_user=admin.id, target_type="support_grant",
-                           target_id=grant_id, after={"hours": hours, "note": note}, address=address)
+                           target_id=grant_id, after={"hours": hours, "note": note, "scope": scope}, address=address)
     return grant_id
 
 
@@ -113,23 +134,26 @@ async def _operator(op_id: Any) -> dict[str, Any] | None:
     ).first()
 
 
-async def _grant_live(grant_id: uuid.UUID) -> bool:
+async def _grant_live(grant_id: uuid.UUID) -> str | None:
+    """The live grant's scope; None when it is revoked, expired or gone."""
     from sila.platform.db import current_connection
 
-    return bool(await current_connection().fetchval(
-        "select 1 from support_grant where id = $1 and revoked_at is null and expires_at > now()", grant_id))
+    return await current_connection().fetchval(
+        "select scope from support_grant where id = $1 and revoked_at is null and expires_at > now()", grant_id)
 
 
 async def load_support_viewer(request: Any, tenant: TenantInfo, session: dict[str, Any]) -> CurrentUser | None:
-    """The operator looking in under a live grant, for a read-only request; otherwise None
-    with the request marked refused (403). Each page seen is written to the tenant's audit."""
+    """The operator looking in under a live grant, for a read-only request of a page its scope
+    covers; otherwise None with the request marked refused (403). Each page seen is written to
+    the tenant's audit."""
     grant, op_id = session.get("sup"), session.get("op")
     method = request.scope.get("method", "GET")
     operator = await _operator(op_id) if grant and op_id and session.get("tid") == str(tenant.id) else None
     live = False
     if operator is not None and method in READ_METHODS:
         async with tenant_scope(tenant.id):
-            live = await _grant_live(uuid.UUID(grant))
+            scope = await _grant_live(uuid.UUID(grant))
+            live = scope is not None and in_scope(scope, request.scope.get("path_template", ""))
             if live:
                 path = request.scope.get("path", "")
                 await audit.record(tenant.id, "support.page_view", actor_label=operator_label(operator),

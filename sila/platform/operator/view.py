@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sila.platform.i18n import N_, gettext, get_language
 from sila.platform.templating import digits
-from sila.tenants.policy.catalogue import REGIONS, REGULATORS
+from sila.platform.organisations import REGIONS, REGULATORS
 
 ACTION_LABELS = {
     "operator.created": N_("Operator account created"),
@@ -15,8 +15,11 @@ ACTION_LABELS = {
     "tenant.suspend": N_("Tenant suspended"),
     "tenant.reactivate": N_("Tenant reactivated"),
     "tenant.archive": N_("Tenant archived"),
+    "tenant.ask_info": N_("More information asked of the sign-up"),
+    "tenant.reject": N_("Sign-up rejected"),
     "tenant.quota_changed": N_("Message quota changed"),
     "tenant.export_requested": N_("Archive export requested"),
+    "tenant.export_downloaded": N_("Archive export downloaded by platform support"),
     "tenant.deleted": N_("Tenant and all its data deleted"),
     "support.grant_created": N_("Support access granted"),
     "support.grant_revoked": N_("Support access revoked"),

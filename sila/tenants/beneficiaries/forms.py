@@ -1,14 +1,15 @@
-"""The applicant part of every intake form (online and staff): read, normalise, validate."""
+"""The applicant part of every intake form (online and staff): one form model, read by parse_form."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
-from sila.platform.accounts.forms import looks_like_email
-from sila.platform.dates import parse_digits
+from pydantic import ValidationInfo, field_validator
+
+from sila.platform.forms import Choice, Digits, Email, Form, FormErrors, Mobile, RiyadhDate, SaudiId, Text, \
+    WholeNumber, earlier, parse_form, problem, riyadh_today
 from sila.platform.i18n import N_
-from sila.platform.web import FormErrors, form_value
-from sila.tenants.beneficiaries.identity import id_problem, normalise_id, normalise_mobile
 
 CATEGORIES = {
     "family": N_("Family in need"),
@@ -22,8 +23,8 @@ CATEGORIES = {
 }
 CONTACT_CHANNELS = {"sms": N_("Text message (SMS)"), "whatsapp": N_("WhatsApp"), "email": N_("Email")}
 LANGUAGES = {"ar": "العربية", "en": "English"}
-FIELDS = ("id_number", "name", "mobile", "email", "preferred_channel", "preferred_language", "city",
-          "category", "household_size")
+MSG_CHANNEL = N_("Choose how we should contact you.")
+MSG_EMAIL_FOR_CHANNEL = N_("Enter an email address, or choose another way to contact you.")
 
 
 @dataclasses.dataclass
@@ -39,43 +40,145 @@ class ApplicantInput:
     household_size: int | None
 
 
+class ApplicantForm(Form):
+    id_number: SaudiId
+    name: Annotated[str, Text(200, required=N_("Enter the applicant's full name."),
+                              too_long=N_("Keep the name to 200 characters or fewer."))]
+    mobile: Annotated[str, Mobile()]
+    preferred_channel: Annotated[str, Choice(CONTACT_CHANNELS, default="sms", message=MSG_CHANNEL)]
+    email: Annotated[str, Email()]  # after the channel: required when it is the channel
+    preferred_language: Annotated[str, Choice(LANGUAGES, default="ar", message=N_("Choose a language."))]
+    city: Annotated[str, Text(100, too_long=N_("Keep the city to 100 characters or fewer."))]
+    category: Annotated[str, Choice(CATEGORIES, allow_empty=True, message=N_("Choose a category from the list."))]
+    household_size: Annotated[int | None, WholeNumber(
+        1, 50, message=N_("Enter the number of people in the household (1 to 50)."))]
+
+    @field_validator("email")
+    @classmethod
+    def _email_for_channel(cls, email: str, info: ValidationInfo) -> str:
+        if earlier(info, "preferred_channel") == "email" and not email:
+            raise problem(MSG_EMAIL_FOR_CHANNEL)
+        return email
+
+
+FIELDS = tuple(ApplicantForm.model_fields)
+
+
 def read_applicant(data: Any, errors: FormErrors) -> tuple[ApplicantInput, dict[str, str]]:
-    """(normalised input, what the user typed to show back). Errors are added to `errors`."""
-    typed = {name: form_value(data, name) for name in FIELDS}
-    if problem := id_problem(typed["id_number"]):
-        errors.add("id_number", problem)
-    name = " ".join(typed["name"].split())
-    if not name:
-        errors.add("name", "Enter the applicant's full name.")
-    elif len(name) > 200:
-        errors.add("name", "Keep the name to 200 characters or fewer.")
-    mobile, problem = normalise_mobile(typed["mobile"])
-    if problem:
-        errors.add("mobile", problem)
-    email = typed["email"].lower()
-    if email and not looks_like_email(email):
-        errors.add("email", "Enter a valid email address.")
-    channel = typed["preferred_channel"] or "sms"
-    if channel not in CONTACT_CHANNELS:
-        errors.add("preferred_channel", "Choose how we should contact you.")
-    elif channel == "email" and not email:
-        errors.add("email", "Enter an email address, or choose another way to contact you.")
-    language = typed["preferred_language"] or "ar"
-    if language not in LANGUAGES:
-        errors.add("preferred_language", "Choose a language.")
-    if typed["category"] and typed["category"] not in CATEGORIES:
-        errors.add("category", "Choose a category from the list.")
-    household: int | None = None
-    if typed["household_size"]:
-        raw = parse_digits(typed["household_size"])
-        if not raw.isdigit() or not 1 <= int(raw) <= 50:
-            errors.add("household_size", "Enter the number of people in the household (1 to 50).")
-        else:
-            household = int(raw)
-    if len(typed["city"]) > 100:
-        errors.add("city", "Keep the city to 100 characters or fewer.")
-    return ApplicantInput(
-        id_number=normalise_id(typed["id_number"]), name=name, mobile=mobile or "", email=email,
-        preferred_channel=channel, preferred_language=language, city=typed["city"], category=typed["category"],
-        household_size=household,
-    ), typed
+    """(normalised input, what the user typed to show back). Errors are added to `errors`; the
+    input is only meant to be used when there are none (its name still feeds the signature check)."""
+    parsed = parse_form(ApplicantForm, data)
+    for field, messages in parsed.errors.items():
+        errors.setdefault(field, []).extend(messages)
+    if parsed.value is not None:
+        return ApplicantInput(**parsed.value.model_dump()), parsed.typed
+    typed = parsed.typed
+    return ApplicantInput(id_number="", name=" ".join(typed["name"].split()), mobile="", email="",
+                          preferred_channel="sms", preferred_language="ar", city="", category="",
+                          household_size=None), typed
+
+
+class SearchForm(Form):
+    """The staff's search: an ID number (either digit set) or part of a name."""
+
+    q: Annotated[str, Text(200)]
+
+
+class CorrectionForm(Form):
+    """Correcting a file (the person's right to correction): what the intake form asks, less the
+    ID number (a different number is a different person, so a different file)."""
+
+    name: Annotated[str, Text(200, required=N_("Enter the applicant's full name."),
+                              too_long=N_("Keep the name to 200 characters or fewer."))]
+    mobile: Annotated[str, Mobile()]
+    preferred_channel: Annotated[str, Choice(CONTACT_CHANNELS, default="sms", message=MSG_CHANNEL)]
+    email: Annotated[str, Email()]
+    preferred_language: Annotated[str, Choice(LANGUAGES, default="ar", message=N_("Choose a language."))]
+    city: Annotated[str, Text(100, too_long=N_("Keep the city to 100 characters or fewer."))]
+    category: Annotated[str, Choice(CATEGORIES, allow_empty=True, message=N_("Choose a category from the list."))]
+    household_size: Annotated[int | None, WholeNumber(
+        1, 50, message=N_("Enter the number of people in the household (1 to 50)."))]
+
+    @field_validator("email")
+    @classmethod
+    def _email_for_channel(cls, email: str, info: ValidationInfo) -> str:
+        if earlier(info, "preferred_channel") == "email" and not email:
+            raise problem(MSG_EMAIL_FOR_CHANNEL)
+        return email
+
+
+RIGHTS_KINDS = {"access": N_("Access: a copy of their data"), "correction": N_("Correction of their data"),
+                "restriction": N_("Restriction of processing"), "erasure": N_("Erasure of their data")}
+RIGHTS_CHANNELS = {"in_person": N_("In person"), "phone": N_("By phone"), "letter": N_("By letter"),
+                   "email": N_("By email"), "other": N_("Another way")}
+MSG_FUTURE = N_("This day has not come yet: enter the day it happened.")
+
+
+def _not_in_future(day: dt.date | None) -> dt.date | None:
+    if day is not None and day > riyadh_today():
+        raise problem(MSG_FUTURE)
+    return day
+
+
+class RightsRequestForm(Form):
+    kind: Annotated[str, Choice(RIGHTS_KINDS, message=N_("Choose what the person asked for."))]
+    channel: Annotated[str, Choice(RIGHTS_CHANNELS, message=N_("Choose how the request reached you."))]
+    received_on: Annotated[dt.date | None, RiyadhDate(required=N_("Enter the day the request was received."),
+                                                      bounded=True)]
+    note: Annotated[str, Text(2000, multiline=True, too_long=N_("Keep the note to 2000 characters or fewer."))]
+
+    @field_validator("received_on")
+    @classmethod
+    def _past(cls, day: dt.date | None) -> dt.date | None:
+        return _not_in_future(day)
+
+
+class RightsAnswerForm(Form):
+    status: Annotated[str, Choice({"done": "", "refused": ""}, message=N_("Choose how the request was answered."))]
+    outcome: Annotated[str, Text(2000, multiline=True, too_long=N_("Keep the answer to 2000 characters or fewer."))]
+
+    @field_validator("outcome")
+    @classmethod
+    def _reasons(cls, outcome: str, info: ValidationInfo) -> str:
+        if earlier(info, "status") == "refused" and not outcome:
+            raise problem(N_("Write the reasons for refusing: the person has a right to know them."))
+        return outcome
+
+
+class RestrictionForm(Form):
+    action: Annotated[str, Choice({"restrict": "", "lift": ""})]
+    reason: Annotated[str, Text(1000, multiline=True, too_long=N_("Keep the reason to 1000 characters or fewer."))]
+
+    @field_validator("reason")
+    @classmethod
+    def _why(cls, reason: str, info: ValidationInfo) -> str:
+        if earlier(info, "action") == "restrict" and not reason:
+            raise problem(N_("Write why processing is restricted (the person's request, a dispute…)."))
+        return reason
+
+
+class WithdrawalForm(Form):
+    withdrawn_on: Annotated[dt.date | None, RiyadhDate(required=N_("Enter the day consent was withdrawn."),
+                                                       bounded=True)]
+    withdrawal_channel: Annotated[str, Choice(RIGHTS_CHANNELS, message=N_("Choose how the person told you."))]
+
+    @field_validator("withdrawn_on")
+    @classmethod
+    def _past(cls, day: dt.date | None) -> dt.date | None:
+        return _not_in_future(day)
+
+
+MSG_CONFIRM = N_("Type the last four digits of the person's ID number to confirm.")
+
+
+class ErasureForm(Form):
+    """Typed confirmation: the last four digits of the file's ID number (shown masked on the page)."""
+
+    confirm: Annotated[str, Digits(4, min_length=4, message=MSG_CONFIRM, required=MSG_CONFIRM)]
+
+    @field_validator("confirm")
+    @classmethod
+    def _matches(cls, confirm: str, info: ValidationInfo) -> str:
+        if confirm != (info.context or {}).get("last4"):
+            raise problem(MSG_CONFIRM)
+        return confirm

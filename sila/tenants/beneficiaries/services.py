@@ -11,28 +11,25 @@ import uuid
 from typing import Any
 
 from sila.platform import audit
-from sila.platform.db import current_connection, tenant_scope
-from sila.tenants.beneficiaries import crypto
+from sila.platform.db import current_connection, parse_uuid, tenant_scope
+from sila.platform.errors import NotFound
+from sila.platform import crypto
+from sila.platform.search import like_pattern, name_key, query_words
 from sila.tenants.beneficiaries.forms import ApplicantInput
-from sila.tenants.beneficiaries.identity import id_kind, mask_id, normalise_id
+from sila.tenants.beneficiaries.tables import Beneficiary
+from sila.platform.identity import id_kind, mask_id, normalise_id
 
-ID_FIELD = "beneficiary.id_number"
+ID_FIELD = crypto.column_field("beneficiary", "id_number_enc", {})  # "beneficiary.id_number"
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (ValueError, TypeError):
-        return None
-
 
 def public_view(row: dict[str, Any]) -> dict[str, Any]:
     """A file as staff see it by default: no ciphertext, the ID masked."""
-    out = {k: v for k, v in row.items() if k not in ("id_number_enc", "id_hash")}
+    out = {k: v for k, v in row.items() if k not in ("id_number_enc", "id_hash", "name_key")}
     out["id_masked"] = mask_id(row["id_last4"])
     if isinstance(out.get("details"), str):
         out["details"] = json.loads(out["details"])
@@ -51,11 +48,11 @@ async def find_or_create_in_scope(tenant_id: Any, a: ApplicantInput, *, update_c
               "household_size": a.household_size}
     new_id = await conn.fetchval(
         """insert into beneficiary (tenant, id_number_enc, id_hash, id_last4, id_kind, name, mobile, email,
-             preferred_channel, preferred_language, city, category, household_size)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             preferred_channel, preferred_language, city, category, household_size, name_key)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
            on conflict (tenant, id_hash) do nothing returning id""",
-        _uuid(tenant_id), crypto.encrypt(tenant_id, ID_FIELD, number), digest, number[-4:], id_kind(number),
-        *fields.values())
+        parse_uuid(tenant_id), crypto.encrypt(tenant_id, ID_FIELD, number), digest, number[-4:], id_kind(number),
+        *fields.values(), name_key(a.name))
     if new_id:
         await audit.record(tenant_id, "beneficiary.created", actor_user=actor_id, actor_label=actor_label,
                            target_type="beneficiary", target_id=new_id, after=fields)
@@ -66,8 +63,8 @@ async def find_or_create_in_scope(tenant_id: Any, a: ApplicantInput, *, update_c
         changed = {k: v for k, v in fields.items() if v not in (None, "") and v != row[k]}
         if changed:
             sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(changed, start=2))
-            await conn.execute(f"update beneficiary set {sets}, updated_at = now() where id = $1",
-                               row["id"], *changed.values())
+            await conn.execute(f"update beneficiary set {sets}, name_key = ${len(changed) + 2}, updated_at = now() "
+                               "where id = $1", row["id"], *changed.values(), name_key(changed.get("name", row["name"])))
             await audit.record(tenant_id, "beneficiary.updated", actor_user=actor_id, actor_label=actor_label,
                                target_type="beneficiary", target_id=row["id"],
                                before={k: before[k] for k in changed}, after=changed)
@@ -80,8 +77,8 @@ async def record_consent_in_scope(tenant_id: Any, beneficiary_id: Any, *, form: 
     await current_connection().execute(
         """insert into beneficiary_consent (tenant, beneficiary, purpose, form, policy_version_number, text,
              channel, recorded_by, address) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
-        _uuid(tenant_id), beneficiary_id, purpose, form, policy_version_number, text, channel,
-        _uuid(recorded_by) if recorded_by else None, address)
+        parse_uuid(tenant_id), beneficiary_id, purpose, form, policy_version_number, text, channel,
+        parse_uuid(recorded_by) if recorded_by else None, address)
 
 
 async def mark_registered_in_scope(beneficiary_id: Any) -> None:
@@ -90,13 +87,14 @@ async def mark_registered_in_scope(beneficiary_id: Any) -> None:
         beneficiary_id)
 
 
-async def get(tenant_id: Any, beneficiary_id: Any) -> dict[str, Any] | None:
-    bid = _uuid(beneficiary_id)
-    if bid is None:
-        return None
-    async with tenant_scope(tenant_id) as tx:
-        row = await tx.connection.fetchrow("select * from beneficiary where id = $1", bid)
-    return public_view(dict(row)) if row else None
+async def get_beneficiary_in_tenant(tenant_id: Any, beneficiary_id: Any) -> dict[str, Any]:
+    """The file as staff see it (`public_view`); NotFound for unknown ids and other tenants' alike."""
+    bid = parse_uuid(beneficiary_id)
+    async with tenant_scope(tenant_id):
+        row = await Beneficiary.select().where(Beneficiary.id == bid).first() if bid else None
+    if row is None:
+        raise NotFound(beneficiary_id)
+    return public_view(row)
 
 
 async def search(tenant_id: Any, query: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -107,28 +105,35 @@ async def search(tenant_id: Any, query: str, limit: int = 50) -> list[dict[str, 
         if number.isdigit() and len(number) == 10:
             rows = await tx.connection.fetch("select * from beneficiary where id_hash = $1",
                                              crypto.lookup_hash(tenant_id, number))
-        elif query:
+        elif words := query_words(query):
             rows = await tx.connection.fetch(
-                "select * from beneficiary where name ilike '%' || $1 || '%' order by name limit $2",
-                query.replace("%", "").replace("_", ""), limit)
+                """select * from beneficiary where name_key like all($1::text[])
+                   order by name limit $2""", [like_pattern(w) for w in words], limit)
         else:
             rows = await tx.connection.fetch("select * from beneficiary order by updated_at desc limit $1", limit)
     return [public_view(dict(r)) for r in rows]
 
 
 async def reveal_id_number(tenant_id: Any, beneficiary_id: Any, *, actor_id: Any, actor_label: str,
-                           address: str) -> str | None:
-    """The full ID number, and an audit entry saying who opened it and when."""
-    bid = _uuid(beneficiary_id)
-    if bid is None:
-        return None
-    async with tenant_scope(tenant_id) as tx:
-        blob = await tx.connection.fetchval("select id_number_enc from beneficiary where id = $1", bid)
-        if blob is None:
-            return None
+                           address: str) -> str:
+    """The full ID number, and an audit entry saying who opened it and when (NotFound as above)."""
+    bid = parse_uuid(beneficiary_id)
+    async with tenant_scope(tenant_id):
+        row = await Beneficiary.select(Beneficiary.id_number_enc).where(Beneficiary.id == bid).first() \
+            if bid else None
+        if row is None or row["id_number_enc"] is None:
+            raise NotFound(beneficiary_id)
+        blob = row["id_number_enc"]
         await audit.record(tenant_id, "beneficiary.id_revealed", actor_user=actor_id, actor_label=actor_label,
                            target_type="beneficiary", target_id=bid, address=address)
     return crypto.decrypt(tenant_id, ID_FIELD, blob)
+
+
+async def record_view(tenant_id: Any, beneficiary_id: Any, user: Any, address: str) -> None:
+    """Who opened this person's file (the reports' audit browser reads it)."""
+    async with tenant_scope(tenant_id):
+        await audit.record(tenant_id, "beneficiary.viewed", **audit.actor_fields(user), target_type="beneficiary",
+                           target_id=parse_uuid(beneficiary_id), address=address)
 
 
 async def history(tenant_id: Any, beneficiary_id: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Beneficiary files and consents (migrations/beneficiaries). Personal data: tenant scope only."""
 from __future__ import annotations
 
-from piccolo.columns import JSONB, UUID, Bytea, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, Bytea, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from sila.platform.db import DB
@@ -16,6 +16,7 @@ class Beneficiary(Table, tablename="beneficiary", db=DB):
     id_last4 = Varchar(length=4)
     id_kind = Varchar(length=10)
     name = Text()
+    name_key = Text(default="")  # sila.platform.search.name_key(name)
     mobile = Varchar(length=20)
     email = Varchar(length=254, default="")
     preferred_channel = Varchar(length=20, default="sms")
@@ -27,6 +28,12 @@ class Beneficiary(Table, tablename="beneficiary", db=DB):
     registered_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # The person's rights (migration 2026-12-03T09:40:00, sila.tenants.beneficiaries.rights).
+    restricted_at = Timestamptz(null=True, default=None)
+    restricted_reason = Text(default="")
+    consent_withdrawn_at = Timestamptz(null=True, default=None)
+    consent_withdrawn_channel = Varchar(length=20, default="")
+    erased_at = Timestamptz(null=True, default=None)
 
 
 class BeneficiaryConsent(Table, tablename="beneficiary_consent", db=DB):
@@ -41,3 +48,22 @@ class BeneficiaryConsent(Table, tablename="beneficiary_consent", db=DB):
     given_at = Timestamptz()
     recorded_by = ForeignKey(StaffUser, null=True, default=None)
     address = Varchar(length=64, default="")
+
+
+class BeneficiaryRightsRequest(Table, tablename="beneficiary_rights_request", db=DB):
+    """A request the person made under the Personal Data Protection Law, and the 30-day clock."""
+
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    beneficiary = UUID()
+    kind = Varchar(length=20)
+    channel = Varchar(length=20)
+    received_on = Date()
+    due_on = Date()
+    note = Text(default="")
+    status = Varchar(length=10, default="open")
+    outcome = Text(default="")
+    recorded_by = ForeignKey(StaffUser, null=True, default=None)
+    recorded_at = Timestamptz()
+    closed_by = ForeignKey(StaffUser, null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)

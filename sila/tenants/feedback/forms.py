@@ -1,47 +1,65 @@
-"""The public suggestion / complaint form: read, normalise, check."""
+"""The suggestion / complaint forms: the public form and the staff's actions on an item, one form
+model each, read by parse_form."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from sila.platform import i18n
-from sila.platform.accounts.forms import looks_like_email
-from sila.platform.web import FormErrors, form_value
-from sila.tenants.beneficiaries.identity import normalise_mobile
+from sila.platform.forms import Choice, Email, Form, FormErrors, Mobile, Text, parse_form
+from sila.platform.i18n import N_
+from sila.tenants.beneficiaries.forms import MSG_CHANNEL, MSG_EMAIL_FOR_CHANNEL
 from sila.tenants.feedback.services import TOKEN_RE, FeedbackInput
 
-FIELDS = ("kind", "body", "name", "mobile", "email", "contact_channel", "token")
 MAX_BODY = 4000
+MSG_EXPIRED = N_("The form expired. Please send it again.")
 
 
-def read_feedback(data: Any) -> tuple[FeedbackInput, dict[str, str], FormErrors]:
-    typed = {name: form_value(data, name) for name in FIELDS}
-    errors = FormErrors()
-    if typed["kind"] not in ("suggestion", "complaint"):
-        errors.add("kind", "Choose whether this is a suggestion or a complaint.")
-    body = typed["body"].strip()
-    if not body:
-        errors.add("body", "Write your suggestion or complaint.")
-    elif len(body) > MAX_BODY:
-        errors.add("body", "Keep it to %(n)s characters or fewer.", n=MAX_BODY)
-    if len(typed["name"]) > 200:
-        errors.add("name", "Keep the name to 200 characters or fewer.")
-    mobile = ""
-    if typed["mobile"]:
-        mobile, problem = normalise_mobile(typed["mobile"])
-        if problem:
-            errors.add("mobile", problem)
-    email = typed["email"].lower()
-    if email and not looks_like_email(email):
-        errors.add("email", "Enter a valid email address.")
-    channel = typed["contact_channel"] or ("email" if email and not typed["mobile"] else "sms")
-    if channel not in ("sms", "whatsapp", "email"):
-        errors.add("contact_channel", "Choose how we should contact you.")
-    elif channel == "email" and typed["mobile"] and not email:
-        errors.add("email", "Enter an email address, or choose another way to contact you.")
-    elif channel in ("sms", "whatsapp") and email and not typed["mobile"]:
-        errors.add("mobile", "Enter a mobile number, or choose email.")
-    if not TOKEN_RE.fullmatch(typed["token"] or ""):
-        errors.add("__all__", "The form expired. Please send it again.")
-    return FeedbackInput(kind=typed["kind"], body=body, name=" ".join(typed["name"].split()), mobile=mobile or "",
-                         email=email, contact_channel=channel, language=i18n.get_language(),
-                         token=typed["token"]), typed, errors
+class FeedbackForm(Form):
+    kind: Annotated[str, Choice(("suggestion", "complaint"),
+                                message=N_("Choose whether this is a suggestion or a complaint."))]
+    body: Annotated[str, Text(MAX_BODY, multiline=True, required=N_("Write your suggestion or complaint."))]
+    name: Annotated[str, Text(200, too_long=N_("Keep the name to 200 characters or fewer."))]
+    mobile: Annotated[str, Mobile(required=False)]
+    email: Annotated[str, Email()]
+    contact_channel: Annotated[str, Choice(("sms", "whatsapp", "email"), allow_empty=True, message=MSG_CHANNEL)]
+    token: Annotated[str, Text(100)]
+
+
+def channel_of(form: FeedbackForm) -> str:
+    """The channel chosen, or the one the contacts given imply."""
+    return form.contact_channel or ("email" if form.email and not form.mobile else "sms")
+
+
+def _check(form: FeedbackForm, errors: FormErrors) -> None:
+    channel = channel_of(form)
+    if channel == "email" and form.mobile and not form.email:
+        errors.add("email", MSG_EMAIL_FOR_CHANNEL)
+    elif channel in ("sms", "whatsapp") and form.email and not form.mobile:
+        errors.add("mobile", N_("Enter a mobile number, or choose email."))
+    if not TOKEN_RE.fullmatch(form.token):
+        errors.add("__all__", MSG_EXPIRED)
+
+
+def read_feedback(data: Any) -> tuple[FeedbackInput | None, dict[str, str], FormErrors]:
+    parsed = parse_form(FeedbackForm, data, check=_check)
+    if not parsed.ok:
+        if not TOKEN_RE.fullmatch(parsed.typed.get("token", "")) and "__all__" not in parsed.errors:
+            parsed.errors.add("__all__", MSG_EXPIRED)
+        return None, parsed.typed, parsed.errors
+    form = parsed.value
+    assert form is not None
+    return FeedbackInput(kind=form.kind, body=form.body, name=form.name, mobile=form.mobile, email=form.email,
+                         contact_channel=channel_of(form), language=i18n.get_language(),
+                         token=form.token), parsed.typed, parsed.errors
+
+
+class AssignForm(Form):
+    assignee: Annotated[str, Text(60)]
+
+
+class AnswerForm(Form):
+    answer: Annotated[str, Text(MAX_BODY, multiline=True)]
+
+
+class CloseForm(Form):
+    note: Annotated[str, Text(MAX_BODY, multiline=True)]

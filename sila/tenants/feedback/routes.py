@@ -11,10 +11,12 @@ from litestar.params import Body, FromPath
 
 from sila.platform.auth import client_address, requires_staff, requires_tenant_site
 from sila.platform.tenancy import tenant_of
-from sila.platform.web import FormErrors, form_value, redirect, render
+from sila.platform.forms import parse_form
+from sila.platform.web import FormErrors, redirect, render
 from sila.tenants.feedback import forms, services
 from sila.platform.ratelimit import public_form_limit
-from sila.tenants.requests.routes import actor_of
+from sila.platform.actors import actor_of
+from sila.platform.roles import Role
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -34,7 +36,7 @@ class PublicFeedbackRoutes(Controller):
     @post("/", name="feedback_submit", guards=[public_form_limit("feedback")])
     async def submit(self, request: Request, data: FormData) -> Any:
         item, typed, errors = forms.read_feedback(data)
-        if errors:
+        if item is None:
             if "__all__" in errors:
                 typed["token"] = secrets.token_urlsafe(32)
             return await self._form(request, typed, errors, 400)
@@ -51,7 +53,7 @@ class PublicFeedbackRoutes(Controller):
 
 class FeedbackRoutes(Controller):
     path = "/portal/feedback"
-    guards = [requires_staff("admin", "relations_officer")]
+    guards = [requires_staff(Role.admin, Role.relations_officer)]
 
     @get("/", name="feedback_queue")
     async def queue(self, request: Request) -> Any:
@@ -63,10 +65,7 @@ class FeedbackRoutes(Controller):
     async def _detail(self, request: Request, item_id: str, *, errors: FormErrors | None = None,
                       form: dict[str, str] | None = None, status: int = 200) -> Any:
         tenant = tenant_of(request)
-        try:
-            item = await services.get(tenant.id, item_id)
-        except services.NotFound:
-            raise NotFoundException() from None
+        item = await services.get_feedback_in_tenant(tenant.id, item_id)
         return await render(request, "feedback/detail.html", status_code=status, item=item, kinds=services.KINDS,
                             statuses=services.STATUSES, staff=await services.assignable_staff(tenant.id),
                             history_labels=services.HISTORY_LABELS,
@@ -76,33 +75,33 @@ class FeedbackRoutes(Controller):
     async def item(self, request: Request, item_id: FromPath[str]) -> Any:
         return await self._detail(request, item_id)
 
-    async def _act(self, request: Request, item_id: str, form: dict[str, str], call: Any) -> Any:
+    async def _act(self, request: Request, item_id: str, model: Any, data: Any, call: Any) -> Any:
+        parsed = parse_form(model, data)
+        if parsed.value is None:
+            return await self._detail(request, item_id, errors=parsed.errors, form=parsed.typed, status=400)
         try:
-            await call(tenant_of(request), item_id, await actor_of(request))
-        except services.NotFound:
-            raise NotFoundException() from None
+            await call(tenant_of(request), item_id, parsed.value, await actor_of(request))
         except services.Problem as exc:
             errors = FormErrors()
             errors.add(exc.field, exc.msgid)
-            return await self._detail(request, item_id, errors=errors, form=form,
+            return await self._detail(request, item_id, errors=errors, form=parsed.typed,
                                       status=409 if exc.field == "__all__" else 400)
         return redirect(f"/portal/feedback/{item_id}")
 
     @post("/{item_id:str}/assign", name="feedback_assign")
     async def assign(self, request: Request, item_id: FromPath[str], data: FormData) -> Any:
-        who = form_value(data, "assignee")
-        return await self._act(request, item_id, {"assignee": who},
-                               lambda t, i, a: services.assign(t, i, who, a))
+        return await self._act(request, item_id, forms.AssignForm, data,
+                               lambda t, i, form, a: services.assign(t, i, form.assignee, a))
 
     @post("/{item_id:str}/answer", name="feedback_answer")
     async def answer(self, request: Request, item_id: FromPath[str], data: FormData) -> Any:
-        text = form_value(data, "answer")
-        return await self._act(request, item_id, {"answer": text}, lambda t, i, a: services.answer(t, i, text, a))
+        return await self._act(request, item_id, forms.AnswerForm, data,
+                               lambda t, i, form, a: services.answer(t, i, form.answer, a))
 
     @post("/{item_id:str}/close", name="feedback_close")
     async def close(self, request: Request, item_id: FromPath[str], data: FormData) -> Any:
-        note = form_value(data, "note")
-        return await self._act(request, item_id, {"note": note}, lambda t, i, a: services.close(t, i, note, a))
+        return await self._act(request, item_id, forms.CloseForm, data,
+                               lambda t, i, form, a: services.close(t, i, form.note, a))
 
 
 HANDLERS = [PublicFeedbackRoutes, FeedbackRoutes]

@@ -12,8 +12,10 @@ from typing import Any
 import asyncpg
 
 from sila.platform import audit
-from sila.platform.db import current_connection, tenant_scope
+from sila.platform.db import current_connection, parse_uuid, tenant_scope
+from sila.platform.errors import NotFound
 from sila.platform.i18n import N_
+from sila.tenants.feedback.tables import Feedback
 from sila.tenants.notifications.services import LRM, notify
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32,64}")  # the public form's own token
@@ -28,9 +30,6 @@ MSG_WRONG_STATE = N_("This item is already closed.")
 MSG_ASSIGNEE = N_("Choose a member of staff.")
 MSG_ANSWER = N_("Write the answer.")
 
-
-class NotFound(Exception):
-    pass
 
 
 class Problem(Exception):
@@ -54,12 +53,6 @@ class FeedbackInput:
 def new_reference(now: dt.datetime | None = None) -> str:
     return f"F-{(now or dt.datetime.now(dt.timezone.utc)).year % 100:02d}{secrets.randbelow(10**6):06d}"
 
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (ValueError, TypeError):
-        return None
 
 
 async def _tell(tenant: Any, item: dict[str, Any], kind: str, **values: Any) -> None:
@@ -124,7 +117,7 @@ async def open_followup_in_scope(tenant_id: Any, response_id: Any, body: str, *,
                                  email: str = "", channel: str = "sms", language: str = "ar") -> dict[str, Any]:
     """A low survey score: a follow-up for the relations team, in the caller's transaction."""
     conn = current_connection()
-    item = await _insert(conn, _uuid(tenant_id), kind="followup", body=body[:4000], name=name, mobile=mobile,
+    item = await _insert(conn, parse_uuid(tenant_id), kind="followup", body=body[:4000], name=name, mobile=mobile,
                          email=email, contact_channel=channel, language=language, survey_response=response_id)
     await audit.record(tenant_id, "feedback.followup_opened", actor_label="—", target_type="feedback",
                        target_id=item["id"], after={"reference": item["reference"], "survey_response": response_id})
@@ -148,24 +141,22 @@ async def queue(tenant_id: Any, status: str = "", kind: str = "", limit: int = 2
     return [dict(r) for r in rows]
 
 
-async def get(tenant_id: Any, item_id: Any) -> dict[str, Any]:
-    iid = _uuid(item_id)
-    if iid is None:
-        raise NotFound(item_id)
+async def get_feedback_in_tenant(tenant_id: Any, item_id: Any) -> dict[str, Any]:
+    """The item with its assignee's name and history; NotFound for unknown ids and other tenants' alike."""
+    iid = parse_uuid(item_id)
     async with tenant_scope(tenant_id) as tx:
-        row = await tx.connection.fetchrow(
-            """select f.*, u.name as assignee_name from feedback f left join staff_user u on u.id = f.assignee
-               where f.id = $1""", iid)
+        row = await Feedback.select(*Feedback.all_columns(), Feedback.assignee.name.as_alias("assignee_name")) \
+            .where(Feedback.id == iid).first() if iid else None
         if row is None:
             raise NotFound(item_id)
         history = await tx.connection.fetch(
             """select action, actor_label, after, created_at from audit_entry
                where target_type = 'feedback' and target_id = $1 order by created_at""", str(iid))
-    return {**dict(row), "history": [dict(h) for h in history]}
+    return {**row, "history": [dict(h) for h in history]}
 
 
 async def _lock(item_id: Any) -> dict[str, Any]:
-    iid = _uuid(item_id)
+    iid = parse_uuid(item_id)
     row = await current_connection().fetchrow("select * from feedback where id = $1 for update", iid) if iid else None
     if row is None:
         raise NotFound(item_id)
@@ -177,7 +168,7 @@ async def _lock(item_id: Any) -> dict[str, Any]:
 async def assign(tenant: Any, item_id: Any, assignee: Any, actor: Any) -> None:
     async with tenant_scope(tenant.id) as tx:
         item = await _lock(item_id)
-        target = _uuid(assignee)
+        target = parse_uuid(assignee)
         if target is None or not await tx.connection.fetchval(
                 """select 1 from membership where "user" = $1 and role in ('admin', 'relations_officer')""", target):
             raise Problem("assignee", MSG_ASSIGNEE)

@@ -2,16 +2,15 @@
 
 A tenant may reword any of them, per language (tenant rows in `message_template`); without a
 row the default here applies. Wording is content, not interface, so the defaults are kept as
-Arabic and English text rather than gettext ids. Variables are written `{name}`.
+Arabic and English text rather than gettext ids. Variables are written `{name}`. Either wording
+becomes a message through the one `sila.platform.messages.compose` (services.render).
 """
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from sila.platform.i18n import N_
-
-VARIABLE_RE = re.compile(r"\{(\w+)\}")
+from sila.platform.messages import VARIABLE_RE
 
 VARIABLES = {
     "org": N_("your charity's name"),
@@ -102,11 +101,6 @@ KINDS: dict[str, Kind] = {
         "ar": "{org}: أغلقنا رسالتك رقم {ref}. شكرًا لك على مساعدتنا في التحسّن.",
         "en": "{org}: we have closed your message {ref}. Thank you for helping us improve."}, FEEDBACK_SUBJECT),
 }
-
-
-def fill(text: str, values: dict[str, str]) -> str:
-    """Replace `{name}` with its value; anything else stays as written (no format-string tricks)."""
-    return VARIABLE_RE.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
 
 
 def whatsapp_default_name(kind: str) -> str:

@@ -1,20 +1,22 @@
-"""Reading and checking the notification forms; messages are English msgids, translated when added."""
+"""The notification forms (settings, a gateway, a message's wording): one form model each, read by
+`sila.platform.forms.parse_form`."""
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Annotated, Any
 
-from sila.platform.dates import parse_digits
+from pydantic import ValidationInfo, field_validator
+
+from sila.platform import outbound
+from sila.platform.forms import (Flag, Form, FormErrors, NumberList, Password, Text, TimeOfDay, WholeNumber, as_typed,
+                                 earlier, parse_form, problem)
 from sila.platform.i18n import N_
-from sila.platform.settings import get_settings
-from sila.platform.web import FormErrors, form_value
-from sila.tenants.notifications.catalogue import VARIABLE_RE, VARIABLES, Kind
+from sila.platform.messages import VARIABLE_RE
+from sila.tenants.notifications.catalogue import VARIABLES, Kind
 from sila.tenants.notifications.services import CHANNEL_PROVIDERS, GatewayInput
 from sila.workers.outbox import CHANNELS
 
-TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 SENDER_RE = re.compile(r"^[A-Za-z0-9 .&'-]{2,11}$")
 WHATSAPP_NAME_RE = re.compile(r"^[a-z0-9_]{1,100}$")
 NEEDS_ACCOUNT = {"msegat": N_("Enter the Msegat user name."), "twilio": N_("Enter the Twilio Account SID."),
@@ -22,54 +24,50 @@ NEEDS_ACCOUNT = {"msegat": N_("Enter the Msegat user name."), "twilio": N_("Ente
 CHANNEL_LABELS = {"sms": N_("Text message (SMS)"), "whatsapp": N_("WhatsApp"), "email": N_("Email")}
 
 
-def _checked(data: Any, name: str) -> bool:
-    return form_value(data, name) in ("on", "yes", "1", "true")
+MSG_ORDER = N_("Put each channel once in the order.")
+MSG_NUMBERS = N_("Enter up to five whole numbers from %(low)s to %(high)s, separated by commas.")
 
 
-def _time(raw: str, field: str, errors: FormErrors) -> dt.time | None:
-    m = TIME_RE.match(parse_digits(raw or ""))
-    if not m:
-        errors.add(field, "Enter a time as hours and minutes, for example 21:30.")
-        return None
-    return dt.time(int(m.group(1)), int(m.group(2)))
+class SettingsForm(Form):
+    quiet_enabled: Annotated[bool, Flag()]
+    quiet_start: Annotated[dt.time, TimeOfDay()]
+    quiet_end: Annotated[dt.time, TimeOfDay()]
+    channel_1: Annotated[str, Text(20)]
+    channel_2: Annotated[str, Text(20)]
+    channel_3: Annotated[str, Text(20)]
+    reminder_percents: Annotated[list[int], NumberList(1, 99, message=MSG_NUMBERS)]
+    reminder_days_before: Annotated[list[int], NumberList(1, 60, message=MSG_NUMBERS)]
+    escalate_overdue: Annotated[bool, Flag()]
+    digest_enabled: Annotated[bool, Flag()]
+    digest_hour: Annotated[int, WholeNumber(0, 23, required=True, message=N_("Enter an hour from 0 to 23."))]
+
+    @field_validator("quiet_end")
+    @classmethod
+    def _ends_after_it_starts(cls, end: dt.time, info: ValidationInfo) -> dt.time:
+        if earlier(info, "quiet_enabled") and earlier(info, "quiet_start") == end:
+            raise problem(N_("Quiet hours must end at another time than they start."))
+        return end
+
+    @field_validator("channel_3")
+    @classmethod
+    def _each_channel_once(cls, third: str, info: ValidationInfo) -> str:
+        if sorted([as_typed(info, "channel_1").strip(), as_typed(info, "channel_2").strip(), third]) != sorted(CHANNELS):
+            raise problem(MSG_ORDER, at="channel_order")
+        return third
 
 
-def _numbers(raw: str, field: str, low: int, high: int, errors: FormErrors) -> list[int]:
-    parts = [p.strip() for p in re.split(r"[,،\s]+", parse_digits(raw or "")) if p.strip()]
-    if len(parts) > 5 or not all(p.isdigit() and low <= int(p) <= high for p in parts):
-        errors.add(field, "Enter up to five whole numbers from %(low)s to %(high)s, separated by commas.",
-                   low=low, high=high)
-        return []
-    return sorted({int(p) for p in parts})
+FLAGS = ("quiet_enabled", "escalate_overdue", "digest_enabled")
 
 
-def read_settings(data: Any) -> tuple[dict[str, Any], dict[str, str], FormErrors]:
-    """(values to save, what was typed, errors)."""
-    errors = FormErrors()
-    typed = {k: form_value(data, k) for k in ("quiet_start", "quiet_end", "channel_1", "channel_2", "channel_3",
-                                              "reminder_percents", "reminder_days_before", "digest_hour")}
-    for flag in ("quiet_enabled", "escalate_overdue", "digest_enabled"):
-        typed[flag] = "on" if _checked(data, flag) else ""
-    order = [typed["channel_1"], typed["channel_2"], typed["channel_3"]]
-    if sorted(order) != sorted(CHANNELS):
-        errors.add("channel_order", "Put each channel once in the order.")
-    hour = parse_digits(typed["digest_hour"] or "")
-    if not hour.isdigit() or int(hour) > 23:
-        errors.add("digest_hour", "Enter an hour from 0 to 23.")
-    values = {
-        "quiet_enabled": bool(typed["quiet_enabled"]),
-        "quiet_start": _time(typed["quiet_start"], "quiet_start", errors),
-        "quiet_end": _time(typed["quiet_end"], "quiet_end", errors),
-        "channel_order": order,
-        "reminder_percents": _numbers(typed["reminder_percents"], "reminder_percents", 1, 99, errors),
-        "reminder_days_before": _numbers(typed["reminder_days_before"], "reminder_days_before", 1, 60, errors),
-        "escalate_overdue": bool(typed["escalate_overdue"]),
-        "digest_enabled": bool(typed["digest_enabled"]),
-        "digest_hour": int(hour) if hour.isdigit() else 0,
-    }
-    if values["quiet_enabled"] and values["quiet_start"] and values["quiet_start"] == values["quiet_end"]:
-        errors.add("quiet_end", "Quiet hours must end at another time than they start.")
-    return values, typed, errors
+def read_settings(data: Any) -> tuple[dict[str, Any] | None, dict[str, str], FormErrors]:
+    """(values to save or None, what was typed, errors)."""
+    parsed = parse_form(SettingsForm, data)
+    typed = {**parsed.typed, **{flag: "on" if parsed.typed[flag].strip() else "" for flag in FLAGS}}
+    if parsed.value is None:
+        return None, typed, parsed.errors
+    values = parsed.value.model_dump()
+    values["channel_order"] = [values.pop(f"channel_{i}") for i in (1, 2, 3)]
+    return values, typed, parsed.errors
 
 
 def settings_as_form(values: dict[str, Any]) -> dict[str, str]:
@@ -85,66 +83,160 @@ def settings_as_form(values: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def read_gateway(channel: str, data: Any, stored: dict[str, Any] | None) -> tuple[GatewayInput, dict[str, str], FormErrors]:
-    errors = FormErrors()
-    # Secrets are never typed back into the form: a failed save asks for them again.
-    typed = {k: form_value(data, k) for k in ("provider", "base_url", "account", "sender")}
-    typed["enabled"] = "on" if _checked(data, "enabled") else ""
-    secret, signing = form_value(data, "secret"), form_value(data, "signing_secret")
-    provider = typed["provider"]
-    if provider not in CHANNEL_PROVIDERS[channel]:
-        errors.add("provider", "Choose a provider.")
-    url = urlsplit(typed["base_url"])
-    schemes = ("https",) if get_settings().env == "production" else ("https", "http")
-    if url.scheme not in schemes or not url.hostname or url.username or url.password:
-        errors.add("base_url", "Enter the gateway's address, starting with https://.")
-    if provider in NEEDS_ACCOUNT and not typed["account"]:
-        errors.add("account", NEEDS_ACCOUNT[provider])
-    if channel == "sms":
-        if provider == "twilio":
-            if not re.match(r"^(\+\d{8,15}|[A-Za-z0-9 ]{2,11})$", typed["sender"]):
-                errors.add("sender", "Enter the Twilio number (with +) or the registered sender name.")
-        elif not SENDER_RE.match(typed["sender"]):
-            errors.add("sender", "Enter the sender name registered with the gateway (2 to 11 Latin letters or digits).")
-    same_provider = stored and stored.get("provider") == provider
-    if not secret and not (same_provider and stored.get("has_secret")):
-        errors.add("secret", "Enter the key or token the gateway gave you.")
-    if len(secret) > 500 or len(signing) > 500:
-        errors.add("secret", "This key is too long.")
-    data_in = GatewayInput(channel=channel, provider=provider, enabled=bool(typed["enabled"]),
-                           base_url=typed["base_url"].rstrip("/"), account=typed["account"], sender=typed["sender"],
-                           secret=secret, signing_secret=signing)
-    return data_in, typed, errors
+# Why sila.platform.outbound refused a gateway's address, as the admin is told.
+REFUSED_MESSAGES = {
+    outbound.SCHEME: N_("Enter the gateway's address, starting with https://."),
+    outbound.HOST: N_("Enter the gateway's address, starting with https://."),
+    outbound.INTERNAL: N_("This address points to this server or inside a private network, which is not allowed. "
+                          "Enter the gateway's public address, as its provider gives it."),
+    outbound.UNRESOLVED: N_("This address cannot be found. Check the gateway's address and try again."),
+}
+
+
+def outbound_refusal(url: str) -> str:
+    """The message for an address the outbound rule refuses without asking DNS; "" when it passes."""
+    try:
+        outbound.check_url(url)
+    except outbound.Refused as exc:
+        return REFUSED_MESSAGES[exc.reason]
+    return ""
+
+
+def _gateway(info: ValidationInfo) -> tuple[str, dict[str, Any] | None]:
+    context = info.context or {}
+    return context["channel"], context.get("stored")
+
+
+class GatewayForm(Form):
+    """An SMS or WhatsApp gateway. Secrets are never typed back into the form: a failed save asks
+    for them again."""
+
+    provider: Annotated[str, Text(40)]
+    enabled: Annotated[bool, Flag()]
+    base_url: Annotated[str, Text(500)]
+    account: Annotated[str, Text(200)]
+    sender: Annotated[str, Text(100)]
+    secret: Annotated[str, Password(max_length=500)]
+    signing_secret: Annotated[str, Password(max_length=500)]
+
+    @field_validator("provider")
+    @classmethod
+    def _provider(cls, provider: str, info: ValidationInfo) -> str:
+        if provider not in CHANNEL_PROVIDERS[_gateway(info)[0]]:
+            raise problem(N_("Choose a provider."))
+        return provider
+
+    @field_validator("base_url")
+    @classmethod
+    def _address(cls, url: str) -> str:
+        if refused := outbound_refusal(url):
+            raise problem(refused)
+        return url.rstrip("/")
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, account: str, info: ValidationInfo) -> str:
+        provider = as_typed(info, "provider").strip()
+        if provider in NEEDS_ACCOUNT and not account:
+            raise problem(NEEDS_ACCOUNT[provider])
+        return account
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, sender: str, info: ValidationInfo) -> str:
+        if _gateway(info)[0] != "sms":
+            return sender
+        if as_typed(info, "provider").strip() == "twilio":
+            if not re.match(r"^(\+\d{8,15}|[A-Za-z0-9 ]{2,11})$", sender):
+                raise problem(N_("Enter the Twilio number (with +) or the registered sender name."))
+        elif not SENDER_RE.match(sender):
+            raise problem(N_("Enter the sender name registered with the gateway (2 to 11 Latin letters or digits)."))
+        return sender
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, secret: str, info: ValidationInfo) -> str:
+        stored = _gateway(info)[1]
+        same_provider = stored and stored.get("provider") == as_typed(info, "provider").strip()
+        if not secret and not (same_provider and stored and stored.get("has_secret")):
+            raise problem(N_("Enter the key or token the gateway gave you."))
+        return secret
+
+
+def read_gateway(channel: str, data: Any, stored: dict[str, Any] | None
+                 ) -> tuple[GatewayInput | None, dict[str, str], FormErrors]:
+    """(the gateway to save or None, what was typed (no secrets), errors)."""
+    parsed = parse_form(GatewayForm, data, context={"channel": channel, "stored": stored})
+    typed = {k: parsed.typed[k].strip() for k in ("provider", "base_url", "account", "sender")}
+    typed["enabled"] = "on" if parsed.typed["enabled"].strip() else ""
+    errors = parsed.errors
+    if "signing_secret" in errors:  # one box for both keys' length on the page
+        errors.setdefault("secret", []).extend(errors.pop("signing_secret"))
+    form = parsed.value
+    if form is None:
+        return None, typed, errors
+    return GatewayInput(channel=channel, provider=form.provider, enabled=form.enabled, base_url=form.base_url,
+                        account=form.account, sender=form.sender, secret=form.secret,
+                        signing_secret=form.signing_secret), typed, errors
+
+
+def _variables(cls: Any, text: str, info: ValidationInfo) -> str:
+    kind: Kind = (info.context or {})["kind"]
+    allowed = set(kind.variables) | {"org"}
+    unknown = sorted(set(VARIABLE_RE.findall(text)) - allowed)
+    if unknown:
+        raise problem(N_("Unknown variable %(names)s. You can use: %(allowed)s."),
+                      names=", ".join("{" + n + "}" for n in unknown),
+                      allowed=", ".join("{" + n + "}" for n in sorted(allowed)))
+    return text
+
+
+def _body(cls: Any, body: str, info: ValidationInfo) -> str:
+    if not body:
+        raise problem(N_("Write the message."))
+    _variables(cls, body, info)
+    kind: Kind = (info.context or {})["kind"]
+    missing = [n for n in kind.required if "{" + n + "}" not in body]
+    if missing:
+        raise problem(N_("This message must contain %(names)s."), names=", ".join("{" + n + "}" for n in missing))
+    return body
+
+
+Subject = Annotated[str, Text(200, too_long=N_("Keep the subject to 200 characters or fewer."))]
+Body = Annotated[str, Text(1000, multiline=True, too_long=N_("Keep the message to 1000 characters or fewer."))]
+
+
+class TemplateForm(Form):
+    """A message's wording in both languages, for the kind in the context (`kind`)."""
+
+    ar_subject: Subject
+    ar_body: Body
+    en_subject: Subject
+    en_body: Body
+    whatsapp_name: Annotated[str, Text(100)]
+
+    _subjects = field_validator("ar_subject", "en_subject")(classmethod(_variables))
+    _bodies = field_validator("ar_body", "en_body")(classmethod(_body))
+
+    @field_validator("whatsapp_name")
+    @classmethod
+    def _whatsapp_name(cls, name: str) -> str:
+        if not WHATSAPP_NAME_RE.match(name):
+            raise problem(N_("Use the template's name as approved in WhatsApp: lowercase Latin letters, digits "
+                             "and underscores."))
+        return name
 
 
 def read_template(kind: Kind, data: Any) -> tuple[dict[str, dict[str, str]], str, dict[str, str], FormErrors]:
-    errors = FormErrors()
-    typed = {k: form_value(data, k) for k in ("ar_subject", "ar_body", "en_subject", "en_body", "whatsapp_name")}
-    allowed = set(kind.variables) | {"org"}
-    texts: dict[str, dict[str, str]] = {}
-    for lang in ("ar", "en"):
-        body, subject = typed[f"{lang}_body"], typed[f"{lang}_subject"]
-        for field, text in ((f"{lang}_body", body), (f"{lang}_subject", subject)):
-            unknown = sorted(set(VARIABLE_RE.findall(text)) - allowed)
-            if unknown:
-                errors.add(field, "Unknown variable %(names)s. You can use: %(allowed)s.",
-                           names=", ".join("{" + n + "}" for n in unknown),
-                           allowed=", ".join("{" + n + "}" for n in sorted(allowed)))
-        if not body:
-            errors.add(f"{lang}_body", "Write the message.")
-        elif len(body) > 1000:
-            errors.add(f"{lang}_body", "Keep the message to 1000 characters or fewer.")
-        missing = [n for n in kind.required if "{" + n + "}" not in body]
-        if body and missing:
-            errors.add(f"{lang}_body", "This message must contain %(names)s.",
-                       names=", ".join("{" + n + "}" for n in missing))
-        if len(subject) > 200:
-            errors.add(f"{lang}_subject", "Keep the subject to 200 characters or fewer.")
-        texts[lang] = {"subject": subject, "body": body}
-    if not WHATSAPP_NAME_RE.match(typed["whatsapp_name"]):
-        errors.add("whatsapp_name", "Use the template's name as approved in WhatsApp: lowercase Latin letters, digits "
-                                    "and underscores.")
-    return texts, typed["whatsapp_name"], typed, errors
+    parsed = parse_form(TemplateForm, data, context={"kind": kind})
+    form = parsed.value
+    if form is None:
+        texts = {lang: {"subject": parsed.typed[f"{lang}_subject"].strip(), "body": parsed.typed[f"{lang}_body"].strip()}
+                 for lang in ("ar", "en")}
+        return texts, parsed.typed["whatsapp_name"].strip(), parsed.typed, parsed.errors
+    texts = {lang: {"subject": getattr(form, f"{lang}_subject"), "body": getattr(form, f"{lang}_body")}
+             for lang in ("ar", "en")}
+    return texts, form.whatsapp_name, parsed.typed, parsed.errors
 
 
 def variable_help() -> dict[str, str]:

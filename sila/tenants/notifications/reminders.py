@@ -6,8 +6,15 @@ Each is sent once: it is written only together with its key in `reminder_sent` (
 tenant), in the same transaction as its outbox rows. A late or repeated scan finds the key and
 writes nothing; after downtime only the latest passed point of a request is sent, not a burst.
 
-Reads issue 4's `support_request` (id, reference, stage, submitted_at, due_at, assignee,
-researcher) and memberships; it writes nothing there.
+Per-step targets (the policy's "verification within N days", "research within N days", counted
+like its window from `stage_since`, sila/tenants/policy/deadlines.py): the people holding the
+request are reminded once a day before the target, and the admins are told once it has passed
+(the same "tell the admins" setting as the window's escalation). Keys name the stage and the
+moment the request reached it, so a request that comes back to a step gets a fresh target.
+
+Reads issue 4's `support_request` (id, reference, stage, stage_since, submitted_at, due_at,
+assignee, researcher, review_window_basis, policy_version_number), the policy versions' targets
+and memberships; it writes nothing there.
 """
 from __future__ import annotations
 
@@ -16,9 +23,14 @@ import uuid
 from typing import Any
 
 from sila.platform import i18n
-from sila.platform.dates import format_gregorian, format_hijri, to_riyadh
+from sila.platform.dates import dual_date, to_riyadh
 from sila.platform.db import current_connection, tenant_scope
+from sila.platform.messages import compose
+from sila.platform import workdays
 from sila.platform.settings import get_settings
+from sila.platform.roles import Role
+from sila.tenants.policy import deadlines
+from sila.tenants.policy.rules import TARGET_STAGES
 from sila.tenants.notifications.services import settings_in_scope
 from sila.workers.outbox import enqueue
 
@@ -48,8 +60,7 @@ def stage_label(req: dict[str, Any]) -> str:
 
 
 def _date(value: dt.datetime, lang: str) -> str:
-    day = to_riyadh(value).date()
-    return f"{format_hijri(day, lang)} ({format_gregorian(day, lang)})"
+    return dual_date(value, lang)
 
 
 async def _staff(conn: Any) -> dict[uuid.UUID, dict[str, Any]]:
@@ -69,15 +80,24 @@ def _holders(req: dict[str, Any], staff: dict[uuid.UUID, dict[str, Any]]) -> lis
     if req["stage"] == "research" and req["researcher"]:
         ids.add(req["researcher"])
     if req["stage"] == "committee":
-        ids |= {i for i, p in staff.items() if "committee_member" in p["roles"]}
+        ids |= {i for i, p in staff.items() if Role.committee_member in p["roles"]}
     if not ids:
-        ids = {i for i, p in staff.items() if "relations_officer" in p["roles"]} or \
-              {i for i, p in staff.items() if "admin" in p["roles"]}
+        ids = {i for i, p in staff.items() if Role.relations_officer in p["roles"]} or \
+              {i for i, p in staff.items() if Role.admin in p["roles"]}
     return [staff[i] for i in ids if i in staff]
 
 
-async def _email(tid: uuid.UUID, person: dict[str, Any], kind: str, subject: str, body: str) -> None:
-    await enqueue(tenant_id=tid, channel="email", kind=kind, recipient=person["email"], subject=subject, body_text=body)
+async def _email(tid: uuid.UUID, person: dict[str, Any], kind: str, context: dict[str, Any]) -> None:
+    subject, text, html = compose(kind, person["lang"], context)
+    await enqueue(tenant_id=tid, channel="email", kind=kind, recipient=person["email"], subject=subject,
+                  body_text=text, body_html=html)
+
+
+def _about(req: dict[str, Any], person: dict[str, Any], link: str) -> dict[str, Any]:
+    """What a reminder says about a request, in the reader's language."""
+    with i18n.language(person["lang"]):
+        return {"ref": req["reference"], "due": _date(req["due_at"], person["lang"]), "stage": stage_label(req),
+                "link": link}
 
 
 async def scan(tenant: dict[str, Any], now: dt.datetime | None = None) -> int:
@@ -97,15 +117,8 @@ async def scan(tenant: dict[str, Any], now: dt.datetime | None = None) -> int:
             link = url(tenant["slug"], f"/portal/requests/{req['id']}")
             if now >= req["due_at"]:
                 if settings["escalate_overdue"] and await once(tid, f"overdue:{req['id']}"):
-                    for person in (p for p in staff.values() if "admin" in p["roles"]):
-                        with i18n.language(person["lang"]):
-                            subject = i18n.gettext("Overdue: request %(ref)s", ref=req["reference"])
-                            body = i18n.gettext(
-                                "Request %(ref)s passed its decision date (%(due)s) and is still at: %(stage)s.\n"
-                                "The policy promised the applicant a decision by then.\n\n%(link)s",
-                                ref=req["reference"], due=_date(req["due_at"], person["lang"]),
-                                stage=stage_label(req), link=link)
-                        await _email(tid, person, "reminder.overdue", subject, body)
+                    for person in (p for p in staff.values() if Role.admin in p["roles"]):
+                        await _email(tid, person, "reminder.overdue", _about(req, person, link))
                         sent += 1
                 continue
             passed = [key for when, key in points(req, settings["reminder_percents"],
@@ -113,15 +126,9 @@ async def scan(tenant: dict[str, Any], now: dt.datetime | None = None) -> int:
             fresh = [key for key in passed if await once(tid, key)]
             if passed and passed[-1] in fresh:  # only the latest passed point speaks
                 for person in _holders(req, staff):
-                    with i18n.language(person["lang"]):
-                        subject = i18n.gettext("Reminder: request %(ref)s is due on %(due)s", ref=req["reference"],
-                                               due=_date(req["due_at"], person["lang"]))
-                        body = i18n.gettext(
-                            "Request %(ref)s is at: %(stage)s.\nA decision is due by %(due)s.\n\n%(link)s",
-                            ref=req["reference"], stage=stage_label(req),
-                            due=_date(req["due_at"], person["lang"]), link=link)
-                    await _email(tid, person, "reminder.due", subject, body)
+                    await _email(tid, person, "reminder.due", _about(req, person, link))
                     sent += 1
+        sent += await _step_targets(tid, tenant, staff, settings, now)
         # The daily digest goes once the digest hour has come (later if the beat was away), and
         # lists what was waiting at that hour: a request arriving later is in tomorrow's.
         local = to_riyadh(now)
@@ -130,6 +137,57 @@ async def scan(tenant: dict[str, Any], now: dt.datetime | None = None) -> int:
             waiting = [r for r in requests if r["submitted_at"] < digest_at]
             sent += await _digests(tid, tenant, staff, waiting, local.date(), now)
     return sent
+
+
+def _target_sql() -> str:
+    cols = ", ".join(
+        f"case when jsonb_typeof(v.content->'{name}') = 'number' then (v.content->>'{name}')::int end as {name}"
+        for name in TARGET_STAGES)
+    return f"""select r.id, r.reference, r.stage, r.stage_since, r.assignee, r.researcher, r.due_at,
+                      r.review_window_basis, {cols}
+               from support_request r join policy_version v on v.number = r.policy_version_number
+               where r.stage = any($1::text[]) and r.decision is null"""
+
+
+async def _step_targets(tid: uuid.UUID, tenant: dict[str, Any], staff: dict[uuid.UUID, dict[str, Any]],
+                        settings: dict[str, Any], now: dt.datetime) -> int:
+    """Reminders before, and escalations after, the target of the step each request is at."""
+    conn = current_connection()
+    rows = await conn.fetch(_target_sql(), list(TARGET_STAGES.values()))
+    if not rows:
+        return 0
+    closed = await deadlines.closed_in_scope()
+    url = get_settings().tenant_url
+    sent = 0
+    for row in rows:
+        req = dict(row)
+        days = next((req[name] for name, stage in TARGET_STAGES.items() if stage == req["stage"]), None)
+        if not days or days < 1:
+            continue
+        basis = req["review_window_basis"] if req["review_window_basis"] in workdays.BASES else workdays.CALENDAR
+        target = workdays.due_at(req["stage_since"], min(days, 365), basis, closed)
+        remind_at = target - dt.timedelta(days=1)
+        if now < remind_at:
+            continue
+        base = f"target:{req['id']}:{req['stage']}:{req['stage_since'].isoformat()}"
+        link = url(tenant["slug"], f"/portal/requests/{req['id']}")
+        if now >= target:
+            await once(tid, base + ":remind")  # past the target: the reminder is no longer news
+            if settings["escalate_overdue"] and await once(tid, base + ":over"):
+                for person in (p for p in staff.values() if Role.admin in p["roles"]):
+                    await _email(tid, person, "reminder.step_overdue", _about_target(req, person, link, target))
+                    sent += 1
+        elif await once(tid, base + ":remind"):
+            for person in _holders(req, staff):
+                await _email(tid, person, "reminder.step_due", _about_target(req, person, link, target))
+                sent += 1
+    return sent
+
+
+def _about_target(req: dict[str, Any], person: dict[str, Any], link: str, target: dt.datetime) -> dict[str, Any]:
+    with i18n.language(person["lang"]):
+        return {"ref": req["reference"], "stage": stage_label(req), "target": _date(target, person["lang"]),
+                "since": _date(req["stage_since"], person["lang"]), "link": link}
 
 
 async def _digests(tid: uuid.UUID, tenant: dict[str, Any], staff: dict[uuid.UUID, dict[str, Any]],
@@ -144,21 +202,11 @@ async def _digests(tid: uuid.UUID, tenant: dict[str, Any], staff: dict[uuid.UUID
             continue
         person = staff[uid]
         with i18n.language(person["lang"]):
-            lines = []
-            for req in items:
-                state = (i18n.gettext("overdue") if req["due_at"] <= now
-                         else i18n.gettext("due %(due)s", due=_date(req["due_at"], person["lang"])))
-                lines.append(f"- {req['reference']} · {stage_label(req)} · {state}")
-            overdue = sum(1 for r in items if r["due_at"] <= now)
-            subject = i18n.ngettext("Your day: %(num)s request waiting", "Your day: %(num)s requests waiting",
-                                    len(items))
-            body = "\n".join([
-                i18n.ngettext("%(num)s request is waiting for you.", "%(num)s requests are waiting for you.",
-                              len(items)),
-                i18n.ngettext("%(num)s of them is overdue.", "%(num)s of them are overdue.", overdue)
-                if overdue else "",
-                "", *lines, "", get_settings().tenant_url(tenant["slug"], "/portal/requests")])
-        await _email(tid, person, "reminder.digest", subject, body)
+            lines = [{"reference": r["reference"], "stage": stage_label(r), "overdue": r["due_at"] <= now,
+                      "due": _date(r["due_at"], person["lang"])} for r in items]
+        await _email(tid, person, "reminder.digest", {
+            "items": lines, "overdue": sum(1 for r in lines if r["overdue"]),
+            "link": get_settings().tenant_url(tenant["slug"], "/portal/requests")})
         sent += 1
     return sent
 

@@ -13,15 +13,17 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import Body, FromPath
 
-from sila.platform import i18n
+from sila.platform import i18n, outbound
+from sila.platform.messages import Wording, compose
 from sila.platform.settings import get_settings
 from sila.platform.tables import Tenant
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import FormErrors, redirect, render
 from sila.tenants.notifications import catalogue, forms, services
 from sila.tenants.notifications.catalogue import KINDS
-from sila.tenants.requests.routes import actor_of
+from sila.platform.actors import actor_of
 from sila.platform.auth import requires_staff, requires_tenant_site
+from sila.platform.roles import Role
 from sila.workers.sms import DEFAULT_BASE_URLS
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -39,7 +41,7 @@ async def _quota(tenant_id: Any) -> int:
 
 class NotificationRoutes(Controller):
     path = "/portal/notifications"
-    guards = [requires_staff("admin")]
+    guards = [requires_staff(Role.admin)]
 
     @get("/", name="notifications")
     async def overview(self, request: Request) -> Any:
@@ -52,10 +54,7 @@ class NotificationRoutes(Controller):
 
     @post("/outbox/{outbox_id:str}/retry", name="notifications_retry")
     async def retry(self, request: Request, outbox_id: FromPath[str]) -> Any:
-        try:
-            await services.retry(tenant_of(request).id, outbox_id, await actor_of(request))
-        except services.NotFound:
-            raise NotFoundException() from None
+        await services.retry(tenant_of(request).id, outbox_id, await actor_of(request))
         return redirect("/portal/notifications?done=retry")
 
     # --- settings -----------------------------------------------------------------------
@@ -72,7 +71,7 @@ class NotificationRoutes(Controller):
     @post("/settings", name="notifications_settings_save")
     async def settings_save(self, request: Request, data: FormData) -> Any:
         values, typed, errors = forms.read_settings(data)
-        if errors:
+        if errors or values is None:
             return await self._settings_page(request, typed, errors, 400)
         await services.save_settings(tenant_of(request).id, values, await actor_of(request))
         return redirect("/portal/notifications/settings?done=1")
@@ -110,9 +109,13 @@ class NotificationRoutes(Controller):
         tenant = tenant_of(request)
         stored = (await services.providers_of(tenant.id)).get(channel)
         gateway, typed, errors = forms.read_gateway(channel, data, stored)
+        if gateway is not None and not errors:
+            try:
+                await services.save_provider(tenant.id, gateway, await actor_of(request))
+            except outbound.Refused as exc:  # resolved to an internal address, or to none
+                errors.add("base_url", forms.REFUSED_MESSAGES[exc.reason])
         if errors:
             return await self._providers_page(request, forms_in={channel: typed}, errors={channel: errors}, status=400)
-        await services.save_provider(tenant.id, gateway, await actor_of(request))
         return redirect(f"/portal/notifications/providers?done={channel}")
 
     # --- wording ------------------------------------------------------------------------
@@ -126,28 +129,25 @@ class NotificationRoutes(Controller):
     async def _template_page(self, request: Request, kind: str, *, form: dict[str, str] | None = None,
                              errors: FormErrors | None = None, status: int = 200) -> Any:
         tenant = tenant_of(request)
-        try:
-            current = await services.template_of(tenant.id, kind)
-        except services.NotFound:
-            raise NotFoundException() from None
+        current = await services.get_template_in_tenant(tenant.id, kind)
         if form is None:
             form = {"ar_subject": current["ar"]["subject"], "ar_body": current["ar"]["body"],
                     "en_subject": current["en"]["subject"], "en_body": current["en"]["body"],
                     "whatsapp_name": current["ar"]["whatsapp_name"]}
         return await render(request, "notifications/template.html", status_code=status, kind=kind,
                             spec=KINDS[kind], form=form, errors=errors or FormErrors(), current=current,
-                            variables=catalogue.VARIABLES, preview=self._preview(tenant, form),
+                            variables=catalogue.VARIABLES, preview=self._preview(tenant, kind, form),
                             done=request.query_params.get("done", ""))
 
     @staticmethod
-    def _preview(tenant: Any, form: dict[str, str]) -> dict[str, Any]:
+    def _preview(tenant: Any, kind: str, form: dict[str, str]) -> dict[str, Any]:
         out = {}
         for lang in ("ar", "en"):
             values = services.sample_values(tenant.name(lang), lang)
-            text = catalogue.fill(form.get(f"{lang}_body", ""), values)
+            wording = Wording(form.get(f"{lang}_subject", ""), form.get(f"{lang}_body", ""))
+            subject, text, _ = compose(kind, lang, values, wording)
             chars, parts = catalogue.sms_segments(text)
-            out[lang] = {"subject": catalogue.fill(form.get(f"{lang}_subject", ""), values), "body": text,
-                         "chars": chars, "parts": parts}
+            out[lang] = {"subject": subject, "body": text, "chars": chars, "parts": parts}
         return out
 
     @get("/templates/{kind:str}", name="notifications_template")
@@ -170,8 +170,8 @@ class NotificationRoutes(Controller):
         if kind not in KINDS:
             raise NotFoundException()
         _, _, typed, errors = forms.read_template(KINDS[kind], data)
-        return await render(request, "notifications/_preview.html", preview=self._preview(tenant_of(request), typed),
-                            errors=errors)
+        return await render(request, "notifications/_preview.html",
+                            preview=self._preview(tenant_of(request), kind, typed), errors=errors)
 
     @post("/templates/{kind:str}/reset", name="notifications_template_reset")
     async def template_reset(self, request: Request, kind: FromPath[str]) -> Any:
@@ -278,7 +278,7 @@ class WebhookRoutes(Controller):
         for report in reports:
             if not isinstance(report, dict):
                 continue
-            pick = lambda *names: next((str(report[n]) for n in names if report.get(n) not in (None, "")), "")  # noqa: E731
+            pick = lambda *names: next((str(report[n]) for n in names if report.get(n) not in (None, "")), "")  # noqa: E731, B023 (used in this iteration)
             await services.record_status(tenant_of(request).id, gateway["provider"],
                                          pick("messageId", "MessageID", "message_id", "id"),
                                          pick("status", "Status", "DLRStatus"), pick("error", "ErrorCode", "reason"))

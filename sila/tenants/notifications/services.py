@@ -14,12 +14,15 @@ import secrets
 import uuid
 from typing import Any
 
-from sila.platform import audit, i18n
-from sila.platform.db import current_connection, tenant_scope
+from sila.platform import audit, outbound
+from sila.platform.db import current_connection, parse_uuid, tenant_scope
+from sila.platform.errors import NotFound
+from sila.platform.messages import Wording, compose
 from sila.platform.settings import get_settings
-from sila.tenants.beneficiaries import crypto
+from sila.platform import crypto
+from sila.tenants.beneficiaries.contact import contactable_in_scope
 from sila.tenants.notifications import catalogue
-from sila.tenants.notifications.catalogue import KINDS, fill
+from sila.tenants.notifications.catalogue import KINDS
 from sila.workers.outbox import CHANNELS, enqueue, enqueue_many, hand_off_after_commit
 from sila.workers.policy import QUIET_DEFAULT, month_start, sent_this_month
 
@@ -35,15 +38,6 @@ LRM = "\u200e"
 WEBHOOK_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
-class NotFound(Exception):
-    pass
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (ValueError, TypeError):
-        return None
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -72,7 +66,7 @@ async def save_settings(tenant_id: Any, values: dict[str, Any], actor: Any) -> N
         await tx.connection.execute(
             f"""insert into notification_settings (tenant, {cols}) values ($1, {params})
                 on conflict (tenant) do update set {sets}, updated_at = now()""",
-            _uuid(tenant_id), *(values[c] for c in SETTINGS_FIELDS))
+            parse_uuid(tenant_id), *(values[c] for c in SETTINGS_FIELDS))
         await audit.record(tenant_id, "notifications.settings_changed", actor_user=actor.id, actor_label=actor.name,
                            target_type="notification_settings", before={c: before[c] for c in SETTINGS_FIELDS},
                            after={c: values[c] for c in SETTINGS_FIELDS}, address=actor.address)
@@ -108,11 +102,14 @@ class GatewayInput:
 
 
 async def save_provider(tenant_id: Any, data: GatewayInput, actor: Any) -> None:
-    tid = _uuid(tenant_id)
+    """Save a gateway; `outbound.Refused` when its address is, or resolves to, one the platform
+    never connects to (sila.platform.outbound)."""
+    await outbound.check_url_resolved(data.base_url)
+    tid = parse_uuid(tenant_id)
     channel = data.channel
 
     def enc(column: str, value: str) -> bytes:
-        return crypto.encrypt(tid, f"provider_config.{column}:{channel}", value)
+        return crypto.encrypt_column(tid, "provider_config", column, {"channel": channel}, value)
 
     async with tenant_scope(tid) as tx:
         conn = tx.connection
@@ -150,7 +147,7 @@ async def gateway_for_webhook(tenant_id: Any, hook: str, token: str) -> dict[str
     if not WEBHOOK_TOKEN_RE.fullmatch(token or ""):  # e.g. a NUL byte, which PostgreSQL refuses
         return None
     providers = {"twilio": ("twilio",), "whatsapp": ("whatsapp_cloud",), "sms": ("unifonic", "taqnyat", "msegat")}[hook]
-    tid = _uuid(tenant_id)
+    tid = parse_uuid(tenant_id)
     async with tenant_scope(tid) as tx:
         row = await tx.connection.fetchrow(
             "select * from provider_config where webhook_token = $1 and provider = any($2::text[])", token,
@@ -161,7 +158,7 @@ async def gateway_for_webhook(tenant_id: Any, hook: str, token: str) -> dict[str
     for column in ("secret_enc", "signing_secret_enc"):
         blob = row[column]
         out[column.removesuffix("_enc")] = (
-            crypto.decrypt(tid, f"provider_config.{column}:{row['channel']}", blob) if blob else "")
+            crypto.decrypt_column(tid, "provider_config", column, row, blob) if blob else "")
     return out
 
 
@@ -199,7 +196,7 @@ async def record_status(tenant_id: Any, provider: str, message_id: str, status: 
     ours = STATUS_MAP.get((status or "").strip().lower())
     if not ours or not message_id:
         return False
-    tid = _uuid(tenant_id)
+    tid = parse_uuid(tenant_id)
     async with tenant_scope(tid) as tx:
         conn = tx.connection
         row = await conn.fetchrow(
@@ -227,6 +224,7 @@ async def record_status(tenant_id: Any, provider: str, message_id: str, status: 
 
 
 async def template_in_scope(kind: str, lang: str) -> dict[str, Any]:
+    """The tenant's wording of `kind` in `lang`, or the default (the look-up `compose` is given)."""
     spec = KINDS[kind]
     row = await current_connection().fetchrow(
         "select subject, body, whatsapp_name from message_template where kind = $1 and lang = $2", kind, lang)
@@ -246,7 +244,7 @@ async def templates_of(tenant_id: Any) -> list[dict[str, Any]]:
     return out
 
 
-async def template_of(tenant_id: Any, kind: str) -> dict[str, Any]:
+async def get_template_in_tenant(tenant_id: Any, kind: str) -> dict[str, Any]:
     if kind not in KINDS:
         raise NotFound(kind)
     async with tenant_scope(tenant_id):
@@ -264,7 +262,7 @@ async def save_template(tenant_id: Any, kind: str, texts: dict[str, dict[str, st
                    values ($1, $2, $3, $4, $5, $6, $7)
                    on conflict (tenant, kind, lang) do update set subject = excluded.subject, body = excluded.body,
                      whatsapp_name = excluded.whatsapp_name, updated_by = excluded.updated_by, updated_at = now()""",
-                _uuid(tenant_id), kind, lang, text["subject"], text["body"], whatsapp_name, actor.id)
+                parse_uuid(tenant_id), kind, lang, text["subject"], text["body"], whatsapp_name, actor.id)
             await audit.record(tenant_id, "notifications.template_saved", actor_user=actor.id, actor_label=actor.name,
                                target_type="message_template", target_id=f"{kind}:{lang}", address=actor.address,
                                before={"subject": before["subject"], "body": before["body"]},
@@ -283,7 +281,9 @@ def sample_values(org: str, lang: str) -> dict[str, str]:
 
     values = dict(catalogue.SAMPLE if lang == "ar" else catalogue.SAMPLE_EN)
     values["ref"] = LRM + values["ref"] if lang == "ar" else values["ref"]
-    return {**values, "org": org, "due": due_text(dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=14), lang)}
+    from sila.platform.workdays import due_at  # a sample: two weeks, counted like a window
+
+    return {**values, "org": org, "due": due_text(due_at(dt.datetime.now(dt.timezone.utc), 14), lang)}
 
 
 # --- writing a message --------------------------------------------------------------------
@@ -297,12 +297,12 @@ async def usable_channels(settings: dict[str, Any]) -> set[str]:
     return {"email"} | {r["channel"] for r in rows}
 
 
-def render(template: dict[str, Any], lang: str, channel: str, values: dict[str, Any]) -> dict[str, Any]:
+def render(kind: str, template: dict[str, Any], lang: str, channel: str, values: dict[str, Any]) -> dict[str, Any]:
     """One channel's rendering: text, email subject, WhatsApp template name and parameters."""
-    body = fill(template["body"], values)
+    subject, body, _ = compose(kind, lang, values, Wording(template["subject"], template["body"]))
     out: dict[str, Any] = {"channel": channel, "body_text": body, "subject": "", "payload": {}}
     if channel == "email":
-        out["subject"] = fill(template["subject"], values)
+        out["subject"] = subject
     if channel == "whatsapp":
         # Meta fills an approved template's {{1}}, {{2}}… in order: the order the wording uses them.
         names = catalogue.VARIABLE_RE.findall(template["body"])
@@ -320,21 +320,36 @@ class Recipient:
     mobile: str = ""
     email: str = ""
     values: dict[str, Any] = dataclasses.field(default_factory=dict)
+    beneficiary: Any = None  # their file, when there is one: `contactable_in_scope` decides
 
 
 async def notify(tenant: Any, kind: str, *, lang: str, preferred: str, mobile: str = "", email: str = "",
-                 values: dict[str, Any], urgent: bool | None = None, only: str | None = None) -> uuid.UUID:
+                 values: dict[str, Any], urgent: bool | None = None, only: str | None = None,
+                 beneficiary: Any = None) -> uuid.UUID | None:
     """Write `kind` for one person: their language, their channel first, then the tenant's other
     enabled channels as fallback. With no usable channel at all the message is still written (on
-    the preferred one), so it shows as failed with its reason instead of vanishing."""
-    return (await notify_many(tenant, kind, [Recipient(lang, preferred, mobile, email, values)],
+    the preferred one), so it shows as failed with its reason instead of vanishing. None: the
+    person's file says not to write to them (restricted, erased, or consent withdrawn)."""
+    return (await notify_many(tenant, kind, [Recipient(lang, preferred, mobile, email, values, beneficiary)],
                               urgent=urgent, only=only))[0]
 
 
 async def notify_many(tenant: Any, kind: str, people: list[Recipient], *, urgent: bool | None = None,
-                      only: str | None = None) -> list[uuid.UUID]:
+                      only: str | None = None) -> list[uuid.UUID | None]:
     """`notify` for many people in one go (a campaign's batch): the settings, channels and templates
-    are read once, the outbox rows written in one statement. Ids in the order given."""
+    are read once, the outbox rows written in one statement. Ids in the order given; None for a
+    person Sila may not write to (sila.tenants.beneficiaries.contact, the one predicate)."""
+    files = [p.beneficiary for p in people if p.beneficiary]
+    allowed = await contactable_in_scope(files, kind) if files else set()
+    sendable = [p for p in people if not p.beneficiary or parse_uuid(p.beneficiary) in allowed]
+    ids = iter(await _notify_many(tenant, kind, sendable, urgent=urgent, only=only))
+    return [next(ids) if not p.beneficiary or parse_uuid(p.beneficiary) in allowed else None for p in people]
+
+
+async def _notify_many(tenant: Any, kind: str, people: list[Recipient], *, urgent: bool | None = None,
+                       only: str | None = None) -> list[uuid.UUID]:
+    if not people:
+        return []
     settings = await settings_in_scope()
     usable = await usable_channels(settings)
     templates: dict[str, dict[str, Any]] = {}
@@ -350,7 +365,7 @@ async def notify_many(tenant: Any, kind: str, people: list[Recipient], *, urgent
         chosen = [c for c in reachable if c in usable] or reachable[:1]
         if not chosen:
             raise ValueError("no address to write to")
-        renders = [{**render(templates[lang], lang, c, values), "recipient": address[c]} for c in chosen]
+        renders = [{**render(kind, templates[lang], lang, c, values), "recipient": address[c]} for c in chosen]
         first = renders[0]
         messages.append(dict(channel=first["channel"], kind=kind, recipient=first["recipient"],
                              subject=first["subject"], body_text=first["body_text"], payload=first["payload"],
@@ -359,7 +374,7 @@ async def notify_many(tenant: Any, kind: str, people: list[Recipient], *, urgent
 
 
 async def notify_request(tenant: Any, req: dict[str, Any], kind: str, *, channel: str | None = None,
-                         **variables: Any) -> uuid.UUID:
+                         **variables: Any) -> uuid.UUID | None:
     """Drop-in for `sila.tenants.requests.messages.notify_in_scope`: the applicant of `req`,
     through the contact details given for that request. `channel` forces one (a code by SMS)."""
     lang = req["contact_language"]
@@ -367,7 +382,7 @@ async def notify_request(tenant: Any, req: dict[str, Any], kind: str, *, channel
     ref = LRM + req["reference"] if lang == "ar" else req["reference"]
     return await notify(tenant, kind, lang=lang, preferred=channel or req["contact_channel"],
                         mobile=req["contact_mobile"], email=req["contact_email"], values={"ref": ref, **variables},
-                        only=channel)
+                        only=channel, beneficiary=req.get("beneficiary"))
 
 
 # --- what the admin sees: usage, held, failed, retry ----------------------------------------
@@ -384,6 +399,7 @@ async def overview(tenant_id: Any, quota: int) -> dict[str, Any]:
             """select id, kind, channel, recipient, attempts, last_error, delivery_status, delivery_error, provider,
                       created_at, status
                from outbox where (status = 'failed' or (status = 'sent' and delivery_status = 'failed'))
+                 and channel <> 'webhook'  -- webhooks have their own page (sila.tenants.api)
                  and not exists (select 1 from outbox r where r.retry_of = outbox.id)
                order by created_at desc limit 100""")]
         by_status = {r["status"]: r["n"] for r in await conn.fetch(
@@ -395,7 +411,7 @@ async def overview(tenant_id: Any, quota: int) -> dict[str, Any]:
 async def retry(tenant_id: Any, outbox_id: Any, actor: Any) -> None:
     """A failed message goes again, its attempts counted afresh. One the provider took but
     reported undelivered is copied (a new key: the peer already has the old one)."""
-    oid = _uuid(outbox_id)
+    oid = parse_uuid(outbox_id)
     if oid is None:
         raise NotFound(outbox_id)
     async with tenant_scope(tenant_id) as tx:
@@ -415,27 +431,3 @@ async def retry(tenant_id: Any, outbox_id: Any, actor: Any) -> None:
         await audit.record(tenant_id, "notifications.retried", actor_user=actor.id, actor_label=actor.name,
                            target_type="outbox", target_id=oid, address=actor.address,
                            before={"status": row["status"], "error": row["last_error"] or row["delivery_error"]})
-
-
-async def tell_admins_quota_reached(conn: Any, tid: uuid.UUID, quota: int, month: dt.date) -> None:
-    """Once a month: the admins learn that messages now wait for the quota. Runs in tenant scope."""
-    await conn.execute("insert into notification_settings (tenant) values ($1) on conflict (tenant) do nothing", tid)
-    first = await conn.fetchval(
-        """update notification_settings set quota_notified_month = $1
-           where quota_notified_month is distinct from $1 returning 1""", month)
-    if not first:
-        return
-    tenant = await conn.fetchrow("select slug, name_ar, name_en from tenant where id = $1", tid)
-    admins = await conn.fetch(
-        """select u.email, u.preferred_language from membership m join staff_user u on u.id = m."user"
-           where m.role = 'admin' and u.is_active""")
-    link = get_settings().tenant_url(tenant["slug"], "/portal/notifications")
-    for admin in admins:
-        with i18n.language(admin["preferred_language"]):
-            subject = i18n.gettext("Messages are waiting: the monthly quota is reached")
-            body = i18n.gettext(
-                "Your charity has sent its %(quota)s messages for this month. New messages to applicants are "
-                "kept and will go out when the quota allows (next month, or sooner if the platform raises it). "
-                "Nothing is lost.\n\nSee what is waiting: %(link)s", quota=quota, link=link)
-        await enqueue(tenant_id=tid, channel="email", kind="notifications.quota_reached", recipient=admin["email"],
-                      subject=subject, body_text=body, urgent=True)

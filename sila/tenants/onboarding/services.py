@@ -2,30 +2,34 @@
 
 The first two steps (organisation, admin account) happen on the platform's own host, where
 there is no tenant yet: their input waits in the visitor's server-side session. Submitting
-the account creates the tenant (`pending` unless SILA_AUTO_APPROVE_TENANTS), its profile
-and the admin in one go, then hands the new admin to the tenant's host with a one-time
-token (session cookies are host-only). From there every step saves to the database, so
+the account creates the tenant (`pending` unless SILA_AUTO_APPROVE_TENANTS) and its profile,
+and emails the admin a single-use link to the tenant's host; opening it proves the address,
+creates the admin's account and signs them in there (session cookies are host-only). From there every step saves to the database, so
 the admin can leave and resume from any device by signing in.
 """
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
-import secrets
-import uuid
 from typing import Any
 
 import asyncpg
 
 from sila.platform import audit, directory
-from sila.platform.accounts.services import add_member, normalise_email
-from sila.platform.auth import token_hash, verify_password
+from sila.platform.accounts.services import normalise_email
+from sila.platform.auth import hash_password, new_token
 from sila.platform.db import platform_scope, tenant_scope
+from sila.platform.messages import compose
 from sila.platform.i18n import N_
-from sila.platform.tables import StaffUser, Tenant
+from sila.platform.settings import get_settings
+from sila.platform.tables import AuthToken, Tenant
 from sila.platform.tenancy import TenantInfo, clear_cache
+from sila.platform.roles import Role
+from sila.tenants.onboarding import readiness
 from sila.tenants.policy import services as policy
 from sila.tenants.policy.tables import PolicyVersion, TenantProfile
+from sila.workers.outbox import enqueue
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,15 +50,18 @@ SETUP_STEPS = (
     SetupStep("window", N_("Review window"), "/portal/policy/window"),
     SetupStep("texts", N_("Texts and layout"), "/portal/policy/texts"),
     SetupStep("staff", N_("Staff"), "/portal/setup/staff"),
+    SetupStep("sms", N_("SMS gateway"), "/portal/notifications/providers"),
     SetupStep("approval", N_("Board approval"), "/portal/policy/approval"),
     SetupStep("publish", N_("Publish"), "/portal/policy/publish"),
 )
 STEP_CODES = tuple(s.code for s in SETUP_STEPS)
+OUTSIDE_WIZARD = frozenset({"sms"})
 
 
 @dataclasses.dataclass(frozen=True)
 class Progress:
     steps: tuple[tuple[SetupStep, bool], ...]
+    problems: tuple[readiness.Problem, ...] = ()  # what will not work once live
 
     @property
     def complete(self) -> bool:
@@ -65,23 +72,68 @@ class Progress:
         return next((s for s, done in self.steps if not done), None)
 
     def after(self, code: str) -> SetupStep | None:
-        """The step that follows `code` in the wizard (for "save and continue")."""
-        index = STEP_CODES.index(code)
-        return SETUP_STEPS[index + 1] if index + 1 < len(SETUP_STEPS) else None
+        """The step that follows `code` in the wizard (for "save and continue"). The SMS step is
+        the notifications area's gateway page, which has no "continue": the wizard passes it by,
+        the checklist and the publish page's readiness list keep asking for it."""
+        following = [s for s in SETUP_STEPS[STEP_CODES.index(code) + 1:] if s.code not in OUTSIDE_WIZARD]
+        return following[0] if following else None
 
     @property
     def done_count(self) -> int:
         return sum(1 for _, done in self.steps if done)
 
 
+@dataclasses.dataclass(frozen=True)
+class PlatformQuestion:
+    """What the operator asked a pending sign-up, and the admin's answer so far."""
+
+    question: str
+    asked_at: dt.datetime
+    reply: str
+    replied_at: dt.datetime | None
+
+
+async def platform_question(tenant_id: Any) -> PlatformQuestion | None:
+    row = await Tenant.select(Tenant.status_reason, Tenant.info_requested_at, Tenant.info_reply,
+                              Tenant.info_replied_at).where(
+        (Tenant.id == tenant_id) & (Tenant.status == "pending") & Tenant.info_requested_at.is_not_null()).first()
+    if row is None:
+        return None
+    return PlatformQuestion(row["status_reason"], row["info_requested_at"], row["info_reply"], row["info_replied_at"])
+
+
+async def reply_to_platform(tenant: TenantInfo, user_id: Any, reply: str) -> bool:
+    """Store the answer (a later answer replaces it) and audit it; False when nothing is asked
+    any more (approved, rejected, or never asked)."""
+    async with tenant_scope(tenant.id) as tx:
+        done = await tx.connection.fetchval(
+            """update tenant set info_reply = $2, info_replied_at = now(), updated_at = now()
+               where id = $1 and status = 'pending' and info_requested_at is not null returning id""",
+            tenant.id, reply)
+        if done:
+            await audit.record(tenant.id, "tenant.info_replied", actor_user=user_id, target_type="tenant",
+                               target_id=tenant.id, after={"reply": reply})
+    return bool(done)
+
+
 async def progress(tenant_id: Any) -> Progress:
+    """A page the admin saved is done, except where saving proves nothing: channels need one
+    enabled, staff need someone who works cases, the SMS step an enabled gateway."""
     async with tenant_scope(tenant_id):
         row = await TenantProfile.select(TenantProfile.setup_done).where(TenantProfile.tenant == tenant_id).first()
         published = await PolicyVersion.exists().where(PolicyVersion.tenant == tenant_id)
+    found = await readiness.facts(tenant_id)
     done = set(row["setup_done"] if row else ()) | {"organisation", "account"}
     if published:
         done |= {"approval", "publish"}
-    return Progress(tuple((s, s.code in done) for s in SETUP_STEPS))
+    if not found.channels:
+        done.discard("channels")
+    done.discard("staff")
+    if readiness.staffed(found):
+        done.add("staff")
+    if found.sms:
+        done.add("sms")
+    return Progress(tuple((s, s.code in done) for s in SETUP_STEPS), tuple(readiness.problems(found)))
 
 
 # --- sign-up ----------------------------------------------------------------------------------
@@ -97,20 +149,20 @@ MSG_SLUG_TAKEN = N_("This address is taken. Choose another.")
 MSG_EXISTING_ACCOUNT = N_(
     "An account with this email already exists. Enter its password to add this charity to it.")
 
+SIGNUP_TTL = dt.timedelta(days=2)
+
 
 async def slug_taken(slug: str) -> bool:
     return await Tenant.exists().where(Tenant.slug == slug)
 
 
-async def register(org: dict[str, str], account: dict[str, str], password: str, *,
-                   auto_approve: bool) -> tuple[TenantInfo, uuid.UUID]:
-    """Create the tenant, its profile, an empty draft and the first admin."""
+async def register(org: dict[str, str], account: dict[str, str], password: str, *, auto_approve: bool,
+                   lang: str) -> TenantInfo:
+    """Create the tenant, its profile and an empty draft, and email the admin a link that
+    confirms the address. No account and no access exist until that link is used (an address
+    is not proven by typing it), and the answer is the same whether or not the address already
+    has an account: sign-up tells nobody who has one, and checks no password."""
     email = normalise_email(account["email"])
-    user = await StaffUser.select().where(StaffUser.email == email).first()
-    # Someone who already works for another charity signs up with their own password;
-    # nobody can attach a new charity to an account they do not hold.
-    if user is not None and not verify_password(user["password_hash"], password):
-        raise SignupError("password", MSG_EXISTING_ACCOUNT)
     if await slug_taken(org["slug"]):
         raise SignupError("slug", MSG_SLUG_TAKEN)
     try:
@@ -119,60 +171,46 @@ async def register(org: dict[str, str], account: dict[str, str], password: str, 
             status="active" if auto_approve else "pending")
     except asyncpg.UniqueViolationError:  # the same address, claimed a moment ago
         raise SignupError("slug", MSG_SLUG_TAKEN) from None
+    token, digest = new_token()
+    link = get_settings().tenant_url(tenant.slug, f"/welcome/{token}")
     try:
         async with tenant_scope(tenant.id):
             await TenantProfile.insert(TenantProfile(
-                tenant=tenant.id, regulator=org["regulator"], licence_number=org["licence_number"],
+                tenant=tenant.id, regulator=org["regulator"], regulator_other=org.get("regulator_other", ""),
+                licence_number=org["licence_number"],
                 region=org["region"], city=org["city"], setup_done=["organisation", "account"]))
-            await audit.record(tenant.id, "tenant.registered", actor_label=email,
+            row = await AuthToken.insert(AuthToken(
+                tenant=tenant.id, purpose="signup", email=email, roles=[Role.admin], token_hash=digest,
+                expires_at=dt.datetime.now(dt.timezone.utc) + SIGNUP_TTL,
+                signup={"name": account["name"], "password_hash": hash_password(password)},
+            )).returning(AuthToken.id)
+            subject, text, html = compose("platform.signup_confirm", lang,
+                                          {"tenant": tenant, "link": link, "days": SIGNUP_TTL.days})
+            # "platform.": the platform's own mail, sent now even while the tenant is pending.
+            await enqueue(tenant_id=tenant.id, channel="email", kind="platform.signup_confirm", recipient=email,
+                          subject=subject, body_text=text, body_html=html)
+            await audit.record(tenant.id, "tenant.registered", actor_label=email, target_type="auth_token",
+                               target_id=row[0]["id"],
                                after={k: v for k, v in org.items()} | {"status": tenant.status})
-        user_id = await add_member(tenant, email=email, name=account["name"], role="admin",
-                                   password=None if user else password)
     except BaseException:
-        # Nothing half-made stays behind: without its admin the tenant could never be used.
+        # Nothing half-made stays behind.
         async with platform_scope("undo a failed sign-up"):
             await Tenant.delete().where(Tenant.id == tenant.id)
         clear_cache()
         raise
-    return tenant, user_id
-
-
-# --- handing the new admin over to the tenant's host -------------------------------------------
-
-HANDOFF_SECONDS = 300
-
-
-def _handoff_key(token: str) -> str:
-    return "sila:handoff:" + token_hash(token)
-
-
-async def create_handoff(redis: Any, tenant_id: Any, user_id: Any) -> str:
-    token = secrets.token_urlsafe(32)
-    await redis.set(_handoff_key(token), json.dumps({"tid": str(tenant_id), "uid": str(user_id)}),
-                    ex=HANDOFF_SECONDS)
-    return token
-
-
-async def take_handoff(redis: Any, tenant_id: Any, token: str) -> str | None:
-    """The user id the token was made for, once, and only on its own tenant's host."""
-    raw = await redis.getdel(_handoff_key(token))
-    if not raw:
-        return None
-    data = json.loads(raw)
-    return data["uid"] if data["tid"] == str(tenant_id) else None
+    return tenant
 
 
 # --- the organisation profile ------------------------------------------------------------------
 
 
-async def save_profile(tenant: TenantInfo, form: dict[str, str], *, logo: Any = policy.KEEP,
+async def save_profile(tenant: TenantInfo, form: dict[str, Any], *, logo: Any = policy.KEEP,
                        actor: Any = None) -> None:
     """Names (on the tenant), regulator, licence, place, contacts and logo (on the profile)."""
-    from sila.tenants.onboarding.forms import SOCIAL_FIELDS
-
-    social = {name.removeprefix("social_"): form[name] for name in SOCIAL_FIELDS if form.get(name)}
-    values = {
-        TenantProfile.regulator: form["regulator"], TenantProfile.licence_number: form["licence_number"],
+    social = {"links": [{"network": link["network"], "url": link["url"]} for link in form.get("social_links", [])]}
+    values: dict[Any, Any] = {
+        TenantProfile.regulator: form["regulator"], TenantProfile.regulator_other: form.get("regulator_other", ""),
+        TenantProfile.licence_number: form["licence_number"],
         TenantProfile.region: form["region"], TenantProfile.city: form["city"],
         TenantProfile.website: form["website"], TenantProfile.phone: form["phone"],
         TenantProfile.email: form["email"], TenantProfile.social: json.dumps(social, ensure_ascii=False),

@@ -9,15 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sila.platform.organisations import KINDS, REGIONS, REGULATORS, Item, by_code
 
-@dataclass(frozen=True)
-class Item:
-    code: str
-    ar: str
-    en: str
-
-    def label(self, lang: str) -> str:
-        return self.ar if lang.lower().startswith("ar") else self.en
+__all__ = ["KINDS", "REGIONS", "REGULATORS", "Item"]  # kept here for the areas that read the catalogue
 
 
 @dataclass(frozen=True)
@@ -38,11 +32,7 @@ class Step(Item):
     text_en: str = ""
 
 
-def _by_code(items):
-    return {i.code: i for i in items}
-
-
-CHANNELS: dict[str, Channel] = _by_code([
+CHANNELS: dict[str, Channel] = by_code([
     Channel("interview", "المقابلة", "In-person interview"),
     Channel("virtual_interview", "المقابلة الافتراضية", "Virtual interview"),
     Channel("phone", "الاتصالات الهاتفية", "Phone calls"),
@@ -57,7 +47,7 @@ CHANNELS: dict[str, Channel] = _by_code([
     Channel("internal_platform", "منصة النظام الداخلي", "Internal system platform"),
 ])
 
-TOOLS: dict[str, Tool] = _by_code([
+TOOLS: dict[str, Tool] = by_code([
     Tool("bylaws", "اللائحة الأساسية", "Bylaws"),
     Tool("social_research_guide", "دليل خدمات البحث الاجتماعي",
          "Social research services guide"),
@@ -68,7 +58,7 @@ TOOLS: dict[str, Tool] = _by_code([
 ])
 
 # In standard order; the request workflow follows the enabled ones in the tenant's order.
-STEPS: dict[str, Step] = _by_code([
+STEPS: dict[str, Step] = by_code([
     Step("receive", "استقبال المستفيد", "Receive the beneficiary",
          "يُستقبَل المستفيد بلباقة واحترام، وتُجاب استفساراته كلها، ويُمنح الوقت الكافي "
          "لعرض طلبه.",
@@ -150,19 +140,8 @@ DEFAULT_TEXTS: dict[str, dict[str, str | list[str]]] = {
     },
 }
 
-REGULATORS: dict[str, Item] = _by_code([
-    Item("ncnp", "المركز الوطني لتنمية القطاع غير الربحي",
-         "National Center for Non-Profit Sector"),
-    Item("awqaf", "الهيئة العامة للأوقاف", "General Authority for Awqaf"),
-])
-
-KINDS: dict[str, Item] = _by_code([
-    Item("association", "جمعية", "Association"),
-    Item("waqf", "وقف", "Waqf"),
-])
-
 # What a board may decide about a policy version.
-DECISIONS: dict[str, Item] = _by_code([
+DECISIONS: dict[str, Item] = by_code([
     Item("approve", "اعتماد السياسة", "Approve the policy"),
     Item("apply", "العمل بالسياسة", "Put the policy into effect"),
     Item("publish_website", "نشر السياسة على الموقع الإلكتروني",
@@ -170,7 +149,7 @@ DECISIONS: dict[str, Item] = _by_code([
 ])
 
 # "sections": headed sections; "articles": numbered articles «المادة الأولى»…
-LAYOUTS: dict[str, Item] = _by_code([
+LAYOUTS: dict[str, Item] = by_code([
     Item("sections", "أقسام بعناوين", "Headed sections"),
     Item("articles", "مواد مرقمة", "Numbered articles"),
 ])
@@ -193,25 +172,54 @@ def article_heading(n: int, lang: str = "ar") -> str:
     return f"المادة {ordinal_ar(n)}" if lang.lower().startswith("ar") else f"Article {n}"
 
 
-# The thirteen administrative regions, for the letterhead and the regulator's records.
-REGIONS: dict[str, Item] = _by_code([
-    Item("riyadh", "منطقة الرياض", "Riyadh Region"),
-    Item("makkah", "منطقة مكة المكرمة", "Makkah Region"),
-    Item("madinah", "منطقة المدينة المنورة", "Madinah Region"),
-    Item("qassim", "منطقة القصيم", "Al-Qassim Region"),
-    Item("eastern", "المنطقة الشرقية", "Eastern Province"),
-    Item("asir", "منطقة عسير", "Asir Region"),
-    Item("tabuk", "منطقة تبوك", "Tabuk Region"),
-    Item("hail", "منطقة حائل", "Hail Region"),
-    Item("northern_borders", "منطقة الحدود الشمالية", "Northern Borders Region"),
-    Item("jazan", "منطقة جازان", "Jazan Region"),
-    Item("najran", "منطقة نجران", "Najran Region"),
-    Item("bahah", "منطقة الباحة", "Al-Bahah Region"),
-    Item("jawf", "منطقة الجوف", "Al-Jawf Region"),
-])
-
 # Social accounts a charity may list in its footer; names are brands, not translated.
 SOCIAL_NETWORKS: dict[str, str] = {
-    "x": "X", "instagram": "Instagram", "snapchat": "Snapchat", "youtube": "YouTube",
-    "linkedin": "LinkedIn", "tiktok": "TikTok", "whatsapp": "WhatsApp",
+    "facebook": "Facebook", "x": "X", "instagram": "Instagram", "snapchat": "Snapchat", "youtube": "YouTube",
+    "linkedin": "LinkedIn", "tiktok": "TikTok", "whatsapp": "WhatsApp", "telegram": "Telegram",
+    "threads": "Threads",
 }
+# Host (or its parent domain) -> network; the network of a link is recognised from its address.
+SOCIAL_HOSTS: dict[str, str] = {
+    "facebook.com": "facebook", "fb.com": "facebook", "fb.me": "facebook", "x.com": "x", "twitter.com": "x",
+    "instagram.com": "instagram", "instagr.am": "instagram", "snapchat.com": "snapchat",
+    "youtube.com": "youtube", "youtu.be": "youtube", "linkedin.com": "linkedin", "tiktok.com": "tiktok",
+    "wa.me": "whatsapp", "whatsapp.com": "whatsapp", "t.me": "telegram", "telegram.me": "telegram",
+    "threads.net": "threads", "threads.com": "threads",
+}
+# How an account name of the older one-field-per-network profile becomes a link.
+SOCIAL_PROFILE_URL: dict[str, str] = {
+    "facebook": "https://www.facebook.com/{}", "x": "https://x.com/{}", "instagram": "https://www.instagram.com/{}",
+    "snapchat": "https://www.snapchat.com/add/{}", "youtube": "https://www.youtube.com/@{}",
+    "linkedin": "https://www.linkedin.com/company/{}", "tiktok": "https://www.tiktok.com/@{}",
+    "whatsapp": "https://wa.me/{}", "telegram": "https://t.me/{}", "threads": "https://www.threads.net/@{}",
+}
+
+
+def network_of(url: str) -> str | None:
+    """The social network a link belongs to («https://m.facebook.com/x» → "facebook"), or None."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    parts = host.split(".")
+    for i in range(len(parts) - 1):
+        if ".".join(parts[i:]) in SOCIAL_HOSTS:
+            return SOCIAL_HOSTS[".".join(parts[i:])]
+    return None
+
+
+def social_links(stored: object) -> list[dict[str, str]]:
+    """The profile's social links as [{"network": code or "", "url": …}], from either way it is
+    stored: {"links": [...]} now, {network: account} before."""
+    if not isinstance(stored, dict):
+        return []
+    if isinstance(stored.get("links"), list):
+        return [{"network": network_of(str(link.get("url", ""))) or "", "url": str(link.get("url", ""))}
+                for link in stored["links"] if isinstance(link, dict) and link.get("url")]
+    out = []
+    for code, account in stored.items():
+        if code in SOCIAL_PROFILE_URL and isinstance(account, str) and account.strip():
+            value = account.strip()
+            url = value if value.startswith(("http://", "https://")) else \
+                SOCIAL_PROFILE_URL[code].format(value.lstrip("@"))
+            out.append({"network": code, "url": url})
+    return out

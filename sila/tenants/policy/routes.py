@@ -4,64 +4,45 @@ with its PDF and earlier versions (`/policy…`)."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import Body, FromPath
+from litestar.exceptions import NotFoundException, PermissionDeniedException, TooManyRequestsException
+from litestar.params import FromPath
+from redis.exceptions import RedisError
 
-from sila.platform import i18n
+from sila.platform import i18n, pdf, ratelimit
+from sila.platform.i18n import N_
 from sila.platform.auth import requires_staff, requires_tenant_site
+from sila.platform.bodies import UPLOAD_BODY_LIMIT, FormData, MultipartData
 from sila.platform.db import tenant_scope
-from sila.platform.tables import Role
-from sila.platform.templating import digits, environment
+from sila.platform.downloads import content_disposition
+from sila.platform.roles import Role
 from sila.platform.tenancy import TenantInfo, tenant_of
-from sila.platform.web import FormErrors, form_value, redirect, render
+from sila.platform.web import FormErrors, redirect, render
 from sila.tenants.onboarding import services as onboarding
-from sila.tenants.policy import catalogue, forms, pdf, services, view
-from sila.tenants.policy.rules import ChannelConfig, ToolConfig, diff_versions, due_date, validate_approval
+from sila.tenants.policy import catalogue, deadlines, forms, importer, services, view
+from sila.tenants.policy.uploads import store_upload
+from sila.tenants.policy.rules import TARGETS, ChannelConfig, ToolConfig, diff_versions, validate_approval
 
-FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-MultipartData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
-# Above the largest accepted file, so an oversized one still gets a message beside its field.
-UPLOAD_BODY_LIMIT = 24 * 1024 * 1024
-ADMIN = Role.admin.value
+MSG_PDF_LIMIT = N_("Too many policy PDFs were prepared for your connection. Wait ten minutes and try again, "
+                   "the policy stays readable on its page.")
+
+MSG_TOO_MANY_CLOSURES = N_("You can keep at most %(n)s closures; remove past ones first.")
 
 # Where a publishing error sends the admin to fix it.
 FIX_PAGES = {
     "channels": "/portal/policy/channels", "tools": "/portal/policy/tools", "steps": "/portal/policy/steps",
     "review_window_days": "/portal/policy/window", "review_window_text_ar": "/portal/policy/window",
-    "review_window_text_en": "/portal/policy/window", "approval": "/portal/policy/approval",
+    "review_window_text_en": "/portal/policy/window", "review_window_basis": "/portal/policy/window",
+    "verify_target_days": "/portal/policy/window", "research_target_days": "/portal/policy/window",
+    "approval": "/portal/policy/approval",
 }
 
 
 def _user(request: Request) -> Any:
     return request.scope["_sila_user"]
-
-
-async def _upload(data: Any, name: str) -> tuple[str, bytes] | None:
-    value = data.get(name) if data else None
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    if not isinstance(value, UploadFile) or not value.filename:
-        return None
-    return value.filename, await value.read()
-
-
-async def store_upload(request: Request, data: Any, name: str, purpose: str, errors: FormErrors) -> uuid.UUID | None:
-    """Store the file posted in field `name`; a wrong type or size becomes an error beside it."""
-    upload = await _upload(data, name)
-    if upload is None:
-        return None
-    try:
-        return await services.store_document(tenant_of(request).id, purpose, upload[0], upload[1],
-                                             actor=_user(request).id)
-    except services.UploadError as exc:
-        errors.add(name, exc.msgid, **{k: digits(v) for k, v in exc.params.items()})
-        return None
 
 
 def _publish_problems(errors: dict[str, list[str]]) -> list[dict[str, str]]:
@@ -81,7 +62,7 @@ def _changes(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 
 class PolicyRoutes(Controller):
     path = "/portal/policy"
-    guards = [requires_staff(ADMIN)]
+    guards = [requires_staff(Role.admin)]
 
     async def _page(self, request: Request, template: str, section: str, *, status_code: int = 200,
                     **context: Any) -> Any:
@@ -136,7 +117,7 @@ class PolicyRoutes(Controller):
     @post("/channels", name="policy_channels_save")
     async def channels_save(self, request: Request, data: FormData) -> Any:
         tenant = tenant_of(request)
-        items = forms.parse_channels(data)
+        items, row_errors = forms.parse_channels(data)
         action, index = forms.parse_action(data)
         if action == "add":  # shown, not saved: the new row needs its name first
             items.append(ChannelConfig(code=None, enabled=True))
@@ -144,6 +125,7 @@ class PolicyRoutes(Controller):
                                     errors=FormErrors(), focus=f"channels.{len(items) - 1}.label_ar")
         state = await services.load_draft(tenant.id)
         errors = forms.page_errors(services.replace(state.draft, channels=items), "channels")
+        _merge(errors, row_errors)
         if forms.blocking(errors, {"channels"}):
             return await self._page(request, "policy/channels.html", "channels", status_code=400, items=items,
                                     errors=errors)
@@ -163,11 +145,10 @@ class PolicyRoutes(Controller):
     @post("/tools", name="policy_tools_save", request_max_body_size=UPLOAD_BODY_LIMIT)
     async def tools_save(self, request: Request, data: MultipartData) -> Any:
         tenant = tenant_of(request)
-        items = forms.parse_tools(data)
+        items, errors = forms.parse_tools(data)
         action, index = forms.parse_action(data)
         # Document ids come back from the page; only this tenant's tool documents are kept.
         mine = await services.existing_documents(tenant.id, [t.document_id for t in items if t.document_id], "tool")
-        errors = FormErrors()
         for i, tool in enumerate(items):
             if tool.document_id not in mine:
                 tool.document_id = None
@@ -203,10 +184,11 @@ class PolicyRoutes(Controller):
     @post("/steps", name="policy_steps_save")
     async def steps_save(self, request: Request, data: FormData) -> Any:
         tenant = tenant_of(request)
-        items = forms.parse_steps(data)
+        items, row_errors = forms.parse_steps(data)
         action, index = forms.parse_action(data)
         state = await services.load_draft(tenant.id)
         errors = forms.page_errors(services.replace(state.draft, steps=items), "steps")
+        _merge(errors, row_errors)
         if forms.blocking(errors, {"steps"}):
             return await self._page(request, "policy/steps.html", "steps", status_code=400, items=items,
                                     errors=errors)
@@ -217,21 +199,41 @@ class PolicyRoutes(Controller):
             # The window is the committee's promise: without the committee it goes too.
             draft.review_window_days = None
             extra = ("review_window_days",)
+        for name, step in TARGETS.items():  # a step's target goes with the step
+            if step not in draft.enabled_steps() and getattr(draft, name) is not None:
+                setattr(draft, name, None)
+                extra += (name,)
         await services.save_section(tenant.id, "steps", draft, actor=_user(request).id, also=extra)
         return await self._saved(request, "steps", action, _moved_focus("steps", action, index) if moved else "")
 
     # --- review window ------------------------------------------------------------------------
 
     async def _window_page(self, request: Request, draft: Any, errors: FormErrors, status_code: int = 200,
-                           raw: str | None = None) -> Any:
-        example = None
-        if draft.has_committee and isinstance(draft.review_window_days, int) and 1 <= draft.review_window_days <= 365:
-            import datetime as dt
+                           raw: str | None = None, typed: dict[str, str] | None = None,
+                           suggested: bool = False) -> Any:
+        import datetime as dt
 
-            example = due_date(dt.datetime.now(dt.timezone.utc), draft.review_window_days)
+        tenant = tenant_of(request)
+        example = None
+        days_ok = isinstance(draft.review_window_days, int) and 1 <= draft.review_window_days <= 365
+        basis = deadlines.basis_of(draft)
+        if draft.has_committee and days_ok:
+            example = await deadlines.due_for(tenant.id, dt.datetime.now(dt.timezone.utc), draft.review_window_days,
+                                              basis)
         days = draft.review_window_days if raw is None else raw
+        shown = {"review_window_basis": basis,
+                 "verify_target_days": "" if draft.verify_target_days is None else str(draft.verify_target_days),
+                 "research_target_days": "" if draft.research_target_days is None else str(draft.research_target_days)}
+        shown.update(typed or {})
+        suggestion = forms.suggested_wording(draft.review_window_days, basis) if days_ok else None
+        minimum = [lang for lang in ("ar", "en")
+                   if forms.reads_as_minimum(getattr(draft, f"review_window_text_{lang}"))]
         return await self._page(request, "policy/window.html", "window", status_code=status_code, draft=draft,
-                                errors=errors, example=example, days="" if days is None else days)
+                                errors=errors, example=example, days="" if days is None else days, rules=shown,
+                                suggestion=suggestion, minimum=minimum, suggested=suggested,
+                                explained=deadlines.days_text(draft.review_window_days, basis) if days_ok else "",
+                                enabled_steps=draft.enabled_steps(),
+                                closures=await deadlines.count_closures(tenant.id))
 
     @get("/window", name="policy_window")
     async def window(self, request: Request) -> Any:
@@ -243,13 +245,57 @@ class PolicyRoutes(Controller):
         tenant = tenant_of(request)
         state = await services.load_draft(tenant.id)
         draft = services.replace(state.draft)
-        errors = forms.parse_window(data, draft)
+        errors, window_typed = forms.parse_window(data, draft)
+        rules = forms.parse_window_rules(data, draft)
+        for key, messages in rules.errors.items():
+            errors.setdefault(key, []).extend(m for m in messages if m not in errors.get(key, []))
+        typed = None if rules.ok else rules.typed
+        if forms.parse_action(data)[0] == "suggest" and not errors:
+            # Put wording that states a maximum in the form; saving it is the admin's choice.
+            suggestion = forms.suggested_wording(draft.review_window_days, deadlines.basis_of(draft)) \
+                if isinstance(draft.review_window_days, int) and 1 <= draft.review_window_days <= 365 else None
+            if suggestion:
+                draft.review_window_text_ar, draft.review_window_text_en = suggestion
+            return await self._window_page(request, draft, errors, suggested=bool(suggestion))
         if not errors:
-            errors = forms.page_errors(draft, ("review_window_days", "review_window_text_ar", "review_window_text_en"))
+            errors = forms.page_errors(draft, services.SECTIONS["window"])
         if errors:
-            return await self._window_page(request, draft, errors, 400, raw=form_value(data, "review_window_days"))
+            return await self._window_page(request, draft, errors, 400,
+                                           raw=window_typed["review_window_days"].strip(), typed=typed)
         await services.save_section(tenant.id, "window", draft, actor=_user(request).id)
         return await self._saved(request, "window", forms.parse_action(data)[0])
+
+    # --- closures: days the office is closed, which working days skip ---------------------------
+
+    async def _closures_page(self, request: Request, errors: FormErrors | None = None,
+                             typed: dict[str, str] | None = None, status_code: int = 200) -> Any:
+        tenant = tenant_of(request)
+        return await self._page(request, "policy/closures.html", "closures", status_code=status_code,
+                                closures=await deadlines.list_closures(tenant.id), errors=errors or FormErrors(),
+                                form=typed or {}, removed=request.query_params.get("removed") == "1",
+                                max_closures=deadlines.MAX_CLOSURES, holidays=deadlines.holidays_shown())
+
+    @get("/closures", name="policy_closures")
+    async def closures(self, request: Request) -> Any:
+        return await self._closures_page(request)
+
+    @post("/closures", name="policy_closures_add")
+    async def closures_add(self, request: Request, data: FormData) -> Any:
+        tenant = tenant_of(request)
+        parsed = forms.parse_closure(data)
+        if parsed.ok and await deadlines.count_closures(tenant.id) >= deadlines.MAX_CLOSURES:
+            parsed.errors.add("starts_on", MSG_TOO_MANY_CLOSURES, n=deadlines.MAX_CLOSURES)
+        if not parsed.ok or parsed.value is None:
+            return await self._closures_page(request, parsed.errors, parsed.typed, 400)
+        value = parsed.value
+        await deadlines.add_closure(tenant.id, value.starts_on, value.ends_on or value.starts_on, value.reason,
+                                    _user(request).id)
+        return redirect("/portal/policy/closures?saved=1")
+
+    @post("/closures/{closure_id:str}/remove", name="policy_closures_remove")
+    async def closures_remove(self, request: Request, closure_id: FromPath[str]) -> Any:
+        await deadlines.remove_closure(tenant_of(request).id, closure_id, _user(request).id)
+        return redirect("/portal/policy/closures?removed=1")
 
     # --- texts and layout ---------------------------------------------------------------------
 
@@ -299,23 +345,20 @@ class PolicyRoutes(Controller):
     @post("/approval", name="policy_approval_save", request_max_body_size=UPLOAD_BODY_LIMIT)
     async def approval_save(self, request: Request, data: MultipartData) -> Any:
         tenant = tenant_of(request)
-        approval, errors = forms.parse_approval(data)
+        approval, errors, typed = forms.parse_approval(data)
         if not errors:
             for key, msgids in validate_approval(approval).items():
                 for msgid in msgids:
                     errors.add(key, msgid)
         # The scan: a new upload, one uploaded with an earlier failed attempt, the saved one, or none.
-        carried = form_value(data, "minutes_document")
+        carried = typed["minutes_document"].strip()
         carried = carried if carried in await services.existing_documents(tenant.id, [carried], "minutes") else None
         new_scan = await store_upload(request, data, "minutes_file", "minutes", errors)
         scan: Any = new_scan or (uuid.UUID(carried) if carried else services.KEEP)
-        if form_value(data, "remove_minutes") and not new_scan:
+        if typed["remove_minutes"].strip() and not new_scan:
             scan = None
         if errors:
-            form = {k: form_value(data, k) for k in (
-                "meeting_number", "session_ordinal", "date_gregorian", "hijri_year", "hijri_month", "hijri_day",
-                "chair_title", "chair_name", "computed", "computed_value")}
-            form["decisions"] = forms.values(data, "decisions")
+            form = {k: (v.strip() if isinstance(v, str) else v) for k, v in typed.items()}
             return await self._approval_page(request, form, errors, 400,
                                              scan=scan if isinstance(scan, uuid.UUID) else None)
         await services.save_approval(tenant.id, approval, minutes_document=scan, actor=_user(request).id)
@@ -336,9 +379,12 @@ class PolicyRoutes(Controller):
         tenant = tenant_of(request)
         state = await services.load_draft(tenant.id)
         current = await services.current_policy_version(tenant.id)
-        problems = _publish_problems(errors if errors is not None else state.publish_errors())
+        found = errors if errors is not None else state.publish_errors()
+        # Only the approval is missing: publishing is possible once the admin says so explicitly.
+        acknowledge = state.approval is None and not state.publish_errors(without_approval=True)
+        problems = _publish_problems(found)
         return await self._page(request, "policy/publish.html", "publish", status_code=status_code, state=state,
-                                current=current, problems=problems,
+                                current=current, problems=problems, acknowledge=acknowledge,
                                 changes=_changes(current.content, services.draft_to_dict(state.draft))
                                 if current else [])
 
@@ -347,10 +393,11 @@ class PolicyRoutes(Controller):
         return await self._publish_page(request)
 
     @post("/publish", name="policy_publish_submit")
-    async def publish(self, request: Request) -> Any:
+    async def publish(self, request: Request, data: FormData) -> Any:
         user = _user(request)
         try:
-            version = await services.publish(tenant_of(request).id, actor=user.id, actor_name=user.name or user.email)
+            version = await services.publish(tenant_of(request).id, actor=user.id, actor_name=user.name or user.email,
+                                             without_approval=forms.parse_publish(data))
         except services.PublishError as exc:
             return await self._publish_page(request, 400, exc.errors)
         return redirect(f"/portal/policy/versions/{version.id}?published=1")
@@ -374,9 +421,7 @@ class PolicyRoutes(Controller):
     @get("/versions/{version_id:uuid}", name="policy_version")
     async def version(self, request: Request, version_id: FromPath[uuid.UUID]) -> Any:
         tenant = tenant_of(request)
-        version = await services.get_version(tenant.id, version_id=version_id)
-        if version is None:
-            raise NotFoundException()
+        version = await services.get_version_in_tenant(tenant.id, version_id=version_id)
         doc = view.build(tenant, await services.get_profile(tenant.id), version.policy, version.approval)
         return await self._page(request, "policy/version.html", "history", version=version, doc=doc,
                                 published=request.query_params.get("published") == "1")
@@ -387,6 +432,14 @@ def _moved_focus(prefix: str, action: str, index: int | None) -> str:
     if action == "remove" or index is None:
         return ""
     return f"{prefix}.{index - 1 if action == 'up' else index + 1}.{action}"
+
+
+def _merge(errors: FormErrors, more: FormErrors) -> None:
+    """Add `more` to `errors`, each message once."""
+    for key, messages in more.items():
+        for message in messages:
+            if message not in errors.get(key, []):
+                errors.setdefault(key, []).append(message)
 
 
 def _hijri_months() -> list[tuple[int, str]]:
@@ -403,7 +456,7 @@ def file_response(doc: dict[str, Any], *, cache: str) -> Response:
     name = doc["filename"]
     return Response(
         content=doc["content"], media_type=doc["content_type"],
-        headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}",
+        headers={"Content-Disposition": content_disposition(name),
                  "X-Content-Type-Options": "nosniff", "Cache-Control": cache},
     )
 
@@ -414,11 +467,9 @@ class DocumentRoutes(Controller):
 
     @get("/documents/{document_id:uuid}", name="document")
     async def document(self, request: Request, document_id: FromPath[uuid.UUID]) -> Response:
-        doc = await services.get_document(tenant_of(request).id, document_id)
-        if doc is None:
-            raise NotFoundException()
+        doc = await services.get_document_in_tenant(tenant_of(request).id, document_id)
         # Minutes may record other board business: administrators only.
-        if doc["purpose"] == "minutes" and not _user(request).has(ADMIN):
+        if doc["purpose"] == "minutes" and not _user(request).has(Role.admin):
             raise PermissionDeniedException()
         return file_response(doc, cache="private, no-store")
 
@@ -441,10 +492,7 @@ class PublicPolicyRoutes(Controller):
             return None
         if number is None:
             return await services.current_policy_version(tenant.id)
-        version = await services.get_version(tenant.id, number=number)
-        if version is None:
-            raise NotFoundException()
-        return version
+        return await services.get_version_in_tenant(tenant.id, number=number)
 
     async def _show(self, request: Request, number: int | None) -> Any:
         tenant = tenant_of(request)
@@ -457,7 +505,10 @@ class PublicPolicyRoutes(Controller):
         doc = view.build(tenant, profile, version.policy, version.approval)
         return await render(request, "policy/public.html", version=version, doc=doc, latest=latest)
 
-    async def _pdf(self, request: Request, number: int | None) -> Response:
+    async def _pdf(self, request: Request, number: int | None) -> Any:
+        """A published version never changes: its PDF is laid out once per language (and
+        letterhead) and then served from the cache. Renders (cache misses) are limited per
+        client address and site; a cached version is served even past the limit."""
         tenant = tenant_of(request)
         version = await self._version(tenant, number)
         if version is None:
@@ -469,12 +520,27 @@ class PublicPolicyRoutes(Controller):
             logo = pdf.data_uri(doc["content_type"], doc["content"]) if doc else None
         doc_view = view.build(tenant, profile, version.policy, version.approval)
         lang = i18n.get_language()
-        html = environment().get_template("policy/pdf.html").render(
-            doc=doc_view, version=version, tenant=tenant, logo=logo, lang=lang, dir=i18n.direction(lang))
-        content = await pdf.render_pdf_async(html)
+        state = request.app.state
+
+        async def limit_renders() -> None:
+            key = f"sila:pdf-render:{tenant.id}:{ratelimit.client_address(request)}"
+            try:
+                count = await ratelimit.hit(state.redis, key, ratelimit.FORM_WINDOW_SECONDS)
+            except RedisError:
+                return  # Redis down: the two render threads still bound the work
+            if count > state.settings.pdf_render_limit:
+                raise TooManyRequestsException()
+
+        try:
+            content = await pdf.cached_pdf(
+                state.redis, f"policy:{tenant.id}:v{version.number}:{lang}", "policy/pdf.html",
+                {"doc": doc_view, "version": version, "tenant": tenant, "logo": logo},
+                lang=lang, before_render=limit_renders)
+        except TooManyRequestsException:
+            return await render(request, "errors/429.html", status_code=429, message=i18n.gettext(MSG_PDF_LIMIT))
         filename = f"{tenant.slug}-policy-v{version.number}-{lang}.pdf"
         return Response(content=content, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{filename}"',
+                        headers={"Content-Disposition": content_disposition(filename),
                                  "Cache-Control": "public, max-age=300"})
 
     @get("/", name="public_policy")
@@ -482,7 +548,7 @@ class PublicPolicyRoutes(Controller):
         return await self._show(request, None)
 
     @get("/pdf", name="public_policy_pdf")
-    async def current_pdf(self, request: Request) -> Response:
+    async def current_pdf(self, request: Request) -> Any:
         return await self._pdf(request, None)
 
     @get("/v/{number:int}", name="public_policy_version")
@@ -490,8 +556,20 @@ class PublicPolicyRoutes(Controller):
         return await self._show(request, number)
 
     @get("/v/{number:int}/pdf", name="public_policy_version_pdf")
-    async def numbered_pdf(self, request: Request, number: FromPath[int]) -> Response:
+    async def numbered_pdf(self, request: Request, number: FromPath[int]) -> Any:
         return await self._pdf(request, number)
+
+    @get("/v/{number:int}/original", name="public_policy_original")
+    async def original(self, request: Request, number: FromPath[int]) -> Response:
+        """The charity's own document a version was imported from, where the admin chose to offer
+        it; nothing else of the tenant's documents is reachable here."""
+        tenant = tenant_of(request)
+        version = await self._version(tenant, number)
+        source = version.policy.source_document if version and version.policy.offer_original else None
+        if version is None or not source:
+            raise NotFoundException()
+        doc = await services.get_import_document(tenant.id, source)
+        return file_response(doc, cache="public, max-age=3600")
 
     @get("/versions", name="public_policy_versions")
     async def versions(self, request: Request) -> Any:
@@ -503,10 +581,103 @@ class PublicPolicyRoutes(Controller):
     async def logo(self, request: Request) -> Response:
         tenant = tenant_of(request)
         profile = await services.get_profile(tenant.id)
-        doc = await services.get_document(tenant.id, profile["logo"]) if profile and profile.get("logo") else None
-        if doc is None:
-            raise NotFoundException()
+        if not (profile and profile.get("logo")):
+            raise NotFoundException()  # no logo uploaded: nothing to look up
+        doc = await services.get_document_in_tenant(tenant.id, profile["logo"])
         return file_response(doc, cache="public, max-age=3600")
 
 
-HANDLERS = [PolicyRoutes, DocumentRoutes, PublicPolicyRoutes]
+# --- importing the charity's own document ----------------------------------------------------------
+
+
+class PolicyImportRoutes(Controller):
+    """Upload (or paste) the charity's own policy, review what we read from it field by field,
+    and save the reviewed sections to the draft. Nothing here publishes."""
+
+    path = "/portal/policy/import"
+    guards = [requires_staff(Role.admin)]
+
+    async def _start_page(self, request: Request, errors: FormErrors, status_code: int = 200,
+                          text: str = "") -> Any:
+        if status_code == 400 and request.headers.get("hx-request"):
+            status_code = 200
+        tenant = tenant_of(request)
+        return await render(request, "policy/import.html", status_code=status_code, section="import",
+                            progress=await onboarding.progress(tenant.id), errors=errors, text=text,
+                            limits=services.UPLOADS)
+
+    @get("/", name="policy_import")
+    async def start(self, request: Request) -> Any:
+        return await self._start_page(request, FormErrors())
+
+    @post("/", name="policy_import_upload", request_max_body_size=UPLOAD_BODY_LIMIT)
+    async def upload(self, request: Request, data: MultipartData) -> Any:
+        tenant = tenant_of(request)
+        errors = FormErrors()
+        pasted = forms.parse_paste(data)
+        text = pasted.value.text if pasted.value else pasted.typed.get("text", "")
+        stored = await store_upload(request, data, "file", "import", errors)
+        if stored is None and not errors:
+            if pasted.errors:
+                errors = pasted.errors
+            elif text.strip():
+                stored = await services.store_document(tenant.id, "import", "pasted-policy.txt", text.encode("utf-8"),
+                                                       actor=_user(request).id, pasted=True)
+            else:
+                errors.add("file", forms.MSG_PASTE_OR_UPLOAD)
+        if stored is not None and not errors:
+            try:
+                await services.read_import(tenant.id, stored)
+            except importer.ImportError_ as exc:
+                errors.add("file" if text.strip() == "" else "text", exc.msgid)
+        if errors or stored is None:
+            return await self._start_page(request, errors, 400, text=text)
+        return redirect(f"/portal/policy/import/{stored}")
+
+    async def _review_page(self, request: Request, document_id: uuid.UUID, *, values: dict[str, Any] | None = None,
+                           rows: dict[str, list[dict[str, Any]]] | None = None, errors: FormErrors | None = None,
+                           status_code: int = 200) -> Any:
+        from sila.platform.dates import DateRangeError, format_gregorian, format_hijri, reconcile, weekday_name
+
+        tenant = tenant_of(request)
+        try:
+            doc, proposal = await services.read_import(tenant.id, document_id)
+        except importer.ImportError_ as exc:
+            return await self._start_page(request, FormErrors({"file": [i18n.gettext(exc.msgid)]}), 400)
+        state = await services.load_draft(tenant.id)
+        if values is None or rows is None:
+            values, rows = forms.review_values(proposal, state.draft)
+        a = proposal.approval
+        dates = None
+        if a.date_gregorian.value and a.date_hijri.value:
+            try:
+                dates = reconcile(a.date_gregorian.value, a.date_hijri.value)
+            except DateRangeError:
+                dates = None
+        if status_code == 400 and request.headers.get("hx-request"):
+            status_code = 200
+        return await render(request, "policy/import_review.html", status_code=status_code, section="import",
+                            progress=await onboarding.progress(tenant.id), catalogue=catalogue, doc=doc,
+                            p=proposal, form=values, rows=rows, errors=errors or FormErrors(), dates=dates,
+                            months=_hijri_months(), format_hijri=format_hijri, format_gregorian=format_gregorian,
+                            weekday_name=weekday_name, has_approval=state.approval is not None)
+
+    @get("/{document_id:uuid}", name="policy_import_review")
+    async def review(self, request: Request, document_id: FromPath[uuid.UUID]) -> Any:
+        return await self._review_page(request, document_id)
+
+    @post("/{document_id:uuid}", name="policy_import_save")
+    async def save(self, request: Request, document_id: FromPath[uuid.UUID], data: FormData) -> Any:
+        tenant = tenant_of(request)
+        await services.get_import_document(tenant.id, document_id)  # NotFound for anything else
+        state = await services.load_draft(tenant.id)
+        review = forms.parse_import_review(data, state.draft, str(document_id))
+        if review.errors:
+            return await self._review_page(request, document_id, values=review.typed, rows=review.rows,
+                                           errors=review.errors, status_code=400)
+        await services.apply_import(tenant.id, document_id, review.draft, review.sections, approval=review.approval,
+                                    actor=_user(request).id)
+        return redirect("/portal/policy?imported=1")
+
+
+HANDLERS = [PolicyRoutes, DocumentRoutes, PublicPolicyRoutes, PolicyImportRoutes]

@@ -16,7 +16,10 @@ Rules, kept to what the platform relies on:
   tenant's.
 - review window: required when the committee step is enabled and refused when it is
   not (the window is the committee's promise; with no committee there is nothing to
-  count down to); a whole number of days, 1..365.
+  count down to); a whole number of days, 1..365; counted in calendar or working days
+  (`review_window_basis`, see sila/platform/workdays.py).
+- step targets (optional): verification in N days, research in N days (1..365, the same
+  basis as the window); a target for a step the procedure does not have is refused.
 - layout is one of catalogue.LAYOUTS. Texts are free: an empty section is omitted.
 - publishing: a board approval with a meeting number and/or session number, a date in
   at least one calendar (within the Umm al-Qura range), at least one known decision.
@@ -34,11 +37,11 @@ from dataclasses import asdict, dataclass, field, fields
 from sila.platform.dates import (
     MSG_GREGORIAN_OUT_OF_RANGE,
     MSG_HIJRI_INVALID,
-    RIYADH,
     DateRangeError,
     Reconciled,
     reconcile,
 )
+from sila.platform import workdays
 from sila.tenants.policy import catalogue
 
 
@@ -53,6 +56,11 @@ MAX_TEXT = 10_000
 WINDOW_MIN, WINDOW_MAX = 1, 365
 
 Errors = dict[str, list[str]]
+
+# Per-step target field -> the procedure step it needs; the request stage it times is
+# TARGET_STAGES[field].
+TARGETS = {"verify_target_days": "verify", "research_target_days": "refer"}
+TARGET_STAGES = {"verify_target_days": "verify", "research_target_days": "research"}
 
 
 # ---------------------------------------------------------------- structures
@@ -109,6 +117,11 @@ class PolicyDraft:
     # "" means a plain "N days". Due dates always come from the number.
     review_window_text_ar: str = ""
     review_window_text_en: str = ""
+    # "calendar" or "working" (sila.platform.workdays): how the window and the targets count.
+    review_window_basis: str = "calendar"
+    # Optional internal targets: days a request may wait at verification / with the researcher.
+    verify_target_days: int | None = None
+    research_target_days: int | None = None
     introduction_ar: str = ""
     introduction_en: str = ""
     general_goal_ar: str = ""
@@ -117,6 +130,13 @@ class PolicyDraft:
     detailed_goals_en: list[str] = field(default_factory=list)
     layout: str = "sections"
     table_of_contents: bool = False
+    # The charity's own document this draft was imported from (a policy.services document of
+    # purpose "import"), and whether the published version offers it for download.
+    source_document: str | None = None
+    offer_original: bool = False
+    # The charity's own questions on its support-request form (custom_fields.CustomField as
+    # dicts): versioned with the policy, so a request pins the form it was submitted on.
+    custom_fields: list[dict] = field(default_factory=list)
 
     def enabled_steps(self) -> list[str]:
         return [s.code for s in self.steps if s.enabled]
@@ -201,6 +221,9 @@ MSG_WINDOW_WITHOUT_COMMITTEE = N_(
     "Clear the review window, or enable the research committee step it applies to.")
 MSG_WINDOW_NOT_INT = N_("Enter the review window as a whole number of days.")
 MSG_WINDOW_RANGE = N_("Enter a review window between 1 and 365 days.")
+MSG_UNKNOWN_BASIS = N_("Choose calendar days or working days.")
+MSG_TARGET_RANGE = N_("Enter a target between 1 and 365 days, or leave it empty.")
+MSG_TARGET_WITHOUT_STEP = N_("Clear this target, or enable the step it applies to on the Procedure page.")
 MSG_UNKNOWN_LAYOUT = N_("Choose a layout.")
 MSG_APPROVAL_REQUIRED = N_("Record the board's approval before publishing.")
 MSG_MEETING_REQUIRED = N_("Enter the meeting number, the session number, or both.")
@@ -301,6 +324,12 @@ def validate_draft(draft: PolicyDraft) -> Errors:
     if not enabled or enabled[-1] != "deliver":
         _add(errors, "steps", MSG_LAST_STEP)
 
+    from sila.tenants.policy import custom_fields
+
+    for key, msgids in custom_fields.validate_definitions(custom_fields.from_dicts(draft.custom_fields)).items():
+        for msgid in msgids:
+            _add(errors, key, msgid)
+
     w = draft.review_window_days
     if draft.has_committee:
         if w is None:
@@ -311,6 +340,17 @@ def validate_draft(draft: PolicyDraft) -> Errors:
             _add(errors, "review_window_days", MSG_WINDOW_RANGE)
     elif w is not None:
         _add(errors, "review_window_days", MSG_WINDOW_WITHOUT_COMMITTEE)
+
+    if draft.review_window_basis not in workdays.BASES:
+        _add(errors, "review_window_basis", MSG_UNKNOWN_BASIS)
+    for name, needs in TARGETS.items():
+        t = getattr(draft, name)
+        if t is None:
+            continue
+        if not (_is_int(t) and WINDOW_MIN <= t <= WINDOW_MAX):
+            _add(errors, name, MSG_TARGET_RANGE)
+        elif needs not in enabled:
+            _add(errors, name, MSG_TARGET_WITHOUT_STEP)
 
     if draft.layout not in catalogue.LAYOUTS:
         _add(errors, "layout", MSG_UNKNOWN_LAYOUT)
@@ -354,11 +394,15 @@ def validate_approval(approval: BoardApprovalInput) -> Errors:
     return errors
 
 
-def validate_publish(draft: PolicyDraft, approval: BoardApprovalInput | None) -> Errors:
-    """Everything that must hold before a draft becomes an immutable version."""
+def validate_publish(draft: PolicyDraft, approval: BoardApprovalInput | None, *,
+                     without_approval: bool = False) -> Errors:
+    """Everything that must hold before a draft becomes an immutable version. No approval is
+    allowed only when the admin acknowledged it (`without_approval`): a charity whose document
+    records none may publish, and its pages say so."""
     errors = validate_draft(draft)
     if approval is None:
-        _add(errors, "approval", MSG_APPROVAL_REQUIRED)
+        if not without_approval:
+            _add(errors, "approval", MSG_APPROVAL_REQUIRED)
     else:
         for key, msgs in validate_approval(approval).items():
             errors[f"approval.{key}"] = msgs
@@ -367,21 +411,15 @@ def validate_publish(draft: PolicyDraft, approval: BoardApprovalInput | None) ->
 
 # ---------------------------------------------------------------- due dates
 
-def due_date(submitted_at: dt.datetime, review_window_days: int) -> dt.datetime:
-    """When the decision on a request is due, in UTC.
-
-    Calendar days (the policies promise "two weeks", "a month", not working days),
-    counted from the submission's day in Riyadh, due at the end of that Riyadh day
-    (23:59:59): the applicant was promised a day, not an hour, and a request sent at
-    23:00 should not be due an hour earlier than one sent at 22:00 the same evening.
-    """
-    if submitted_at.tzinfo is None:
-        raise ValueError("due_date() needs an aware datetime")
+def due_date(submitted_at: dt.datetime, review_window_days: int, basis: str = workdays.CALENDAR,
+             closed: workdays.Closed | None = None) -> dt.datetime:
+    """When the decision on a request is due, in UTC: `review_window_days` counted after the
+    submission's day in Riyadh (calendar or working days, skipping the tenant's closures when
+    `closed` is given), due at the end of that Riyadh day. The counting rules are
+    sila.platform.workdays'."""
     if not (_is_int(review_window_days) and review_window_days >= 1):
         raise ValueError("review_window_days must be a whole number of 1 or more")
-    day = submitted_at.astimezone(RIYADH).date() + dt.timedelta(days=review_window_days)
-    end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=RIYADH)
-    return end.astimezone(dt.timezone.utc)
+    return workdays.due_at(submitted_at, review_window_days, basis, closed or (lambda d: False))
 
 
 # ---------------------------------------------------------------- version diff
@@ -413,6 +451,9 @@ MSG_WINDOW_CHANGED = N_("Review window changed from %(old)s to %(new)s days.")
 MSG_WINDOW_SET = N_("Review window set to %(new)s days.")
 MSG_WINDOW_REMOVED = N_("Review window removed.")
 MSG_WINDOW_WORDING = N_("Review window wording changed.")
+MSG_BASIS_WORKING = N_("The review window now counts working days.")
+MSG_BASIS_CALENDAR = N_("The review window now counts calendar days.")
+MSG_TARGETS = N_("Step targets changed.")
 MSG_INTRO = N_("Introduction changed.")
 MSG_GOAL = N_("General goal changed.")
 MSG_GOALS = N_("Detailed goals changed.")
@@ -477,6 +518,10 @@ def diff_versions(a: dict, b: dict, lang: str = "en") -> list[Change]:
     if (x.review_window_text_ar, x.review_window_text_en) != (
             y.review_window_text_ar, y.review_window_text_en):
         out.append(Change(MSG_WINDOW_WORDING))
+    if x.review_window_basis != y.review_window_basis:
+        out.append(Change(MSG_BASIS_WORKING if y.review_window_basis == workdays.WORKING else MSG_BASIS_CALENDAR))
+    if any(getattr(x, n) != getattr(y, n) for n in TARGETS):
+        out.append(Change(MSG_TARGETS))
 
     for names, msg in ((("introduction_ar", "introduction_en"), MSG_INTRO),
                        (("general_goal_ar", "general_goal_en"), MSG_GOAL),

@@ -16,8 +16,10 @@ import uuid
 from typing import Any
 
 from sila.platform import audit
-from sila.platform.dates import HijriDate, Reconciled, format_gregorian, format_hijri, to_riyadh, weekday_name
-from sila.platform.db import tenant_scope
+from sila.platform.dates import HijriDate, Reconciled, dual_date, format_gregorian, format_hijri, weekday_name
+from sila.platform.db import parse_uuid, tenant_scope
+from sila.platform.errors import NotFound
+from sila.platform.files import DOCX, EXTENSIONS, JPEG, PDF, PNG, TEXT, safe_name, sniff
 from sila.platform.i18n import N_
 from sila.tenants.policy import catalogue
 from sila.tenants.policy.rules import (
@@ -34,26 +36,17 @@ from sila.tenants.policy.tables import Document, PolicyDraft as DraftTable, Poli
 # --- documents ------------------------------------------------------------------------------
 
 MB = 1024 * 1024
-PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 # purpose -> (accepted types, size limit, message when the type is wrong)
 UPLOADS: dict[str, tuple[frozenset[str], int, str]] = {
     "tool": (frozenset({PDF}), 10 * MB, N_("Upload a PDF file.")),
     "minutes": (frozenset({PDF, PNG, JPEG}), 10 * MB, N_("Upload the scan as a PDF, PNG or JPEG file.")),
     "logo": (frozenset({PNG, JPEG}), 1 * MB, N_("Upload the logo as a PNG or JPEG image.")),
+    # The charity's own policy, read to propose a draft (importer.py); pasted text is stored as TEXT.
+    "import": (frozenset({PDF, DOCX}), 10 * MB, N_("Upload the policy as a PDF or Word (DOCX) file.")),
 }
+MAX_PASTED = 200_000  # characters of pasted policy text
 MSG_EMPTY_FILE = N_("The file is empty.")
 MSG_FILE_TOO_LARGE = N_("The file is larger than %(mb)s MB. Upload a smaller file.")
-
-
-def sniff(content: bytes) -> str | None:
-    """The file's real type from its first bytes; the name and the browser's claim are not trusted."""
-    if content.startswith(b"%PDF-"):
-        return PDF
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if content.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    return None
 
 
 class UploadError(ValueError):
@@ -70,21 +63,25 @@ def check_upload(purpose: str, content: bytes) -> str:
     if len(content) > limit:
         raise UploadError(MSG_FILE_TOO_LARGE, mb=limit // MB)
     kind = sniff(content)
-    if kind not in accepted:
+    if kind is None or kind.content_type not in accepted:
         raise UploadError(wrong_type)
-    return kind  # type: ignore[return-value]
+    return kind.content_type
 
 
 def _safe_filename(name: str, content_type: str) -> str:
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip().strip(".")[:120]
-    ext = {PDF: ".pdf", PNG: ".png", JPEG: ".jpg"}[content_type]
-    if not base:
-        base = "document"
-    return base if base.lower().endswith(ext) or (ext == ".jpg" and base.lower().endswith(".jpeg")) else base + ext
+    return safe_name(name, EXTENSIONS[content_type], limit=120)
 
 
-async def store_document(tenant_id: Any, purpose: str, filename: str, content: bytes, actor: Any = None) -> uuid.UUID:
-    content_type = check_upload(purpose, content)
+async def store_document(tenant_id: Any, purpose: str, filename: str, content: bytes, actor: Any = None,
+                         *, pasted: bool = False) -> uuid.UUID:
+    """Store an uploaded file (its type sniffed and checked for `purpose`), or, with `pasted`,
+    text the admin pasted (purpose "import" only), kept like a file so it can be read again."""
+    if pasted:
+        if purpose != "import" or not content:
+            raise UploadError(MSG_EMPTY_FILE)
+        content_type = TEXT
+    else:
+        content_type = check_upload(purpose, content)
     async with tenant_scope(tenant_id):
         rows = await Document.insert(
             Document(tenant=tenant_id, purpose=purpose, filename=_safe_filename(filename, content_type),
@@ -102,22 +99,24 @@ async def get_document(tenant_id: Any, document_id: Any, *, with_content: bool =
         return await Document.select(*columns).where(Document.id == document_id).first()
 
 
+async def get_document_in_tenant(tenant_id: Any, document_id: Any) -> dict[str, Any]:
+    """A stored document with its content; NotFound for unknown ids and other tenants' alike."""
+    did = parse_uuid(document_id)
+    doc = await get_document(tenant_id, did) if did else None
+    if doc is None:
+        raise NotFound(document_id)
+    return doc
+
+
 async def existing_documents(tenant_id: Any, ids: list[str], purpose: str) -> set[str]:
     """Which of `ids` are this tenant's documents of `purpose` (others are dropped, not trusted)."""
-    wanted = [uuid.UUID(i) for i in ids if _is_uuid(i)]
+    wanted = [u for u in map(parse_uuid, ids) if u is not None]
     if not wanted:
         return set()
     async with tenant_scope(tenant_id):
         rows = await Document.select(Document.id).where(Document.id.is_in(wanted), Document.purpose == purpose)
     return {str(r["id"]) for r in rows}
 
-
-def _is_uuid(value: Any) -> bool:
-    try:
-        uuid.UUID(str(value))
-        return True
-    except ValueError:
-        return False
 
 
 # --- letterhead -----------------------------------------------------------------------------
@@ -156,7 +155,7 @@ def approval_from_dict(data: dict[str, Any]) -> BoardApprovalInput:
         meeting_number=data.get("meeting_number"),
         session_ordinal=data.get("session_ordinal"),
         date_gregorian=dt.date.fromisoformat(greg) if greg and filled != "gregorian" else None,
-        date_hijri=tuple(hijri) if hijri and filled != "hijri" else None,  # type: ignore[arg-type]
+        date_hijri=tuple(hijri) if hijri and filled != "hijri" else None,
         chair_title=data.get("chair_title", ""),
         chair_name=data.get("chair_name", ""),
         decisions=list(data.get("decisions", [])),
@@ -228,9 +227,11 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "channels": ("channels",),
     "tools": ("tools",),
     "steps": ("steps",),
-    "window": ("review_window_days", "review_window_text_ar", "review_window_text_en"),
+    "window": ("review_window_days", "review_window_text_ar", "review_window_text_en", "review_window_basis",
+               "verify_target_days", "research_target_days"),
     "texts": ("introduction_ar", "introduction_en", "general_goal_ar", "general_goal_en",
               "detailed_goals_ar", "detailed_goals_en", "layout", "table_of_contents"),
+    "source": ("source_document", "offer_original"),
 }
 
 
@@ -245,8 +246,9 @@ class DraftState:
     def approval_record(self) -> ApprovalRecord | None:
         return ApprovalRecord.from_dict(self.approval, self.minutes_document) if self.approval else None
 
-    def publish_errors(self) -> dict[str, list[str]]:
-        return validate_publish(self.draft, approval_from_dict(self.approval) if self.approval else None)
+    def publish_errors(self, *, without_approval: bool = False) -> dict[str, list[str]]:
+        return validate_publish(self.draft, approval_from_dict(self.approval) if self.approval else None,
+                                without_approval=without_approval)
 
 
 async def _locked_draft(tenant_id: Any) -> dict[str, Any]:
@@ -335,7 +337,7 @@ class PublishedVersion:
     id: uuid.UUID
     number: int
     policy: PolicyDraft
-    approval: ApprovalRecord
+    approval: ApprovalRecord | None  # None: published without a board approval, acknowledged
     published_at: dt.datetime
     published_by_name: str
     content: dict[str, Any]  # the snapshot as stored, for diffs
@@ -346,8 +348,7 @@ class PublishedVersion:
 
     def published_text(self, lang: str) -> str:
         """The day of publication in Riyadh, Hijri with the Gregorian beside it."""
-        day = to_riyadh(self.published_at).date()
-        return f"{format_hijri(day, lang)} ({format_gregorian(day, lang)})"
+        return dual_date(self.published_at, lang)
 
     @property
     def steps(self) -> list[str]:
@@ -367,7 +368,8 @@ def _version(row: dict[str, Any]) -> PublishedVersion:
     content = _loads(row["content"])
     return PublishedVersion(
         id=row["id"], number=row["number"], policy=draft_from_dict(content),
-        approval=ApprovalRecord.from_dict(_loads(row["approval"]), row["minutes_document"]),
+        approval=ApprovalRecord.from_dict(_loads(row["approval"]), row["minutes_document"])
+        if row["approval"] else None,
         published_at=row["published_at"], published_by_name=row["published_by_name"], content=content,
     )
 
@@ -383,10 +385,12 @@ class VersionExists(Exception):
 
 
 async def publish(tenant_id: Any, *, actor: Any = None, actor_name: str = "",
-                  expect_number: int | None = None) -> PublishedVersion:
+                  expect_number: int | None = None, without_approval: bool = False) -> PublishedVersion:
     """Freeze the draft and its approval as the next version. The draft stays for later edits;
     its approval is used up (the next version needs the board again). `expect_number` makes
-    a repeated run (demo data) publish nothing twice."""
+    a repeated run (demo data) publish nothing twice. `without_approval`: the admin
+    acknowledged that no board approval is recorded; used only when the draft has none (an
+    approval recorded later is published as the next version)."""
     async with tenant_scope(tenant_id) as tx:
         row = await _locked_draft(tenant_id)  # the lock also serialises concurrent publishes
         number = await tx.connection.fetchval(
@@ -396,30 +400,31 @@ async def publish(tenant_id: Any, *, actor: Any = None, actor_name: str = "",
         draft = draft_from_dict(_loads(row["content"]))
         stored = _loads(row["approval"])
         approval = approval_from_dict(stored) if stored else None
-        errors = validate_publish(draft, approval)
+        errors = validate_publish(draft, approval, without_approval=without_approval)
         if errors:
             raise PublishError(errors)
-        assert approval is not None
         docs = [t.document_id for t in draft.tools if t.document_id]
         present = await existing_documents(tenant_id, docs, "tool")
         for tool in draft.tools:  # a reference that is not this tenant's document is dropped
             if tool.document_id and tool.document_id not in present:
                 tool.document_id = None
-        dates = approval.dates()
-        record = approval_to_dict(approval, dates)
+        dates = approval.dates() if approval else None
+        record = approval_to_dict(approval, dates) if approval and dates else None
         new = await tx.connection.fetchrow(
             """insert into policy_version (tenant, number, content, approval, approved_on, minutes_document,
                    published_by, published_by_name)
                values ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, $8) returning *""",
             uuid.UUID(str(tenant_id)), number, json.dumps(draft_to_dict(draft), ensure_ascii=False),
-            json.dumps(record, ensure_ascii=False), dates.gregorian, row["minutes_document"], actor, actor_name,
+            json.dumps(record, ensure_ascii=False) if record else None, dates.gregorian if dates else None,
+            row["minutes_document"] if record else None, actor, actor_name,
         )
         await tx.connection.execute(
             "update policy_draft set approval = null, minutes_document = null, updated_at = now() where tenant = $1",
             uuid.UUID(str(tenant_id)))
         await mark_done(tenant_id, "publish")
         await audit.record(tenant_id, "policy.published", actor_user=actor, target_type="policy_version",
-                           target_id=new["id"], after={"number": number})
+                           target_id=new["id"], after={"number": number, "board_approval": record is not None,
+                                                       "acknowledged_without_approval": record is None})
     return _version(dict(new))
 
 
@@ -443,6 +448,15 @@ async def get_version(tenant_id: Any, *, number: int | None = None, version_id: 
     return _version(row) if row else None
 
 
+async def get_version_in_tenant(tenant_id: Any, *, number: int | None = None,
+                                version_id: Any = None) -> PublishedVersion:
+    """A published version by number or id; NotFound for unknown ones and other tenants' alike."""
+    version = await get_version(tenant_id, number=number, version_id=version_id)
+    if version is None:
+        raise NotFound(number if number is not None else version_id)
+    return version
+
+
 async def list_versions(tenant_id: Any) -> list[PublishedVersion]:
     async with tenant_scope(tenant_id):
         rows = await PolicyVersion.select().order_by(PolicyVersion.number, ascending=False)
@@ -459,3 +473,50 @@ async def mark_done(tenant_id: Any, step: str) -> None:
             """update tenant_profile set setup_done = array_append(setup_done, $2)
                where tenant = $1 and not ($2 = any(setup_done))""",
             uuid.UUID(str(tenant_id)), step)
+
+
+# --- importing the charity's own document -----------------------------------------------------
+
+_import_limiter: Any = None
+
+
+async def get_import_document(tenant_id: Any, document_id: Any) -> dict[str, Any]:
+    """One of this tenant's import documents; NotFound for any other id alike."""
+    doc = await get_document_in_tenant(tenant_id, document_id)
+    if doc["purpose"] != "import":
+        raise NotFound(document_id)
+    return doc
+
+
+async def read_import(tenant_id: Any, document_id: Any) -> tuple[dict[str, Any], Any]:
+    """The stored import document and what the importer proposes from it (read afresh each
+    time: the same file always gives the same proposal). NotFound for anything but this
+    tenant's import documents; importer.ImportError_ when the file cannot be read."""
+    import anyio
+
+    from sila.tenants.policy import importer
+
+    global _import_limiter
+    doc = await get_import_document(tenant_id, document_id)
+    if _import_limiter is None:
+        _import_limiter = anyio.CapacityLimiter(2)  # CPU-bound: at most two documents at once
+    proposal = await anyio.to_thread.run_sync(importer.propose_from, doc["filename"], bytes(doc["content"]),
+                                              limiter=_import_limiter)
+    return doc, proposal
+
+
+async def apply_import(tenant_id: Any, document_id: Any, draft: PolicyDraft, sections: tuple[str, ...], *,
+                       approval: BoardApprovalInput | None = None, actor: Any = None) -> None:
+    """Write the reviewed sections of an imported draft, and the approval, in one transaction.
+    Nothing is published: the draft is the admin's to finish and publish."""
+    async with tenant_scope(tenant_id):
+        for section in sections:
+            await save_section(tenant_id, section, draft, actor=actor)
+            if section != "source":
+                await mark_done(tenant_id, section)
+        if approval is not None:
+            await save_approval(tenant_id, approval, actor=actor)
+            await mark_done(tenant_id, "approval")
+        await audit.record(tenant_id, "policy.draft.imported", actor_user=actor, target_type="document",
+                           target_id=str(document_id), after={"sections": list(sections),
+                                                              "approval": approval is not None})

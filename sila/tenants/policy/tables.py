@@ -29,7 +29,8 @@ class TenantProfile(Table, tablename="tenant_profile", db=DB):
     id = UUID(primary_key=True)
     tenant = ForeignKey(Tenant, index=True, null=False)
     regulator = Varchar(length=20)
-    licence_number = Varchar(length=20, default="")
+    regulator_other = Text(default="")  # the authority's name when regulator is "other"
+    licence_number = Varchar(length=40, default="")  # as printed, in its own digits
     region = Varchar(length=30, default="")
     city = Text(default="")
     website = Text(default="")
@@ -51,13 +52,26 @@ class PolicyDraft(Table, tablename="policy_draft", db=DB):
     updated_at = Timestamptz()
 
 
+class TenantClosure(Table, tablename="tenant_closure", db=DB):
+    """A span of days the tenant's office is closed (both ends included), with a reason; working-day
+    windows and step targets skip it (sila/platform/workdays.py)."""
+
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    starts_on = Date()
+    ends_on = Date()
+    reason = Text()
+    created_by = ForeignKey(StaffUser, null=True, default=None)
+    created_at = Timestamptz()
+
+
 class PolicyVersion(Table, tablename="policy_version", db=DB):
     id = UUID(primary_key=True)
     tenant = ForeignKey(Tenant, index=True, null=False)
     number = Integer()
     content = JSONB()
-    approval = JSONB()
-    approved_on = Date()
+    approval = JSONB(null=True, default=None)  # None: published without a board approval (acknowledged)
+    approved_on = Date(null=True, default=None)
     minutes_document = UUID(null=True, default=None)
     published_by = UUID(null=True, default=None)
     published_by_name = Text(default="")

@@ -6,6 +6,8 @@ with its `lang`), never silently dropped.
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import dataclasses
 from typing import Any
 
@@ -69,6 +71,8 @@ class Letterhead:
     email: str
     social: tuple[tuple[str, str], ...]
     logo: str | None
+    phone_href: str = ""  # tel:+9661…, tappable on a phone
+    whatsapp_href: str = ""  # https://wa.me/9665… when the number is a Saudi mobile
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,9 +108,12 @@ def days_phrase(days: int) -> str:
 
 
 def window_sentence(draft: PolicyDraft, lang: str) -> str:
+    from sila.tenants.policy.deadlines import basis_of, days_text
+
     days = draft.review_window_days or 0
     own = (draft.review_window_text_en if lang == "en" else draft.review_window_text_ar).strip()
-    window = f"{own} ({days_phrase(days)})" if own else days_phrase(days)
+    counted = days_text(days, basis_of(draft), lang)
+    window = f"{own} ({counted})" if own else counted
     return i18n.gettext(
         "The research committee studies each request and gives its decision within %(window)s of the request's "
         "submission.", window=window)
@@ -162,17 +169,22 @@ def letterhead(tenant: TenantInfo, profile: dict[str, Any] | None, lang: str) ->
     other_lang = "ar" if lang == "en" else "en"
     other = tenant.name_ar if lang == "en" else tenant.name_en
     regulator = catalogue.REGULATORS.get(p.get("regulator", ""))
+    regulator_name = (p.get("regulator_other") or "") if p.get("regulator") == "other" else \
+        (regulator.label(lang) if regulator else "")
     region = catalogue.REGIONS.get(p.get("region", ""))
-    social = tuple((catalogue.SOCIAL_NETWORKS[k], v) for k, v in (p.get("social") or {}).items()
-                   if k in catalogue.SOCIAL_NETWORKS and v)
+    # (network name, link): the name from the link's address, or the address's host when unknown.
+    social = tuple((catalogue.SOCIAL_NETWORKS.get(link["network"]) or urlsplit(link["url"]).hostname or link["url"],
+                    link["url"]) for link in catalogue.social_links(p.get("social")))
     return Letterhead(
         name=tenant.name(lang), other_name=other if other != tenant.name(lang) else "", other_lang=other_lang,
         kind=i18n.gettext(KIND_LABELS.get(tenant.kind, tenant.kind)),
-        regulator=regulator.label(lang) if regulator else "",
+        regulator=regulator_name,
         licence_number=p.get("licence_number", ""), city=p.get("city", ""),
         region=region.label(lang) if region else "", website=p.get("website", ""),
         phone=display_phone(p.get("phone", "")), email=p.get("email", ""), social=social,
         logo=str(p["logo"]) if p.get("logo") else None,
+        phone_href=f"tel:{p['phone']}" if p.get("phone") else "",
+        whatsapp_href=f"https://wa.me/{p['phone'].lstrip('+')}" if str(p.get("phone", "")).startswith("+9665") else "",
     )
 
 

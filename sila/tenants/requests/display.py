@@ -1,42 +1,21 @@
 """How requests read on pages: both calendars, time left, labels. Passed to templates."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import functools
 import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sila.platform import i18n
-from sila.platform.dates import format_gregorian, format_hijri, to_riyadh
-from sila.platform.templating import digits
+from sila.platform.dates import dual_date, dual_datetime, to_riyadh
 from sila.tenants.beneficiaries.forms import CATEGORIES, CONTACT_CHANNELS
-from sila.tenants.requests.committee import VOTES
-from sila.tenants.requests.services import CHECKLIST
+from sila.tenants.policy import deadlines
+from sila.tenants.requests.actions import CHECKLIST
 from sila.tenants.requests.workflow import APPLICANT_STAGE_LABELS, STAGE_LABELS
 
 DOC_KINDS = {"supporting": i18n.N_("Supporting document"), "letter_scan": i18n.N_("Letter (scan)"),
              "attestation": i18n.N_("Signed attestation"), "field_visit": i18n.N_("Field-visit report")}
-
-
-def dual_date(value: dt.date | dt.datetime | None) -> str:
-    """Umm al-Qura Hijri date with the Gregorian one beside it (Riyadh calendar day)."""
-    if value is None:
-        return ""
-    day = to_riyadh(value).date() if isinstance(value, dt.datetime) else value
-    return _dual_day(day, i18n.get_language())
-
-
-@functools.lru_cache(maxsize=2048)
-def _dual_day(day: dt.date, lang: str) -> str:
-    # A queue page shows 50 due dates, mostly on a few days: Babel and the Hijri conversion once each.
-    return f"{format_hijri(day, lang)} — {format_gregorian(day, lang)}"
-
-
-def dual_datetime(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return f"{dual_date(value)}، {digits(to_riyadh(value).strftime('%H:%M'))}" if i18n.get_language() == "ar" \
-        else f"{dual_date(value)}, {to_riyadh(value).strftime('%H:%M')}"
 
 
 def time_left(due_at: dt.datetime | None, now: dt.datetime | None = None) -> tuple[str, str]:
@@ -57,7 +36,8 @@ def template_helpers() -> dict[str, Any]:
     return {"dual_date": dual_date, "dual_datetime": dual_datetime, "time_left": time_left,
             "stage_labels": STAGE_LABELS, "applicant_stage_labels": APPLICANT_STAGE_LABELS,
             "checklist_items": CHECKLIST, "categories": CATEGORIES, "contact_channels": CONTACT_CHANNELS,
-            "doc_kinds": DOC_KINDS, "vote_labels": VOTES, "action_labels": ACTION_LABELS}
+            "doc_kinds": DOC_KINDS,
+            "window_days_text": deadlines.days_text}
 
 ACTION_LABELS = {
     "request.submitted": i18n.N_("Request received"),
@@ -77,3 +57,40 @@ ACTION_LABELS = {
     "committee.agenda_added": i18n.N_("Put on a committee agenda"),
     "committee.vote": i18n.N_("Committee member voted"),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a request's history, whatever kind of audit entry it came from: the page
+    reads only these fields, never the entry's free-form before / after."""
+
+    at: dt.datetime
+    label: str  # a msgid of ACTION_LABELS, or the raw action code of a kind this page does not know
+    translate: bool  # whether `label` is a msgid
+    actor: str  # "" for the applicant
+    stage_from: str | None = None  # set, with stage_to, only when the entry moved the request
+    stage_to: str | None = None
+    assigned: bool = False  # an assignment: `assignee` is whom to (or "" for nobody)
+    assignee: str = ""
+
+
+def _stage(value: Any) -> str | None:
+    return value if isinstance(value, str) and value in STAGE_LABELS else None
+
+
+def history_entry(row: Mapping[str, Any]) -> HistoryEntry:
+    action = str(row.get("action") or "")
+    raw_before, raw_after = row.get("before"), row.get("after")
+    before: dict[str, Any] = raw_before if isinstance(raw_before, dict) else {}
+    after: dict[str, Any] = raw_after if isinstance(raw_after, dict) else {}
+    stage_from, stage_to = _stage(before.get("stage")), _stage(after.get("stage"))
+    moved = stage_from is not None and stage_to is not None and stage_from != stage_to
+    return HistoryEntry(
+        at=row["created_at"], label=ACTION_LABELS.get(action, action), translate=action in ACTION_LABELS,
+        actor=str(row.get("actor_name") or row.get("actor_label") or ""),
+        stage_from=stage_from if moved else None, stage_to=stage_to if moved else None,
+        assigned=action == "request.assigned", assignee=str(row.get("assignee_name") or ""))
+
+
+def history(rows: Iterable[Mapping[str, Any]]) -> list[HistoryEntry]:
+    return [history_entry(r) for r in rows]

@@ -1,18 +1,22 @@
-"""Request forms: the need, the e-signature and consent, staff intake extras, dates."""
+"""The request area's forms, each one model read by `sila.platform.forms.parse_form`: the online
+request (applicant, need, e-signature and consent), the staff intake, tracking, assignment, and
+the texts shown with the e-signature. The workflow actions' own inputs are in `actions.py`."""
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ValidationInfo, field_validator
 
 from sila.platform import i18n
-from sila.platform.dates import RIYADH, parse_digits
+from sila.platform.forms import Flag, Form, HttpsLink, LocalDateTime, Many, Text, earlier, problem, raw_text
 from sila.platform.i18n import N_
-from sila.platform.web import FormErrors, form_value
+from sila.tenants.beneficiaries.forms import ApplicantForm, ApplicantInput
 from sila.tenants.policy.rules import normalise_name
 from sila.tenants.requests.terms import PolicyTerms
+from sila.tenants.requests.uploads import Upload
 
 MAX_NEED = 4000
+MAX_NOTE = 4000
 MSG_NEED_REQUIRED = N_("Describe the support you are asking for.")
 MSG_NEED_TOO_LONG = N_("Keep the description to 4000 characters or fewer.")
 MSG_ATTEST_REQUIRED = N_("Tick the declaration to confirm that the information is true.")
@@ -25,6 +29,7 @@ MSG_INTERVIEW_URL = N_("Enter the meeting link of the virtual interview (https:/
 MSG_INTERVIEW_AT = N_("Enter the date and time of the virtual interview.")
 MSG_LETTER_REQUIRED = N_("Attach the scan of the letter.")
 MSG_FILES_AGAIN = N_("Files are not kept when the form has errors: attach them again before saving.")
+MSG_SIGNER_REQUIRED = N_("Enter the name of the person who signed.")
 
 DECLARATION = N_(
     "I declare that the information and documents I have given in this request are true and complete, "
@@ -35,13 +40,163 @@ CONSENT = N_(
     "It is not shared with anyone else without my consent or a legal basis.")
 
 
-def read_need(data: Any, errors: FormErrors) -> tuple[str, str]:
-    need = form_value(data, "need")
-    if not need:
-        errors.add("need", MSG_NEED_REQUIRED)
-    elif len(need) > MAX_NEED:
-        errors.add("need", MSG_NEED_TOO_LONG)
-    return need, need
+def Need() -> BeforeValidator:
+    return Text(MAX_NEED, required=MSG_NEED_REQUIRED, multiline=True, too_long=MSG_NEED_TOO_LONG)
+
+
+def Note(*, required: str | None = None) -> BeforeValidator:
+    """A staff note, reason or report: several lines, bounded."""
+    return Text(MAX_NOTE, required=required, multiline=True)
+
+
+def Attached(*, required: str | None = None) -> BeforeValidator:
+    """One uploaded document, already read and sniffed by `uploads.read_files` (the route puts the
+    `Upload` in the form's data); None when none was attached and it is not required."""
+
+    def check(value: Any) -> Upload | None:
+        if isinstance(value, list):
+            value = value[-1] if value else None
+        if isinstance(value, Upload):
+            return value
+        if required:
+            raise problem(required)
+        return None
+
+    check.attached = True  # type: ignore[attr-defined]
+    return BeforeValidator(check)
+
+
+def file_fields(model: type[Form]) -> tuple[str, ...]:
+    """The fields of `model` that are `Attached` documents (the route reads those parts as files)."""
+    return tuple(name for name, field in model.model_fields.items()
+                 if any(isinstance(m, BeforeValidator) and getattr(m.func, "attached", False) for m in field.metadata))
+
+
+def applicant_of(form: ApplicantForm) -> ApplicantInput:
+    return ApplicantInput(**{name: getattr(form, name) for name in ApplicantForm.model_fields})
+
+
+class ApplyForm(ApplicantForm):
+    """The public online request: the applicant, the need, the e-signature and consent."""
+
+    need: Annotated[str, Need()]
+    signature: Annotated[str, Text(200, required=MSG_SIGNATURE_REQUIRED)]
+    attest: Annotated[bool, Flag()]
+    consent: Annotated[bool, Flag()]
+    policy_version: Annotated[str, Text(20)]
+    submit_token: Annotated[str, Text(100)]
+    keep: Annotated[list[str], Many(max_items=50)]  # which files kept from an earlier attempt stay
+
+    @field_validator("signature")
+    @classmethod
+    def _same_name(cls, signature: str, info: ValidationInfo) -> str:
+        name = earlier(info, "name") or " ".join(str((info.context or {}).get("typed", {}).get("name", "")).split())
+        if name and normalise_name(signature) != normalise_name(name):
+            raise problem(MSG_SIGNATURE_MISMATCH)
+        return signature
+
+    @field_validator("attest")
+    @classmethod
+    def _attested(cls, attest: bool) -> bool:
+        if not attest:
+            raise problem(MSG_ATTEST_REQUIRED)
+        return attest
+
+    @field_validator("consent")
+    @classmethod
+    def _consented(cls, consent: bool) -> bool:
+        if not consent:
+            raise problem(MSG_CONSENT_REQUIRED)
+        return consent
+
+
+def _channel(value: Any, info: ValidationInfo) -> Any:
+    """A channel of the policy in force (`context["terms"]`), never the website's own."""
+    key = raw_text(value).strip()
+    terms: PolicyTerms | None = (info.context or {}).get("terms")
+    channel = terms.channel(key) if terms and key else None
+    if channel is None or channel.code == "website":
+        raise problem(MSG_CHANNEL_REQUIRED)
+    return channel
+
+
+class IntakeForm(ApplicantForm):
+    """A request recorded by staff on the applicant's behalf (documents are read beside it)."""
+
+    channel: Annotated[Any, BeforeValidator(_channel)]  # a `terms.Term`
+    interview_url: Annotated[str, HttpsLink(message=MSG_INTERVIEW_URL)]
+    interview_at: Annotated[Any, LocalDateTime(message=MSG_INTERVIEW_AT)]
+    need: Annotated[str, Need()]
+    attestation_scan: Annotated[Any, Attached()]
+    signer_name: Annotated[str, Text(200)]
+    letter_scan: Annotated[Any, Attached()]
+    consent: Annotated[bool, Flag()]
+
+    @field_validator("interview_url")
+    @classmethod
+    def _link_for_interview(cls, url: str, info: ValidationInfo) -> str:
+        channel = earlier(info, "channel")
+        if channel is not None and channel.code == "virtual_interview" and not url:
+            raise problem(MSG_INTERVIEW_URL)
+        return url if channel is not None and channel.code == "virtual_interview" else ""
+
+    @field_validator("interview_at")
+    @classmethod
+    def _time_for_interview(cls, when: Any, info: ValidationInfo) -> Any:
+        channel = earlier(info, "channel")
+        if channel is not None and channel.code == "virtual_interview" and when is None:
+            raise problem(MSG_INTERVIEW_AT)
+        return when if channel is not None and channel.code == "virtual_interview" else None
+
+    @field_validator("signer_name")
+    @classmethod
+    def _signer_with_scan(cls, signer: str, info: ValidationInfo) -> str:
+        if earlier(info, "attestation_scan") is not None and not signer:
+            raise problem(MSG_SIGNER_REQUIRED)
+        return signer
+
+    @field_validator("letter_scan")
+    @classmethod
+    def _letter_for_letters(cls, scan: Any, info: ValidationInfo) -> Any:
+        channel = earlier(info, "channel")
+        if channel is not None and channel.code == "letters" and scan is None \
+                and not (info.context or {}).get("letter_refused"):
+            raise problem(MSG_LETTER_REQUIRED)
+        return scan
+
+    @field_validator("consent")
+    @classmethod
+    def _consented(cls, consent: bool) -> bool:
+        if not consent:
+            raise problem(MSG_STAFF_CONSENT_REQUIRED)
+        return consent
+
+
+class TrackForm(Form):
+    """The reference number typed on the tracking page (and the code, on its second step)."""
+
+    reference: Annotated[str, Text(40)]
+    code: Annotated[str, Text(20)]
+
+
+class AssignForm(Form):
+    assignee: Annotated[str, Text(40)]
+
+
+MSG_PICK_REQUESTS = N_("Tick the requests to assign.")
+MSG_PICK_ASSIGNEE = N_("Choose who gets the ticked requests.")
+NOBODY = "none"  # the bar's explicit "unassign": an untouched select assigns nothing
+
+
+class BulkAssignForm(Form):
+    """The queue's assignment bar: the ticked requests (a page holds at most 200) and to whom."""
+
+    requests: Annotated[list[str], Many(max_items=200, required=MSG_PICK_REQUESTS)]
+    assignee: Annotated[str, Text(40, required=MSG_PICK_ASSIGNEE)]
+
+    @property
+    def member(self) -> str:
+        return "" if self.assignee == NOBODY else self.assignee
 
 
 def declaration_text(terms: PolicyTerms, lang: str) -> str:
@@ -57,39 +212,3 @@ def declaration_text(terms: PolicyTerms, lang: str) -> str:
 def consent_text(org: str, lang: str) -> str:
     with i18n.language(lang):
         return i18n.gettext(CONSENT, org=org)
-
-
-def read_esign(data: Any, applicant_name: str, errors: FormErrors) -> str:
-    signer = " ".join(form_value(data, "signature").split())
-    if form_value(data, "attest") != "yes":
-        errors.add("attest", MSG_ATTEST_REQUIRED)
-    if not signer:
-        errors.add("signature", MSG_SIGNATURE_REQUIRED)
-    elif applicant_name and normalise_name(signer) != normalise_name(applicant_name):
-        errors.add("signature", MSG_SIGNATURE_MISMATCH)
-    if form_value(data, "consent") != "yes":
-        errors.add("consent", MSG_CONSENT_REQUIRED)
-    return signer
-
-
-def parse_local_datetime(raw: str) -> dt.datetime | None:
-    """A `datetime-local` value (or "YYYY-MM-DD HH:MM"), read as Riyadh time, returned in UTC."""
-    text = parse_digits(raw or "").strip().replace(" ", "T")
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=RIYADH)
-    return value.astimezone(dt.timezone.utc)
-
-
-def read_interview(data: Any, errors: FormErrors) -> tuple[str, dt.datetime | None]:
-    url = form_value(data, "interview_url")
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.netloc or len(url) > 500:
-        errors.add("interview_url", MSG_INTERVIEW_URL)
-    when = parse_local_datetime(form_value(data, "interview_at"))
-    if when is None:
-        errors.add("interview_at", MSG_INTERVIEW_AT)
-    return url, when

@@ -8,14 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sila.platform.dates import format_gregorian, format_hijri, to_riyadh
+from sila.platform.dates import dual_date
 
 
 def due_text(due_at: dt.datetime | None, lang: str) -> str:
     if due_at is None:
         return ""
-    day = to_riyadh(due_at).date()
-    return f"{format_hijri(day, lang)} ({format_gregorian(day, lang)})"
+    return dual_date(due_at, lang)
 
 
 async def notify_in_scope(tenant: Any, req: dict[str, Any], kind: str, *, channel: str | None = None,

@@ -22,6 +22,7 @@ class SupportRequest(Table, tablename="support_request", db=DB):
     policy_version_number = Integer()
     steps = Array(Text())
     review_window_days = Integer(null=True, default=None)
+    review_window_basis = Varchar(length=10, default="calendar")  # sila.platform.workdays
     stage = Varchar(length=20)
     satisfied = Array(Text(), default=list)
     need = Text()
@@ -33,6 +34,7 @@ class SupportRequest(Table, tablename="support_request", db=DB):
     missing = JSONB(default=[])
     submitted_at = Timestamptz()
     due_at = Timestamptz(null=True, default=None)
+    stage_since = Timestamptz()  # kept by a trigger (migrations/requests, 2026-12-02T18:45:01)
     assignee = ForeignKey(StaffUser, null=True, default=None)
     researcher = ForeignKey(StaffUser, null=True, default=None)
     decision = Varchar(length=10, null=True, default=None)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sila.tenants.policy import catalogue
 from sila.tenants.policy import services as policy_services
+from sila.tenants.policy.deadlines import basis_of
 from sila.tenants.policy.services import PublishedVersion
 from sila.tenants.requests.workflow import Workflow
 
@@ -40,6 +41,7 @@ class PolicyTerms:
     attest_text_en: str
     channels: tuple[Term, ...]  # enabled only, in the policy's order
     tools: tuple[Term, ...]
+    review_window_basis: str = "calendar"  # sila.platform.workdays: calendar or working days
 
     @property
     def workflow(self) -> Workflow:
@@ -95,6 +97,7 @@ def terms_of(version: PublishedVersion) -> PolicyTerms:
         attest_text_en=attest.text("en") if attest else "",
         channels=tuple(_term(c, catalogue.CHANNELS) for c in version.channels),
         tools=tuple(_term(t, catalogue.TOOLS) for t in version.tools),
+        review_window_basis=basis_of(policy),
     )
 
 

@@ -99,7 +99,7 @@ async def status(tenant_id: Any, reference: str) -> dict[str, Any] | None:
     async with tenant_scope(tenant_id) as tx:
         row = await tx.connection.fetchrow(
             """select reference, stage, submitted_at, due_at, decision, decision_reason, missing,
-                 policy_version_number from support_request where reference = $1""", reference)
+                 policy_version_number, review_window_days, review_window_basis from support_request where reference = $1""", reference)
     if row is None:
         return None
     import json

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 from typing import Any
 
+from sila.platform.files import safe_name, sniff
 from sila.platform.i18n import N_
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -20,8 +20,6 @@ MSG_SIZE = N_("“%(name)s” is larger than 5 MB.")
 MSG_EMPTY = N_("“%(name)s” is empty.")
 MSG_TOO_MANY = N_("Attach at most 5 files.")
 
-_MAGIC = ((b"%PDF-", "application/pdf", ".pdf"), (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-          (b"\x89PNG\r\n\x1a\n", "image/png", ".png"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,19 +31,6 @@ class Upload:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.content).hexdigest()
-
-
-def sniff(content: bytes) -> tuple[str, str] | None:
-    for magic, content_type, ext in _MAGIC:
-        if content.startswith(magic):
-            return content_type, ext
-    return None
-
-
-def safe_name(name: str, ext: str) -> str:
-    base = re.sub(r"[^\w.\- ]+", "_", (name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]).strip(" .")[:100]
-    stem = base.rsplit(".", 1)[0] if "." in base else base
-    return (stem or "document") + ext
 
 
 async def read_files(value: Any) -> tuple[list[Upload], list[tuple[str, dict[str, Any]]]]:
@@ -66,5 +51,5 @@ async def read_files(value: Any) -> tuple[list[Upload], list[tuple[str, dict[str
         elif (kind := sniff(content)) is None:
             problems.append((MSG_TYPE, {"name": name}))
         else:
-            out.append(Upload(safe_name(f.filename, kind[1]), kind[0], content))
+            out.append(Upload(safe_name(f.filename, kind.extension), kind.content_type, content))
     return out, problems

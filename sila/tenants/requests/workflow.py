@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sila.platform.i18n import N_
+from sila.platform.roles import Role
 
-OFFICER, RESEARCHER, COMMITTEE, ADMIN = "relations_officer", "social_researcher", "committee_member", "admin"
 STEP_CODES = ("receive", "verify", "refer", "attest", "committee", "register", "deliver")
 END_STAGES = ("closed", "rejected")
 STAGES = ("verify", "incomplete", "refer", "research", "attest", "committee", "register", "deliver", *END_STAGES)
@@ -29,6 +29,7 @@ STEP_OF_STAGE = {"incomplete": "verify", "research": "refer"}
 MSG_WRONG_STATE = N_("This request is not at a stage where that can be done; the page shows where it is now.")
 MSG_WRONG_ROLE = N_("Your role does not allow this action.")
 MSG_NOT_IN_POLICY = N_("This step is not part of the policy this request was submitted under.")
+MSG_IN_SESSION = N_("The research committee decides only in a committee session, where the request is on the agenda.")
 
 # Labels for staff, and the wording applicants see on the tracking page.
 STAGE_LABELS = {
@@ -64,6 +65,14 @@ class TransitionError(Exception):
         self.kind = kind  # "role" (403), "state" (409)
 
 
+class Problem(Exception):
+    """Bad input only the service can judge (it needs the request's rows): field, msgid, variables."""
+
+    def __init__(self, field: str, msgid: str, **variables: object) -> None:
+        super().__init__(msgid)
+        self.field, self.msgid, self.variables = field, msgid, variables
+
+
 @dataclass(frozen=True)
 class Action:
     code: str
@@ -71,25 +80,27 @@ class Action:
     sources: frozenset[str]
     completes: str | None = None  # the step this action completes: go to the next one
     target: str | None = None  # or a fixed next stage
+    in_session: bool = False  # only a committee session may do it, never the request page
 
 
 def _a(code: str, roles: Iterable[str], sources: Iterable[str], completes: str | None = None,
-       target: str | None = None) -> Action:
-    return Action(code, frozenset(roles), frozenset(sources), completes, target)
+       target: str | None = None, in_session: bool = False) -> Action:
+    return Action(code, frozenset(roles), frozenset(sources), completes, target, in_session)
 
 
 ACTIONS: dict[str, Action] = {a.code: a for a in (
-    _a("verify", [OFFICER], ["verify", "incomplete"], completes="verify"),
-    _a("mark_incomplete", [OFFICER], ["verify", "incomplete"], target="incomplete"),
-    _a("refer", [OFFICER], ["refer"], target="research"),
-    _a("skip_referral", [OFFICER], ["refer"], completes="refer"),
-    _a("report", [RESEARCHER], ["research"], completes="refer"),
-    _a("attest", [OFFICER], ["attest"], completes="attest"),
-    _a("accept", [COMMITTEE], ["committee"], completes="committee"),
-    _a("reject", [COMMITTEE], ["committee"], target="rejected"),  # adjusted without a committee
-    _a("register", [OFFICER], ["register"], completes="register"),
-    _a("record_service", [OFFICER], ["deliver"], target="deliver"),
-    _a("close", [OFFICER], ["deliver"], target="closed"),
+    _a("verify", [Role.relations_officer], ["verify", "incomplete"], completes="verify"),
+    _a("mark_incomplete", [Role.relations_officer], ["verify", "incomplete"], target="incomplete"),
+    _a("refer", [Role.relations_officer], ["refer"], target="research"),
+    _a("skip_referral", [Role.relations_officer], ["refer"], completes="refer"),
+    _a("report", [Role.social_researcher], ["research"], completes="refer"),
+    _a("attest", [Role.relations_officer], ["attest"], completes="attest"),
+    # The committee decides in a session (committee.decide), never one member on the request page.
+    _a("accept", [Role.committee_member], ["committee"], completes="committee", in_session=True),
+    _a("reject", [Role.committee_member], ["committee"], target="rejected", in_session=True),  # adjusted without a committee
+    _a("register", [Role.relations_officer], ["register"], completes="register"),
+    _a("record_service", [Role.relations_officer], ["deliver"], target="deliver"),
+    _a("close", [Role.relations_officer], ["deliver"], target="closed"),
 )}
 
 
@@ -137,7 +148,7 @@ class Workflow:
         if action is None:
             raise TransitionError(MSG_WRONG_STATE, "state")
         if code == "reject" and not self.has_committee:
-            return _a("reject", [OFFICER], [self.decision_stage], target="rejected")
+            return _a("reject", [Role.relations_officer], [self.decision_stage], target="rejected")
         return action
 
     def in_policy(self, code: str) -> bool:
@@ -149,9 +160,11 @@ class Workflow:
         stage = next(iter(action.sources))
         return STEP_OF_STAGE.get(stage, stage) in self.steps
 
-    def transition(self, stage: str, code: str, roles: Iterable[str], satisfied: Iterable[str] = ()) -> str:
+    def transition(self, stage: str, code: str, roles: Iterable[str], satisfied: Iterable[str] = (), *,
+                   in_session: bool = False) -> str:
         """The stage after doing `code` at `stage`, or TransitionError. Role is checked
-        first: a person who may never do this learns that, not where the request is."""
+        first: a person who may never do this learns that, not where the request is.
+        A committee decision is refused unless it comes from a committee session."""
         if not self.in_policy(code):
             raise TransitionError(MSG_NOT_IN_POLICY, "state")
         action = self.action(code)
@@ -159,20 +172,23 @@ class Workflow:
             raise TransitionError(MSG_WRONG_ROLE, "role")
         if stage not in action.sources:
             raise TransitionError(MSG_WRONG_STATE, "state")
+        if action.in_session and not in_session:
+            raise TransitionError(MSG_IN_SESSION, "role")
         if action.completes:
             return self.next_stage(action.completes, satisfied)
         assert action.target
         return action.target
 
     def available(self, stage: str, roles: Iterable[str]) -> list[str]:
-        """Actions these roles can take at this stage (what the request page offers)."""
+        """Actions these roles can take at this stage on the request page (what it offers);
+        committee decisions are taken in a session, so they are never among them."""
         roles = set(roles)
         out = []
         for code in ACTIONS:
             if not self.in_policy(code):
                 continue
             action = self.action(code)
-            if stage in action.sources and action.roles & roles:
+            if stage in action.sources and action.roles & roles and not action.in_session:
                 out.append(code)
         return out
 

@@ -12,10 +12,11 @@ from typing import Any
 
 from babel.dates import format_date
 
-from sila.platform.db import tenant_scope
-from sila.tenants.surveys.services import NotFound, _uuid, settings_in_scope
+from sila.platform.db import parse_uuid, tenant_scope
+from sila.platform.errors import NotFound
+from sila.tenants.surveys.services import settings_in_scope
 
-RIYADH_MONTH = "date_trunc('month', r.submitted_at at time zone 'Asia/Riyadh')::date"
+RIYADH_MONTH = "date_trunc('month', r.submitted_on)::date"
 
 
 @dataclasses.dataclass
@@ -34,9 +35,9 @@ def _where(survey_id: Any, f: Filters) -> tuple[str, list[Any]]:
         return f"${len(args)}"
 
     if f.period_from:
-        where.append(f"r.submitted_at >= ({arg(f.period_from)}::date at time zone 'Asia/Riyadh')")
+        where.append(f"r.submitted_on >= {arg(f.period_from)}::date")
     if f.period_to:
-        where.append(f"r.submitted_at < (({arg(f.period_to)}::date + 1) at time zone 'Asia/Riyadh')")
+        where.append(f"r.submitted_on <= {arg(f.period_to)}::date")
     if f.service:
         where.append(f"r.service_type = {arg(f.service)}")
     if f.channel:
@@ -64,7 +65,7 @@ def nps(scores: dict[int, int]) -> float | None:
 
 
 async def results(tenant_id: Any, survey_id: Any, f: Filters, lang: str) -> dict[str, Any]:
-    sid = _uuid(survey_id)
+    sid = parse_uuid(survey_id)
     if sid is None:
         raise NotFound(survey_id)
     async with tenant_scope(tenant_id) as tx:
@@ -91,9 +92,9 @@ async def results(tenant_id: Any, survey_id: Any, f: Filters, lang: str) -> dict
                     on a.response = r.id where {where} and a.score is not null group by 1, 2""", *args):
             dist.setdefault(row["question"], {})[row["score"]] = row["n"]
         texts = [dict(r) for r in await conn.fetch(
-            f"""select a.question, a.text, r.submitted_at, r.service_type from survey_response r
+            f"""select a.question, a.text, r.submitted_on, r.service_type from survey_response r
                 join survey_answer a on a.response = r.id
-                where {where} and a.qtype = 'text' and a.text <> '' order by r.submitted_at desc limit 100""", *args)]
+                where {where} and a.qtype = 'text' and a.text <> '' order by r.submitted_on desc limit 100""", *args)]
         staff_rows = await conn.fetch(
             f"""select r.staff, u.name, avg(a.score)::float as value, count(distinct r.id) as n
                 from survey_response r join survey_answer a on a.response = r.id and a.qtype = 'rating'
@@ -159,7 +160,7 @@ def _cell(value: Any) -> Any:
 
 async def csv_export(tenant_id: Any, survey_id: Any, f: Filters, lang: str) -> str:
     """One row per response, one column per question; no names, contacts or staff."""
-    sid = _uuid(survey_id)
+    sid = parse_uuid(survey_id)
     if sid is None:
         raise NotFound(survey_id)
     async with tenant_scope(tenant_id) as tx:
@@ -169,8 +170,8 @@ async def csv_export(tenant_id: Any, survey_id: Any, f: Filters, lang: str) -> s
         where, args = _where(sid, f)
         questions = await questions_of(conn, sid)
         responses = await conn.fetch(
-            f"""select r.id, r.submitted_at, r.version, r.service_type, r.intake_channel, r.anonymous
-                from survey_response r where {where} order by r.submitted_at""", *args)
+            f"""select r.id, r.submitted_on, r.version, r.service_type, r.intake_channel, r.anonymous
+                from survey_response r where {where} order by r.submitted_on""", *args)
         answers: dict[Any, dict[str, Any]] = {}
         for a in await conn.fetch(
                 f"""select a.response, a.question, a.qtype, a.score, a.text from survey_response r
@@ -182,7 +183,7 @@ async def csv_export(tenant_id: Any, survey_id: Any, f: Filters, lang: str) -> s
     writer.writerow(["submitted", "version", "service", "channel", "anonymous",
                      *[q["text"].get(lang) or q["text"]["ar"] for q in questions.values()]])
     for r in responses:
-        row = [r["submitted_at"].astimezone(dt.timezone(dt.timedelta(hours=3))).strftime("%Y-%m-%d %H:%M"),
+        row = [r["submitted_on"].isoformat(),
                r["version"], r["service_type"], r["intake_channel"], "yes" if r["anonymous"] else "no"]
         for key, q in questions.items():
             a = answers.get(r["id"], {}).get(key)

@@ -6,16 +6,18 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 
 from sila.platform import i18n
 from sila.platform.auth import requires_staff, requires_tenant_site
+from sila.platform.downloads import content_disposition
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import FormErrors, redirect, render
 from sila.platform.ratelimit import public_form_limit
-from sila.tenants.surveys import charts, forms, results, services
-from sila.tenants.requests.routes import actor_of
+from sila.platform import charts
+from sila.tenants.surveys import forms, results, services
+from sila.platform.actors import actor_of
+from sila.platform.roles import Role
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 NO_STORE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
@@ -71,13 +73,13 @@ class PublicSurveyRoutes(Controller):
 def _filters(request: Request) -> tuple[results.Filters, dict[str, str]]:
     q = request.query_params
     typed = {k: q.get(k, "") for k in ("period_from", "period_to", "service", "channel")}
-    return results.Filters(period_from=forms._date(typed["period_from"]), period_to=forms._date(typed["period_to"]),
+    return results.Filters(period_from=forms.day_or_none(typed["period_from"]), period_to=forms.day_or_none(typed["period_to"]),
                            service=typed["service"], channel=typed["channel"]), typed
 
 
 class SurveyRoutes(Controller):
     path = "/portal/surveys"
-    guards = [requires_staff("admin")]
+    guards = [requires_staff(Role.admin)]
 
     async def _overview(self, request: Request, *, settings_form: dict[str, str] | None = None,
                         settings_errors: FormErrors | None = None, campaign_form: dict[str, str] | None = None,
@@ -108,10 +110,7 @@ class SurveyRoutes(Controller):
 
     async def _editor(self, request: Request, survey_id: str, *, form: dict[str, Any] | None = None,
                       errors: FormErrors | None = None, status: int = 200) -> Any:
-        try:
-            survey = await services.get_survey(tenant_of(request).id, survey_id)
-        except services.NotFound:
-            raise NotFoundException() from None
+        survey = await services.get_survey_in_tenant(tenant_of(request).id, survey_id)
         return await render(request, "surveys/edit.html", status_code=status, survey=survey,
                             form=form or forms.survey_as_form(survey), errors=errors or FormErrors(),
                             qtypes=services.QTYPES, done=request.query_params.get("done", ""))
@@ -125,20 +124,14 @@ class SurveyRoutes(Controller):
         survey_in, typed, errors = forms.read_survey(data)
         if errors:
             return await self._editor(request, survey_id, form=typed, errors=errors, status=400)
-        try:
-            await services.save_survey(tenant_of(request).id, survey_id, survey_in, await actor_of(request))
-        except services.NotFound:
-            raise NotFoundException() from None
+        await services.save_survey(tenant_of(request).id, survey_id, survey_in, await actor_of(request))
         return redirect(f"/portal/surveys/{survey_id}/edit?done=1")
 
     @get("/{survey_id:str}/results", name="survey_results")
     async def results(self, request: Request, survey_id: FromPath[str]) -> Any:
         f, typed = _filters(request)
         lang = i18n.get_language()
-        try:
-            data = await results.results(tenant_of(request).id, survey_id, f, lang)
-        except services.NotFound:
-            raise NotFoundException() from None
+        data = await results.results(tenant_of(request).id, survey_id, f, lang)
         one = lambda v: f"{v:.1f}"  # noqa: E731
         whole = lambda v: f"{v:.0f}"  # noqa: E731
         chart = {
@@ -160,12 +153,10 @@ class SurveyRoutes(Controller):
     @get("/{survey_id:str}/results.csv", name="survey_results_csv")
     async def results_csv(self, request: Request, survey_id: FromPath[str]) -> Response:
         f, _ = _filters(request)
-        try:
-            text = await results.csv_export(tenant_of(request).id, survey_id, f, i18n.get_language())
-        except services.NotFound:
-            raise NotFoundException() from None
+        text = await results.csv_export(tenant_of(request).id, survey_id, f, i18n.get_language())
         return Response(content=text.encode(), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": 'attachment; filename="survey-results.csv"', "Cache-Control": "private, no-store"})
+            "Content-Disposition": content_disposition("survey-results.csv", "attachment"),
+            "Cache-Control": "private, no-store"})
 
     # --- campaigns --------------------------------------------------------------------------
 
@@ -173,20 +164,16 @@ class SurveyRoutes(Controller):
     async def campaign_start(self, request: Request, data: FormData) -> Any:
         values, typed, errors = forms.read_campaign(data)
         if not errors:
-            try:
-                cid = await services.start_campaign(tenant_of(request).id, values["survey"], values["name"],
-                                                    values["service_type"], values["period_from"],
-                                                    values["period_to"], await actor_of(request))
+            cid = await services.start_campaign(tenant_of(request).id, values["survey"], values["name"],
+                                                values["service_type"], values["period_from"],
+                                                values["period_to"], await actor_of(request))
+            if cid is not None:
                 return redirect(f"/portal/surveys/campaigns/{cid}")
-            except services.NotFound:
-                errors.add("survey", "Choose a survey.")
+            errors.add("survey", "Choose a survey.")
         return await self._overview(request, campaign_form=typed, campaign_errors=errors, status=400)
 
     async def _campaign(self, request: Request, campaign_id: str) -> dict[str, Any]:
-        try:
-            return await services.campaign_progress(tenant_of(request).id, campaign_id)
-        except services.NotFound:
-            raise NotFoundException() from None
+        return await services.campaign_progress(tenant_of(request).id, campaign_id)
 
     @get("/campaigns/{campaign_id:str}", name="survey_campaign")
     async def campaign(self, request: Request, campaign_id: FromPath[str]) -> Any:
@@ -206,10 +193,7 @@ class SurveyRoutes(Controller):
         return await self._set(request, campaign_id, "running")
 
     async def _set(self, request: Request, campaign_id: str, status: str) -> Any:
-        try:
-            await services.set_campaign_status(tenant_of(request).id, campaign_id, status, await actor_of(request))
-        except services.NotFound:
-            raise NotFoundException() from None
+        await services.set_campaign_status(tenant_of(request).id, campaign_id, status, await actor_of(request))
         if request.headers.get("hx-request"):
             return await render(request, "surveys/_progress.html", c=await self._campaign(request, campaign_id))
         return redirect(f"/portal/surveys/campaigns/{campaign_id}")

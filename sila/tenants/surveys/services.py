@@ -20,9 +20,11 @@ import uuid
 from typing import Any
 
 from sila.platform import audit, i18n
-from sila.platform.db import current_connection, platform_scope, tenant_scope
+from sila.platform.db import current_connection, parse_uuid, platform_scope, tenant_scope
+from sila.platform.errors import NotFound
 from sila.platform.settings import get_settings
-from sila.tenants.beneficiaries import crypto
+from sila.platform import crypto
+from sila.tenants.beneficiaries.contact import contactable_in_scope
 from sila.tenants.notifications.services import Recipient, notify, notify_many
 
 QTYPES = {"rating": i18n.N_("Rating from 1 to 5"), "nps": i18n.N_("Recommendation from 0 to 10"),
@@ -69,9 +71,6 @@ DEFAULT_SETTINGS = {"auto_send": True, "delay_days": 2, "reminder_days": 3, "min
                     "low_rating": 2, "low_nps": 4}
 
 
-class NotFound(Exception):
-    pass
-
 
 class LinkProblem(Exception):
     """The personal link cannot be used: `reason` is unknown, answered or expired."""
@@ -80,12 +79,6 @@ class LinkProblem(Exception):
         super().__init__(reason)
         self.reason = reason
 
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (ValueError, TypeError):
-        return None
 
 
 def _json(value: Any) -> Any:
@@ -133,9 +126,9 @@ async def ensure_default_in_scope(tenant_id: Any) -> uuid.UUID:
     sid = await conn.fetchval(
         """insert into survey (tenant, title_ar, title_en, intro_ar, intro_en, is_active)
            values ($1, $2, $3, $4, $5, true) returning id""",
-        _uuid(tenant_id), d["title_ar"], d["title_en"], d["intro_ar"], d["intro_en"])
+        parse_uuid(tenant_id), d["title_ar"], d["title_en"], d["intro_ar"], d["intro_en"])
     await conn.execute("insert into survey_version (tenant, survey, number, questions) values ($1, $2, 1, $3::jsonb)",
-                       _uuid(tenant_id), sid, json.dumps(d["questions"], ensure_ascii=False))
+                       parse_uuid(tenant_id), sid, json.dumps(d["questions"], ensure_ascii=False))
     return sid
 
 
@@ -170,21 +163,23 @@ async def save_settings(tenant_id: Any, values: dict[str, Any], actor: Any) -> N
             f"""insert into survey_settings (tenant, {', '.join(fields)}) values ($1, $2, $3, $4, $5, $6, $7)
                 on conflict (tenant) do update set {', '.join(f'{f} = excluded.{f}' for f in fields)},
                 auto_since = {since}, updated_at = now()""",
-            _uuid(tenant_id), *(values[f] for f in fields))
+            parse_uuid(tenant_id), *(values[f] for f in fields))
         await audit.record(tenant_id, "surveys.settings_changed", actor_user=actor.id, actor_label=actor.name,
                            target_type="survey_settings", address=actor.address,
                            before={f: before[f] for f in fields}, after={f: values[f] for f in fields})
 
 
-async def get_survey(tenant_id: Any, survey_id: Any) -> dict[str, Any]:
-    sid = _uuid(survey_id)
+async def get_survey_in_tenant(tenant_id: Any, survey_id: Any) -> dict[str, Any]:
+    """The survey with its current questions; NotFound for unknown ids and other tenants' alike."""
+    sid = parse_uuid(survey_id)
     if sid is None:
         raise NotFound(survey_id)
     async with tenant_scope(tenant_id) as tx:
-        return await _survey_in_scope(tx.connection, sid)
+        return await get_survey_in_scope(tx.connection, sid)
 
 
-async def _survey_in_scope(conn: Any, sid: uuid.UUID) -> dict[str, Any]:
+async def get_survey_in_scope(conn: Any, sid: uuid.UUID) -> dict[str, Any]:
+    """As `get_survey_in_tenant`, inside the caller's open scope."""
     row = await conn.fetchrow(
         """select s.*, v.questions, (select count(*) from survey_response r where r.survey = s.id
              and r.version = s.current_version) as answered
@@ -202,11 +197,11 @@ async def create_survey(tenant_id: Any, actor: Any) -> uuid.UUID:
         await ensure_default_in_scope(tenant_id)
         sid = await tx.connection.fetchval(
             """insert into survey (tenant, title_ar, title_en, intro_ar, intro_en) values ($1, $2, $3, $4, $5)
-               returning id""", _uuid(tenant_id), d["title_ar"] + " (٢)", d["title_en"] + " (2)", d["intro_ar"],
+               returning id""", parse_uuid(tenant_id), d["title_ar"] + " (٢)", d["title_en"] + " (2)", d["intro_ar"],
             d["intro_en"])
         await tx.connection.execute(
             "insert into survey_version (tenant, survey, number, questions) values ($1, $2, 1, $3::jsonb)",
-            _uuid(tenant_id), sid, json.dumps(d["questions"], ensure_ascii=False))
+            parse_uuid(tenant_id), sid, json.dumps(d["questions"], ensure_ascii=False))
         await audit.record(tenant_id, "surveys.created", actor_user=actor.id, actor_label=actor.name,
                            target_type="survey", target_id=sid, address=actor.address)
     return sid
@@ -225,12 +220,12 @@ class SurveyInput:
 
 async def save_survey(tenant_id: Any, survey_id: Any, data: SurveyInput, actor: Any) -> int:
     """Returns the version now in use: the same one while unanswered, a new one once answered."""
-    sid = _uuid(survey_id)
+    sid = parse_uuid(survey_id)
     if sid is None:
         raise NotFound(survey_id)
     async with tenant_scope(tenant_id) as tx:
         conn = tx.connection
-        current = await _survey_in_scope(conn, sid)
+        current = await get_survey_in_scope(conn, sid)
         await conn.execute("select 1 from survey where id = $1 for update", sid)
         version = current["current_version"]
         questions_json = json.dumps(data.questions, ensure_ascii=False)
@@ -239,7 +234,7 @@ async def save_survey(tenant_id: Any, survey_id: Any, data: SurveyInput, actor: 
                 version += 1
                 await conn.execute(
                     "insert into survey_version (tenant, survey, number, questions) values ($1, $2, $3, $4::jsonb)",
-                    _uuid(tenant_id), sid, version, questions_json)
+                    parse_uuid(tenant_id), sid, version, questions_json)
             else:
                 await conn.execute("update survey_version set questions = $3::jsonb where survey = $1 and number = $2",
                                    sid, version, questions_json)
@@ -263,6 +258,8 @@ async def invite_many_in_scope(tenant: Any, survey_id: uuid.UUID, people: list[d
                                campaign: Any = None) -> list[uuid.UUID]:
     """Invitations and their messages for many people in three statements (a campaign's batch);
     those this service or campaign already invited are skipped. Returns the new invitations' ids."""
+    allowed = await contactable_in_scope([p.get("beneficiary") for p in people], "survey.invitation")
+    people = [p for p in people if p.get("beneficiary") in allowed]  # no survey after consent is withdrawn
     if not people:
         return []
     conn = current_connection()
@@ -286,12 +283,12 @@ async def invite_many_in_scope(tenant: Any, survey_id: uuid.UUID, people: list[d
         [p.get("service_type") or "" for p in people], [p.get("intake_channel") or "" for p in people],
         col("staff"), col("channel"), col("language"), [p.get("mobile") or "" for p in people],
         [p.get("email") or "" for p in people], [token_hash(tokens[iid]) for iid in ids])}
-    new = [(iid, p) for iid, p in zip(ids, people) if iid in created]
+    new = [(iid, p) for iid, p in zip(ids, people, strict=True) if iid in created]
     if not new:
         return []
     oids = await notify_many(tenant, "survey.invitation", [
         Recipient(p["language"], p["channel"], p.get("mobile") or "", p.get("email") or "",
-                  {"link": link_for(tenant.slug, tokens[iid])}) for iid, p in new])
+                  {"link": link_for(tenant.slug, tokens[iid])}, p.get("beneficiary")) for iid, p in new])
     await conn.execute(
         """update survey_invitation i set outbox = u.outbox from unnest($1::uuid[], $2::uuid[]) as u(id, outbox)
            where i.id = u.id""", [iid for iid, _ in new], oids)
@@ -332,11 +329,11 @@ async def scan(tenant: Any) -> dict[str, int]:
                 service_type=sd["service_type"], intake_channel=sd["channel_label"], staff=sd["delivered_by"])
                 for sd in due]))
         for inv in await conn.fetch(
-                """select * from survey_invitation where answered_at is null and reminded_at is null
+                """select * from survey_invitation where not answered and reminded_at is null
                    and expires_at > now() and sent_at <= now() - $1 * interval '1 day'
                    for update skip locked limit 200""", settings["reminder_days"]):
             oid = await notify(tenant, "survey.reminder", lang=inv["language"], preferred=inv["channel"],
-                               mobile=inv["mobile"], email=inv["email"],
+                               mobile=inv["mobile"], email=inv["email"], beneficiary=inv["beneficiary"],
                                values={"link": link_for(tenant.slug, token_for(tenant.id, inv["id"]))})
             await conn.execute("update survey_invitation set reminded_at = now(), reminder_outbox = $2 where id = $1",
                                inv["id"], oid)
@@ -375,18 +372,20 @@ async def campaign_targets(conn: Any, period_from: dt.date, period_to: dt.date, 
 
 
 async def start_campaign(tenant_id: Any, survey_id: Any, name: str, service_type: str, period_from: dt.date,
-                         period_to: dt.date, actor: Any) -> uuid.UUID:
-    sid = _uuid(survey_id)
+                         period_to: dt.date, actor: Any) -> uuid.UUID | None:
+    """The new campaign's id, or None when `survey_id` is not one of this tenant's surveys (a
+    form choice, not a page: the caller reports it on the field)."""
+    sid = parse_uuid(survey_id)
     async with tenant_scope(tenant_id) as tx:
         conn = tx.connection
         if sid is None or not await conn.fetchval("select 1 from survey where id = $1", sid):
-            raise NotFound(survey_id)
+            return None
         total = await campaign_targets(conn, period_from, period_to, service_type)
         cid = await conn.fetchval(
             """insert into survey_campaign (tenant, survey, name, service_type, period_from, period_to, total,
                  status, created_by, finished_at)
                values ($1, $2, $3, $4, $5, $6, $7, $8, $9, case when $7 = 0 then now() end) returning id""",
-            _uuid(tenant_id), sid, name, service_type, period_from, period_to, total,
+            parse_uuid(tenant_id), sid, name, service_type, period_from, period_to, total,
             "running" if total else "done", actor.id)
         await audit.record(tenant_id, "surveys.campaign_started", actor_user=actor.id, actor_label=actor.name,
                            target_type="survey_campaign", target_id=cid, address=actor.address,
@@ -396,7 +395,7 @@ async def start_campaign(tenant_id: Any, survey_id: Any, name: str, service_type
 
 
 async def set_campaign_status(tenant_id: Any, campaign_id: Any, status: str, actor: Any) -> None:
-    cid = _uuid(campaign_id)
+    cid = parse_uuid(campaign_id)
     before = {"running": "paused", "paused": "running"}[status]
     async with tenant_scope(tenant_id) as tx:
         if cid is None or not await tx.connection.fetchval("select 1 from survey_campaign where id = $1", cid):
@@ -410,7 +409,7 @@ async def set_campaign_status(tenant_id: Any, campaign_id: Any, status: str, act
 
 
 async def campaign_progress(tenant_id: Any, campaign_id: Any) -> dict[str, Any]:
-    cid = _uuid(campaign_id)
+    cid = parse_uuid(campaign_id)
     if cid is None:
         raise NotFound(campaign_id)
     async with tenant_scope(tenant_id) as tx:
@@ -418,7 +417,7 @@ async def campaign_progress(tenant_id: Any, campaign_id: Any) -> dict[str, Any]:
             """select c.*, s.title_ar, s.title_en,
                  (select count(*) from survey_invitation i join outbox o on o.id = i.outbox
                   where i.campaign = c.id and o.status = 'sent') as delivered,
-                 (select count(*) from survey_invitation i where i.campaign = c.id and i.answered_at is not null)
+                 (select count(*) from survey_invitation i where i.campaign = c.id and i.answered)
                    as answered
                from survey_campaign c join survey s on s.id = c.survey where c.id = $1""", cid)
     if row is None:
@@ -492,7 +491,7 @@ async def open_link(tenant_id: Any, token: str) -> dict[str, Any]:
         raise LinkProblem("unknown")
     async with tenant_scope(tenant_id) as tx:
         inv = await _open_invitation(tx.connection, token)
-        survey = await _survey_in_scope(tx.connection, inv["survey"])
+        survey = await get_survey_in_scope(tx.connection, inv["survey"])
     return {"invitation": dict(inv), "survey": survey}
 
 
@@ -502,7 +501,7 @@ async def _open_invitation(conn: Any, token: str, *, lock: bool = False) -> Any:
                               token_hash(token))
     if inv is None:
         raise LinkProblem("unknown")
-    if inv["answered_at"]:
+    if inv["answered"]:
         raise LinkProblem("answered")
     if inv["expires_at"] <= _now():
         raise LinkProblem("expired")
@@ -530,7 +529,7 @@ async def submit_answers(tenant: Any, token: str, answers: dict[str, dict[str, A
     async with tenant_scope(tenant.id) as tx:
         conn = tx.connection
         inv = await _open_invitation(conn, token, lock=True)
-        survey = await _survey_in_scope(conn, inv["survey"])
+        survey = await get_survey_in_scope(conn, inv["survey"])
         anonymous = anonymous and survey["anonymous_allowed"]
         rid = await conn.fetchval(
             """insert into survey_response (tenant, survey, version, invitation, beneficiary, anonymous, service_type,
@@ -543,7 +542,10 @@ async def submit_answers(tenant: Any, token: str, answers: dict[str, dict[str, A
                 """insert into survey_answer (tenant, response, question, qtype, score, text)
                    values ($1, $2, $3, $4, $5, $6)""", tenant.id, rid, key, a["type"], a.get("score"),
                 a.get("text", ""))
-        await conn.execute("update survey_invitation set answered_at = now() where id = $1", inv["id"])
+        # An anonymous answer leaves no time on the invitation (and the response keeps only its
+        # day): no column, timestamp or id can join the two.
+        await conn.execute("update survey_invitation set answered = true, answered_at = $2 where id = $1", inv["id"],
+                           None if anonymous else _now())
         settings = await settings_in_scope()
         low = low_scores(survey["questions"], answers, settings, "ar")
         if low:

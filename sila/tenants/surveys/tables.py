@@ -82,7 +82,8 @@ class SurveyInvitation(Table, tablename="survey_invitation", db=DB):
     reminder_outbox = UUID(null=True, default=None)
     sent_at = Timestamptz()
     reminded_at = Timestamptz(null=True, default=None)
-    answered_at = Timestamptz(null=True, default=None)
+    answered = Boolean(default=False)
+    answered_at = Timestamptz(null=True, default=None)  # named answers only: anonymous ones keep no time
     expires_at = Timestamptz()
     created_at = Timestamptz()
 
@@ -99,7 +100,7 @@ class SurveyResponse(Table, tablename="survey_response", db=DB):
     intake_channel = Text(default="")
     staff = ForeignKey(StaffUser, null=True, default=None)
     campaign = UUID(null=True, default=None)
-    submitted_at = Timestamptz()
+    submitted_on = Date()  # the Riyadh calendar day only: nothing to join an anonymous answer on
 
 
 class SurveyAnswer(Table, tablename="survey_answer", db=DB):

@@ -1,0 +1,157 @@
+"""What the API lists, page by page: keyset pagination on (time, id) ascending, so an integration
+can read everything once and then only what is new, and a page never repeats or skips a row
+when rows are added meanwhile. Every query runs in the caller's tenant scope (row-level security)."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from sila.platform.dates import RIYADH
+from sila.platform.db import parse_uuid, tenant_scope
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(at: Any, row_id: Any) -> str:
+    value = at.isoformat() if isinstance(at, dt.date | dt.datetime) else str(at)
+    return base64.urlsafe_b64encode(json.dumps([value, str(row_id)]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str | None, kind: type) -> tuple[Any, uuid.UUID] | None:
+    if not raw:
+        return None
+    try:
+        at, rid = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        when: Any = dt.datetime.fromisoformat(at) if kind is dt.datetime else dt.date.fromisoformat(at)
+        if kind is dt.datetime and when.tzinfo is None:
+            raise ValueError("naive")
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise BadCursor(raw) from None
+    ident = parse_uuid(rid)
+    if ident is None:
+        raise BadCursor(raw)
+    return when, ident
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The start of a Riyadh calendar day, as an aware time."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=RIYADH)
+
+
+class Page:
+    def __init__(self, rows: list[dict[str, Any]], limit: int, time_key: str) -> None:
+        self.rows = rows[:limit]
+        last = self.rows[-1] if len(rows) > limit else None
+        self.next_cursor = encode_cursor(last[time_key], last["id"]) if last else None
+
+
+async def _page(tenant_id: Any, sql: str, args: list[Any], *, time_col: str, time_key: str, cursor: Any,
+                limit: int) -> Page:
+    where = []
+    if cursor is not None:
+        args = [*args, cursor[0], cursor[1]]
+        where.append(f"({time_col}, id) > (${len(args) - 1}, ${len(args)})")
+    clause = (" and " + " and ".join(where)) if where else ""
+    async with tenant_scope(tenant_id) as tx:
+        rows = await tx.connection.fetch(
+            sql.format(cursor=clause) + f" order by {time_col}, id limit {int(limit) + 1}", *args)
+    return Page([dict(r) for r in rows], limit, time_key)
+
+
+async def requests_page(tenant_id: Any, *, stages: list[str], since: dt.date | None, until: dt.date | None,
+                        cursor: Any, limit: int) -> Page:
+    conds: list[str] = ["true"]
+    args: list[Any] = []
+    if stages:
+        args.append(stages)
+        conds.append(f"stage = any(${len(args)}::text[])")
+    if since:
+        args.append(day_start(since))
+        conds.append(f"submitted_at >= ${len(args)}")
+    if until:
+        args.append(day_start(until + dt.timedelta(days=1)))
+        conds.append(f"submitted_at < ${len(args)}")
+    sql = ("""select id, reference, stage, channel, beneficiary, policy_version_number, submitted_at, due_at,
+                     decision, decided_at, closed_at from support_request where """ + " and ".join(conds)
+           + "{cursor}")
+    return await _page(tenant_id, sql, args, time_col="submitted_at", time_key="submitted_at", cursor=cursor,
+                       limit=limit)
+
+
+async def beneficiaries_page(tenant_id: Any, *, cursor: Any, limit: int) -> Page:
+    sql = "select * from beneficiary where true{cursor}"
+    return await _page(tenant_id, sql, [], time_col="created_at", time_key="created_at", cursor=cursor, limit=limit)
+
+
+async def decisions_page(tenant_id: Any, *, since: dt.date | None, cursor: Any, limit: int) -> Page:
+    args: list[Any] = []
+    cond = ""
+    if since:
+        args.append(day_start(since))
+        cond = f" and i.decided_at >= ${len(args)}"
+    sql = ("""select * from (select i.id, i.request, i.decision, i.reason, i.decided_at, s.id as session,
+                     s.number as session_number, s.held_at
+              from committee_item i join committee_session s on s.id = i.session
+              where i.decision is not null""" + cond + ") d where true{cursor}")
+    return await _page(tenant_id, sql, args, time_col="decided_at", time_key="decided_at", cursor=cursor, limit=limit)
+
+
+async def services_page(tenant_id: Any, *, since: dt.date | None, until: dt.date | None, cursor: Any,
+                        limit: int) -> Page:
+    conds: list[str] = ["true"]
+    args: list[Any] = []
+    if since:
+        args.append(since)
+        conds.append(f"delivered_on >= ${len(args)}")
+    if until:
+        args.append(until)
+        conds.append(f"delivered_on <= ${len(args)}")
+    sql = "select * from service_delivery where " + " and ".join(conds) + "{cursor}"
+    return await _page(tenant_id, sql, args, time_col="recorded_at", time_key="recorded_at", cursor=cursor,
+                       limit=limit)
+
+
+async def survey_answers_page(tenant_id: Any, *, since: dt.date | None, cursor: Any, limit: int) -> Page:
+    args: list[Any] = []
+    cond = ""
+    if since:
+        args.append(since)
+        cond = f" and submitted_on >= ${len(args)}"
+    sql = ("""select r.*, coalesce((select json_agg(json_build_object('question', a.question, 'type', a.qtype,
+                     'score', a.score, 'text', a.text) order by a.question) from survey_answer a
+                     where a.response = r.id), '[]') as answers
+              from survey_response r where true""" + cond + "{cursor}")
+    page = await _page(tenant_id, sql, args, time_col="submitted_on", time_key="submitted_on", cursor=cursor,
+                       limit=limit)
+    for row in page.rows:
+        if isinstance(row["answers"], str):
+            row["answers"] = json.loads(row["answers"])
+    return page
+
+
+async def complaints_page(tenant_id: Any, *, kind: str, since: dt.date | None, cursor: Any, limit: int) -> Page:
+    conds: list[str] = ["true"]
+    args: list[Any] = []
+    if kind:
+        args.append(kind)
+        conds.append(f"kind = ${len(args)}")
+    if since:
+        args.append(day_start(since))
+        conds.append(f"created_at >= ${len(args)}")
+    sql = ("""select id, reference, kind, body, status, contact_channel, language, answer, created_at, answered_at,
+                     closed_at from feedback where """ + " and ".join(conds) + "{cursor}")
+    return await _page(tenant_id, sql, args, time_col="created_at", time_key="created_at", cursor=cursor, limit=limit)
+
+
+async def request_services(tenant_id: Any, request_id: Any) -> list[dict[str, Any]]:
+    """Every service recorded on one request, as the /services rows are (the request page's own
+    typed rows carry only what the page shows)."""
+    async with tenant_scope(tenant_id) as tx:
+        return [dict(r) for r in await tx.connection.fetch(
+            "select * from service_delivery where request = $1 order by delivered_on, recorded_at", request_id)]
+

@@ -1,0 +1,231 @@
+"""A living demo: each demo charity's staff, and cases at every stage of its own procedure.
+
+`load_demo_cases(tenant, passwords)` is what `sila.platform.demo` calls after publishing a demo
+tenant's policy. It adds a relations officer, a social researcher and two committee members
+(when the policy has those steps), then — only if the charity has no request yet — requests
+taken through the real services to every stage the policy has: some waiting, one incomplete
+for ten days, some overdue, one declined, some served and closed; a committee session held
+with votes, decisions and minutes, and the next one with its agenda; suggestions and
+complaints, one answered. The survey invitations and applicants' messages are the ones those
+services queue themselves (the worker of `sila dev` delivers them to the development inbox).
+
+Deterministic: names, ID numbers and mobiles come from a generator seeded by the tenant's slug,
+so every fresh database gets the same people. Idempotent: a second run finds the requests and
+adds nothing. Clearly demo data: every need and note says «(بيانات تجريبية)», the mobiles are
+in 0555 000 xxx, and the emails end in .demo.
+
+Time is the one thing the services cannot fake: requests are received now, so the demo
+moves a few of them back (submitted, due and last changed earlier) with one UPDATE each, to
+show what an overdue or long-incomplete request looks like.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sila.platform.accounts.services import add_member
+from sila.platform.actors import Actor
+from sila.platform.db import tenant_scope
+from sila.platform.identity import valid_test_id
+from sila.platform.roles import Role
+from sila.tenants.beneficiaries.forms import ApplicantInput
+from sila.tenants.feedback import services as feedback
+from sila.tenants.committee import services as committee
+from sila.tenants.requests import services as requests
+from sila.tenants.requests.terms import terms_in_force
+from sila.tenants.requests.uploads import Upload
+
+DEMO = "(بيانات تجريبية)"
+FIRST = ["أحمد", "محمد", "عبدالله", "فهد", "سعد", "خالد", "فاطمة", "نورة", "مريم", "هيا", "سارة", "منيرة",
+         "إبراهيم", "يوسف", "لطيفة", "عائشة", "مصطفى", "هدى"]
+FAMILY = ["القحطاني", "العتيبي", "الدوسري", "الشهري", "الغامدي", "الزهراني", "الحربي", "المطيري", "السبيعي",
+          "العنزي", "الشمري", "البلوي"]
+NEEDS = ["سلة غذائية شهرية", "دعم إيجار السكن لثلاثة أشهر", "علاج أسنان لطفلين في الأسرة", "رسوم دراسية لطالب جامعي",
+         "جهاز تكييف للمنزل", "سداد فاتورة كهرباء متأخرة"]
+CITIES = ["الرياض", "جدة", "مكة المكرمة", "المدينة المنورة", "بريدة", "الدمام"]
+PDF = Upload("اقرار-موقع.pdf", "application/pdf", b"%PDF-1.4\n% demo attestation\n")
+STAFF = [  # (local part, role, name)
+    ("officer", Role.relations_officer, "نورة العتيبي"),
+    ("researcher", Role.social_researcher, "خالد الشهري"),
+    ("committee1", Role.committee_member, "د. سيرين الشواف"),
+    ("committee2", Role.committee_member, "عبدالرحمن الحربي"),
+]
+# Where each request is left: (target stage, how many, days ago it arrived — None: today).
+PLAN = [("verify", 2, None), ("incomplete", 1, 10), ("refer", 1, None), ("research", 2, 3), ("attest", 1, None),
+        ("committee", 3, 5), ("register", 1, None), ("deliver", 1, 4), ("closed", 2, 20), ("rejected", 1, 12),
+        ("verify", 1, 40)]  # the last one is far past its decision date
+
+
+def staff_email(local: str, slug: str) -> str:
+    return f"{local}@{slug}.demo"
+
+
+def _person(slug: str, i: int) -> ApplicantInput:
+    """The demo's i-th applicant of this tenant: the same person on every fresh database."""
+    rng = random.Random(f"sila-demo:{slug}:{i}")
+    name = f"{rng.choice(FIRST)} {rng.choice(FIRST)} {rng.choice(FAMILY)}"
+    number = valid_test_id("1" + "".join(rng.choice("0123456789") for _ in range(8)))
+    return ApplicantInput(id_number=number, name=name, mobile=f"+966555000{i:03d}", email="",
+                          preferred_channel="sms", preferred_language="ar", city=rng.choice(CITIES),
+                          category="family", household_size=rng.randint(2, 9))
+
+
+def _step_data(code: str, researcher_id: Any, today: dt.date) -> dict[str, Any]:
+    steps: dict[str, dict[str, Any]] = {
+        "verify": {f"check_{k}": "on" for k in requests.CHECKLIST},
+        "mark_incomplete": {"missing": "صورة صك الإعالة\nتعريف بالراتب"},
+        "refer": {"researcher": str(researcher_id), "question": f"هل تسكن الأسرة بالإيجار؟ {DEMO}"},
+        "skip_referral": {"note": f"الملف مكتمل ولا حاجة إلى بحث {DEMO}"},
+        "report": {"notes": f"زرنا الأسرة وتبيّن استحقاقها {DEMO}", "visit_date": (today - dt.timedelta(days=1)).isoformat(),
+                   "visit_report": f"زيارة ميدانية للمنزل {DEMO}"},
+        "attest": {"signer_name": "المتقدم نفسه", "scan": PDF},
+        "register": {},
+        "record_service": {"service_type": "سلة غذائية", "amount": "350", "delivered_on": today.isoformat()},
+        "close": {},
+        "reject": {"reason": f"الطلب خارج نطاق خدمات الجمعية {DEMO}"},
+    }
+    return steps[code]
+
+
+async def _ensure_staff(tenant: Any, passwords: dict[str, str], new_password: Callable[[], str],
+                        ensure_password: Callable[[str, str], Awaitable[None]], wanted: set[str]) -> dict[str, Actor]:
+    out: dict[str, Actor] = {}
+    for local, role, name in STAFF:
+        if role not in wanted:
+            continue
+        email = staff_email(local, tenant.slug)
+        password = passwords.setdefault(email, new_password())
+        uid = await add_member(tenant, email=email, name=name, role=role, password=password)
+        await ensure_password(email, password)  # the credentials file was lost: its new password
+        out[local] = Actor(uid, name, frozenset({role}))
+    return out
+
+
+async def load_demo_cases(tenant: Any, passwords: dict[str, str], new_password: Callable[[], str],
+                          ensure_password: Callable[[str, str], Awaitable[None]]) -> dict[str, str]:
+    """Staff logins {email: role} of this demo tenant; cases are added once (see the module)."""
+    terms = await terms_in_force(tenant.id)
+    if terms is None:
+        return {}
+    wf = terms.workflow
+    stages = set(wf.stages())
+    wanted: set[str] = {Role.relations_officer}
+    if "research" in stages:
+        wanted.add(Role.social_researcher)
+    if wf.has_committee:
+        wanted.add(Role.committee_member)
+    staff = await _ensure_staff(tenant, passwords, new_password, ensure_password, wanted)
+    logins = {staff_email(local, tenant.slug): str(role) for local, role, _ in STAFF if local in staff}
+    async with tenant_scope(tenant.id) as tx:
+        if await tx.connection.fetchval("select count(*) from support_request"):
+            return logins  # the cases are there already: a second run adds nothing
+
+    rng = random.Random(f"sila-demo:{tenant.slug}")
+    officer = staff["officer"]
+    today = dt.date.today()
+    channel = terms.staff_channels()[0] if terms.staff_channels() else terms.channels[0]
+    made: list[tuple[Any, str, int | None]] = []
+    n = 0
+    for target, count, days_ago in PLAN:
+        if target not in stages and target not in ("closed", "rejected"):
+            continue
+        for _ in range(count):
+            n += 1
+            person = _person(tenant.slug, n)
+            rid = await requests.record_by_staff(tenant, terms, requests.StaffIntake(
+                applicant=person, channel=channel, need=f"{rng.choice(NEEDS)} {DEMO}",
+                consent_text="وافق المتقدم على معالجة بياناته لغرض طلب الدعم"), officer)
+            await _walk(tenant, rid, target, staff, today, wf)
+            made.append((rid, target, days_ago))
+    if wf.has_committee:
+        # Held last week: every request meant to be past the committee is decided there.
+        decided = [(rid, t) for rid, t, _ in made if t in ("rejected", "register", "deliver", "closed")]
+        await _session(tenant, staff, decided, days=-6, close=True)
+        for rid, target in decided:
+            await _walk(tenant, rid, target, staff, today, wf)
+        # Next week: the requests waiting for the committee are on its agenda.
+        await _session(tenant, staff, [(rid, t) for rid, t, _ in made if t == "committee"], days=7, close=False)
+    for rid, _, days_ago in made:
+        if days_ago:
+            await _move_back(tenant.id, rid, days_ago)
+    await _feedback(tenant, officer, rng)
+    return logins
+
+
+async def _walk(tenant: Any, rid: Any, target: str, staff: dict[str, Actor], today: dt.date, wf: Any) -> str:
+    """Take the request forward, as its staff would, until it waits at `target` (or at the
+    committee, which decides only in a session)."""
+    officer, researcher = staff["officer"], staff.get("researcher")
+    for _ in range(12):
+        async with tenant_scope(tenant.id) as tx:
+            stage = await tx.connection.fetchval("select stage from support_request where id = $1", rid)
+        if stage == target or stage in ("closed", "rejected", "committee"):
+            return stage
+        if target == "rejected" and stage == wf.decision_stage and not wf.has_committee:
+            code = "reject"
+        elif stage in ("verify", "incomplete"):
+            code = "mark_incomplete" if target == "incomplete" else "verify"
+        elif stage == "refer":
+            code = "refer" if researcher else "skip_referral"
+        elif stage == "research":
+            code = "report"
+        elif stage == "deliver":
+            async with tenant_scope(tenant.id) as tx:
+                served = await tx.connection.fetchval("select count(*) from service_delivery where request = $1", rid)
+            code = "close" if served else "record_service"
+        else:
+            code = stage  # attest, register
+        actor = researcher if code == "report" and researcher else officer
+        await requests.act(tenant, rid, code, actor, _step_data(code, researcher.id if researcher else None, today))
+    return stage
+
+
+async def _move_back(tenant_id: Any, rid: Any, days: int) -> None:
+    async with tenant_scope(tenant_id) as tx:
+        await tx.connection.execute(
+            """update support_request set submitted_at = submitted_at - make_interval(days => $2),
+                 due_at = due_at - make_interval(days => $2), updated_at = updated_at - make_interval(days => $2),
+                 created_at = created_at - make_interval(days => $2) where id = $1""", rid, days)
+
+
+async def _session(tenant: Any, staff: dict[str, Actor], items: list[tuple[Any, str]], *, days: int,
+                   close: bool) -> None:
+    """A committee session `days` from now with `items` on its agenda; when `close`, each item is
+    voted on by every member and decided (declined for the target "rejected"), then the session
+    is closed and its minutes can be printed."""
+    members = [staff[k] for k in ("committee1", "committee2") if k in staff]
+    officer = staff["officer"]
+    if not members or not items:
+        return
+    now = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    chair = members[0]  # members open and close sessions; the relations officer sets the agenda
+    sid = await committee.create_session(tenant, now + dt.timedelta(days=days), f"مقر الجمعية {DEMO}", chair)
+    await committee.add_to_agenda(tenant, sid, [rid for rid, _ in items], officer)
+    if not close:
+        return
+    detail = await committee.session_detail(tenant.id, sid)
+    for item in detail["items"]:
+        target = next(t for rid, t in items if str(rid) == str(item["request"]))
+        vote = "reject" if target == "rejected" else "accept"
+        for m in members:
+            await committee.cast_vote(tenant, sid, item["id"], vote, f"رأي العضو {DEMO}", m)
+        reason = f"لا تنطبق شروط الدعم على الحالة {DEMO}" if vote == "reject" else ""
+        await committee.decide(tenant, sid, item["id"], vote, reason, members[0])
+    await committee.close_session(tenant, sid, chair)
+
+
+async def _feedback(tenant: Any, officer: Actor, rng: random.Random) -> None:
+    items = [("complaint", "تأخر الرد على طلبي أكثر من أسبوعين", True),
+             ("suggestion", "أقترح إتاحة تتبع الطلب عبر واتساب", False),
+             ("complaint", "لم يصلني رمز التحقق على جوالي", False)]
+    for i, (kind, body, answered) in enumerate(items, start=1):
+        ref = await feedback.submit(tenant, feedback.FeedbackInput(
+            kind=kind, body=f"{body} {DEMO}", name=f"{rng.choice(FIRST)} {rng.choice(FAMILY)}",
+            mobile=f"+966555001{i:03d}", email="", contact_channel="sms", language="ar",
+            token=f"demo-feedback-{tenant.slug}-{i}"))
+        if answered:
+            async with tenant_scope(tenant.id) as tx:
+                fid = await tx.connection.fetchval("select id from feedback where reference = $1", ref)
+            await feedback.answer(tenant, fid, f"نعتذر عن التأخر، وقد عُرض طلبك على اللجنة هذا الأسبوع. {DEMO}", officer)

@@ -1,0 +1,194 @@
+"""The server refuses what the page does not offer. A request is walked through its policy's
+workflow; at every stage, for every role, the request page is read and the forms it offers are
+compared with every action of the workflow table (sila/tenants/requests/workflow.py ACTIONS)
+plus assignment and documents; each one not offered is sent anyway, with a valid form, and
+must be refused with nothing changed. The same for the committee's session page (open, agenda,
+vote, decide, close). For the three kinds of policy the seeds have."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from support.walk import (
+    END_STAGES,
+    PDF,
+    POLICIES,
+    ROLES,
+    Charity,
+    fetch,
+    form_for,
+    make_charity,
+    options,
+    policy_actions,
+    value,
+)
+from sila.platform.roles import Role
+from sila.tenants.requests.workflow import ACTIONS
+
+REFUSED = (403, 409)
+FORM_ACTION = re.compile(r'(?:action|formaction)="([^"]+)"')
+REQUEST_FORMS = (*ACTIONS, "assign", "documents")
+SESSION_FORMS = ("open", "agenda", "vote", "decide", "close")
+
+
+def offered(html: str, base: str) -> set[str]:
+    """The request forms a page offers: `…/act/<code>`, `…/assign`, `…/documents`."""
+    out = set()
+    for target in FORM_ACTION.findall(html):
+        if target.startswith(base + "/act/"):
+            out.add(target[len(base) + 5:])
+        elif target in (base + "/assign", base + "/documents"):
+            out.add(target[len(base) + 1:])
+    return out
+
+
+async def snapshot(tenant_id: Any, rid: Any) -> tuple[Any, ...]:
+    """Everything an action could change about a request and its committee items, in one read."""
+    [row] = await fetch(tenant_id, """
+        select r.stage, r.decision, r.decision_reason, r.assignee, r.researcher, r.satisfied, r.missing, r.closed_at,
+          r.updated_at,
+          (select count(*) from audit_entry e where e.target_id = r.id::text) as audits,
+          (select count(*) from request_document d where d.request = r.id) as documents,
+          (select count(*) from request_verification v where v.request = r.id) as verifications,
+          (select count(*) from request_referral f where f.request = r.id and f.answered_at is null) as open_referrals,
+          (select count(*) from request_attestation a where a.request = r.id) as attestations,
+          (select count(*) from service_delivery s where s.request = r.id) as services,
+          (select count(*) from committee_item i where i.request = r.id) as items,
+          (select count(*) from committee_item i where i.request = r.id and i.decision is not null) as decided,
+          (select count(*) from committee_vote v join committee_item i on i.id = v.item where i.request = r.id) as votes,
+          (select count(*) from outbox) as outbox,
+          (select count(*) from committee_session) as sessions,
+          (select count(*) from committee_session where status = 'open') as open_sessions
+        from support_request r where r.id = $1""", rid)
+    return tuple(row.items())
+
+
+class Prober:
+    def __init__(self, charity: Charity) -> None:
+        self.c = charity
+        self.probes = 0
+
+    async def request_page(self, rid: Any, stage: str) -> None:
+        base = f"/portal/requests/{rid}"
+        for role in ROLES:
+            client = self.c.client(role)
+            page = client.get(base)
+            assert page.status_code == 200, (role, stage)
+            shown = offered(page.text, base)
+            assert shown <= set(REQUEST_FORMS), shown
+            before = await snapshot(self.c.tenant.id, rid)
+            for code in REQUEST_FORMS:
+                if code in shown:
+                    continue
+                if code == "assign":
+                    current = await value(self.c.tenant.id, "select assignee from support_request where id = $1", rid)
+                    other = self.c.staff[Role.admin if current == self.c.staff[Role.relations_officer].id else Role.relations_officer].id
+                    response = client.post(f"{base}/assign", {"assignee": str(other)})
+                elif code == "documents":
+                    response = client.post(f"{base}/documents", {},
+                                           files={"documents": ("extra.pdf", PDF, "application/pdf")})
+                else:
+                    data, files = form_for(code, self.c.staff["social_researcher"].id)
+                    response = client.post(f"{base}/act/{code}", data, files=files or None)
+                where = f"{code} as {role} at {stage} (not offered)"
+                assert response.status_code in REFUSED, f"{where}: {response.status_code}\n{response.text[-1200:]}"
+                self.probes += 1
+            assert await snapshot(self.c.tenant.id, rid) == before, f"a refused action as {role} at {stage} changed data"
+            if role == Role.relations_officer and "record_service" not in shown:
+                await self.api_service(rid, stage)
+
+    async def api_service(self, rid: Any, stage: str) -> None:
+        """The API records a service by the same rule as the page (sila.tenants.api.v1): where the
+        relations officer's page offers no "record service", the API refuses it too."""
+        if not hasattr(self, "api_key"):
+            from sila.platform.actors import Actor
+            from sila.tenants.api import services as api_services
+
+            admin = self.c.staff[Role.admin]
+            _, self.api_key = await api_services.create_key(
+                self.c.tenant.id, name="walk", scopes=["services:write"], expires_on=None,
+                actor=Actor(admin.id, "admin", frozenset({Role.admin})))
+        before = await snapshot(self.c.tenant.id, rid)
+        http = self.c.server.client(self.c.tenant.slug).http
+        response = http.post(f"/api/v1/requests/{rid}/services", json={"service_type": "سلة غذائية"},
+                             headers={"Authorization": f"Bearer {self.api_key}"})
+        assert response.status_code == 409, f"API record_service at {stage}: {response.status_code} {response.text}"
+        assert await snapshot(self.c.tenant.id, rid) == before, f"a refused API service at {stage} changed data"
+        self.probes += 1
+
+    async def session_page(self, rid: Any, session: str, item: Any) -> None:
+        for role in ROLES:
+            client = self.c.client(role)
+            listing, page = client.get("/portal/committee"), client.get(session)
+            shown = set()
+            if listing.status_code == 200 and 'action="/portal/committee"' in listing.text:
+                shown.add("open")
+            if page.status_code == 200:
+                targets = set(FORM_ACTION.findall(page.text))
+                shown |= {name for name, path in [("agenda", f"{session}/agenda"), ("close", f"{session}/close"),
+                                                  ("vote", f"{session}/items/{item}/vote"),
+                                                  ("decide", f"{session}/items/{item}/decide")] if path in targets}
+            else:
+                assert page.status_code == 403, (role, page.status_code)
+            before = await snapshot(self.c.tenant.id, rid)
+            for name in SESSION_FORMS:
+                if name in shown:
+                    continue
+                path, data = {
+                    "open": ("/portal/committee", {"held_at": "2026-11-26T19:00", "location": "x"}),
+                    "agenda": (f"{session}/agenda", {"requests": str(rid)}),
+                    "vote": (f"{session}/items/{item}/vote", {"vote": "accept", "reasons": "x"}),
+                    "decide": (f"{session}/items/{item}/decide", {"decision": "reject", "reason": "قرار"}),
+                    "close": (f"{session}/close", {}),
+                }[name]
+                response = client.post(path, data)
+                where = f"{name} as {role} in a session (not offered)"
+                # The agenda form is absent because the request is on it already: refused as input (400).
+                refused = (400, *REFUSED) if name == "agenda" and role != "social_researcher" else REFUSED
+                assert response.status_code in refused, f"{where}: {response.status_code}\n{response.text[-1200:]}"
+                self.probes += 1
+            assert await snapshot(self.c.tenant.id, rid) == before, f"a refused session form as {role} changed data"
+
+
+@pytest.mark.parametrize("policy", list(POLICIES))
+async def test_every_action_a_role_is_not_offered_is_refused_and_changes_nothing(
+        server, make_tenant, make_staff, publish_policy, policy):
+    c = await make_charity(server, make_tenant, make_staff, publish_policy, policy)
+    prober = Prober(c)
+    covered: set[str] = set()
+    stages_seen: set[str] = set()
+    for _walk in range(8):
+        c.intake_by_staff()
+        rid = await c.newest_request()
+        done: list[str] = []
+        while True:
+            wf, stage, _ = await c.workflow(rid)
+            stages_seen.add(stage)
+            await prober.request_page(rid, stage + ("+service" if "record_service" in done else ""))
+            if stage in END_STAGES:
+                break
+            here = options(wf, stage)
+            fresh = [x for x in here if x not in covered and not (x == "close" and "record_service" not in done)]
+            code = fresh[0] if fresh else ("close" if "record_service" in done else "record_service") \
+                if "record_service" in here else next(x for x in here if x not in ("mark_incomplete", "reject"))
+            if wf.action(code).in_session:
+                session = c.open_session()
+                member = c.client(Role.committee_member)
+                assert member.post(f"{session}/agenda", {"requests": str(rid)}).status_code == 303
+                item = await c.item_of(rid)
+                await prober.session_page(rid, session, item)
+                response = member.post(f"{session}/items/{item}/decide",
+                                       {"decision": code, "reason": "خارج نطاق الدعم" if code == "reject" else ""})
+                assert response.status_code == 303
+                assert c.client(Role.admin).post(f"{session}/close").status_code == 303
+            else:
+                response = c.do(rid, code, wf)
+                assert response.status_code == 303, (code, stage, response.text[-1200:])
+            done.append(code)
+            covered.add(code)
+        if policy_actions(wf) <= covered and "rejected" in stages_seen:
+            break
+    assert set(wf.stages()) <= stages_seen, set(wf.stages()) - stages_seen
+    assert prober.probes > 50
