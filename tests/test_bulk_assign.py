@@ -103,3 +103,48 @@ async def test_a_referral_tells_the_researcher(app_db):
     mails = await outbox_rows(tenant.id, "staff.referred")
     assert [m["recipient"] for m in mails] == [researcher.email]
     assert req["reference"] in mails[0]["body_text"] and "researcher=me" in mails[0]["body_text"]
+
+
+async def test_a_leaving_member_hands_over_their_open_requests(server):
+    """Removing or deactivating a member who holds open requests asks who takes them: another
+    relations officer (emailed once, each move audited) or nobody (back to the queue). Only the
+    page's own choices are taken; without one nothing changes and the member stays."""
+    tenant = await create_tenant()
+    await publish_seed_policy(tenant, "mafatih")
+    admin = await create_staff(tenant, "admin")
+    leaving = await create_staff(tenant, "relations_officer", name="سارة المغادرة")
+    taker = await create_staff(tenant, "relations_officer", name="ريم المتولية")
+    researcher = await create_staff(tenant, "social_researcher")
+    a, b = [await new_request(tenant, leaving) for _ in range(2)]
+    async with tenant_scope(tenant.id) as tx:  # a closed one stays as it was
+        await tx.connection.execute("update support_request set stage = 'closed' where id = $1", b["id"])
+    c = await new_request(tenant, leaving)
+    boss = sign_in(server, admin)
+    page = boss.get(f"/portal/staff/{leaving.id}/remove")
+    assert page.status_code == 200 and 'name="hand_to"' in page.text
+    assert f'value="{taker.id}"' in page.text and f'value="{researcher.id}"' not in page.text
+    assert f'value="{leaving.id}"' not in page.text and "لديه طلبان مفتوحان" in page.text
+
+    for hostile in ({}, {"hand_to": ""}, {"hand_to": "\x00"}, {"hand_to": str(researcher.id)},
+                    {"hand_to": str(leaving.id)}, {"hand_to": valid_id()}):
+        refused = boss.post(f"/portal/staff/{leaving.id}/remove", hostile)
+        assert refused.status_code == 400 and 'id="hand_to-error"' in refused.text, hostile
+        assert "\x00" in hostile.get("hand_to", "") or "اختر من يتولى طلباته المفتوحة" in refused.text
+    assert await assignees(tenant, [a["id"], c["id"]]) == [leaving.id, leaving.id]
+    assert boss.get(f"/portal/staff/{leaving.id}").status_code == 200  # still a member
+
+    assert boss.post(f"/portal/staff/{leaving.id}/remove", {"hand_to": str(taker.id)}).status_code == 303
+    assert await assignees(tenant, [a["id"], b["id"], c["id"]]) == [taker.id, leaving.id, taker.id]
+    assert len(await audit_rows(tenant.id, "request.assigned")) == 2
+    mails = await outbox_rows(tenant.id, "staff.assigned")
+    assert len(mails) == 1 and mails[0]["recipient"] == taker.email and c["reference"] in mails[0]["body_text"]
+
+    # Deactivating the taker, back to the queue: unassigned, nobody emailed; a member with no open
+    # requests is asked nothing.
+    confirm = boss.get(f"/portal/staff/{taker.id}/deactivate")
+    assert 'value="none"' in confirm.text
+    assert boss.post(f"/portal/staff/{taker.id}/deactivate", {"hand_to": "none"}).status_code == 303
+    assert await assignees(tenant, [a["id"], c["id"]]) == [None, None]
+    assert len(await outbox_rows(tenant.id, "staff.assigned")) == 1
+    assert 'name="hand_to"' not in boss.get(f"/portal/staff/{researcher.id}/remove").text
+    assert boss.post(f"/portal/staff/{researcher.id}/remove").status_code == 303
