@@ -530,19 +530,10 @@ async def delete_tenant(operator: dict[str, Any], tenant_id: Any, confirm: str, 
                     """select "user" from membership where "user" = any($1::uuid[])
                        union select "user" from member_deactivation where "user" = any($1::uuid[])""",
                     list(members))}
-    deleted: dict[str, int] = {}
     async with tenant_scope(tid) as tx:
         conn = tx.connection
         await _lock_tenant(conn, tid)
-        tables = await directory.tenant_owned_tables(conn)
-        for table in tables:
-            deleted[table] = await conn.fetchval(f'select count(*) from "{table}" where tenant = $1', tid)
-        # Deleting the tenant row cascades to every table that references it; that is also the
-        # only delete the immutable tables (published policies, documents) accept. The sweep
-        # after it catches a table that carries `tenant` without a cascading foreign key.
-        await conn.execute("delete from tenant where id = $1", tid)
-        for table in tables:
-            await conn.execute(f'delete from "{table}" where tenant = $1', tid)
+        deleted = await directory.delete_tenant_rows(conn, tid)
         gone = list(members - keep)
         status = await conn.execute("delete from staff_user where id = any($1::uuid[])", gone)
         deleted["staff_user"] = int(status.split()[-1])
