@@ -64,7 +64,7 @@ def test_the_examples_of_the_issue():
 # --- the living demo ------------------------------------------------------------------------------
 
 COUNTED = ["support_request", "beneficiary", "committee_session", "committee_item", "committee_vote", "feedback",
-           "service_delivery", "membership"]
+           "service_delivery", "membership", "survey_invitation", "survey_response"]
 
 
 async def _counts(tenant_id):
@@ -89,7 +89,10 @@ async def test_the_demo_loads_every_stage_once_and_the_same_twice(app_db, tmp_pa
     for slug, c in after.items():
         stages = dict(c["stages"])
         assert stages.get("closed") and stages.get("rejected") and stages.get("verify"), (slug, stages)
-        assert c["feedback"] == 3
+        assert c["feedback"] >= 3  # the three written, and a follow-up for each low survey score
+        # Everyone served was invited to the survey; three in four answered (the first three of each four).
+        assert c["survey_invitation"] >= 2 and c["survey_invitation"] <= c["service_delivery"], (slug, c)
+        assert c["survey_response"] == c["survey_invitation"] - c["survey_invitation"] // 4, (slug, c)
         tenant = await directory.get_tenant_by_slug(slug)
         async with tenant_scope(tenant.id) as tx:
             overdue = await tx.connection.fetchval(

@@ -32,6 +32,8 @@ from sila.platform.identity import valid_test_id
 from sila.platform.roles import Role
 from sila.tenants.beneficiaries.forms import ApplicantInput
 from sila.tenants.feedback import services as feedback
+from sila.tenants.surveys import services as surveys
+from sila.tenants.surveys.forms import read_answers
 from sila.tenants.committee import services as committee
 from sila.tenants.requests import services as requests
 from sila.tenants.requests.terms import terms_in_force
@@ -151,6 +153,7 @@ async def load_demo_cases(tenant: Any, passwords: dict[str, str], new_password: 
         if days_ago:
             await _move_back(tenant.id, rid, days_ago)
     await _feedback(tenant, officer, rng)
+    await _surveys(tenant, rng)
     return logins
 
 
@@ -229,3 +232,39 @@ async def _feedback(tenant: Any, officer: Actor, rng: random.Random) -> None:
             async with tenant_scope(tenant.id) as tx:
                 fid = await tx.connection.fetchval("select id from feedback where reference = $1", ref)
             await feedback.answer(tenant, fid, f"نعتذر عن التأخر، وقد عُرض طلبك على اللجنة هذا الأسبوع. {DEMO}", officer)
+
+
+COMMENTS = ["الخدمة ممتازة وسريعة، جزاكم الله خيرًا", "أتمنى تقصير مدة الانتظار", "",
+            "التواصل عبر الجوال كان واضحًا", ""]
+
+
+async def _surveys(tenant: Any, rng: random.Random) -> None:
+    """Everyone served is invited to the charity's survey, as a campaign would (the invitation
+    messages go out as usual), and three in four answer it through the answer page's own reader
+    and submission; the others' links stay open."""
+    async with tenant_scope(tenant.id) as tx:
+        conn = tx.connection
+        sid = await surveys.ensure_default_in_scope(tenant.id)
+        served = await conn.fetch(surveys.SQL_DUE_SERVICES, dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc), 0, 0)
+        invited = await surveys.invite_many_in_scope(tenant, sid, [dict(
+            beneficiary=sd["beneficiary"], channel=sd["contact_channel"], language=sd["contact_language"],
+            mobile=sd["contact_mobile"], email=sd["contact_email"], request=sd["request"], delivery=sd["id"],
+            service_type=sd["service_type"], intake_channel=sd["channel_label"], staff=sd["delivered_by"])
+            for sd in served])
+        questions = (await surveys.get_survey_in_scope(conn, sid))["questions"]
+    for n, invitation in enumerate(invited):
+        if n % 4 == 3:
+            continue
+        data: dict[str, str] = {}
+        for q in questions:
+            if q["type"] == "rating":
+                data[q["key"]] = str(rng.choice([5, 5, 4, 4, 3, 2]))
+            elif q["type"] == "nps":
+                data[q["key"]] = str(rng.choice([10, 9, 9, 8, 7, 5]))
+            elif q["type"] == "choice" and q.get("options"):
+                data[q["key"]] = str(rng.randrange(len(q["options"])))
+            elif q["type"] == "text" and (comment := rng.choice(COMMENTS)):
+                data[q["key"]] = f"{comment} {DEMO}"
+        answers, _, errors = read_answers(questions, data)
+        assert not errors, errors  # the demo answers as the page would accept
+        await surveys.submit_answers(tenant, surveys.token_for(tenant.id, invitation), answers, anonymous=False)
