@@ -5,25 +5,11 @@ told of what they did themselves."""
 from __future__ import annotations
 
 from support.clients import sign_in
-from support.data import audit_rows, create_staff, create_tenant, outbox_rows, publish_seed_policy, valid_id
+from support.data import (audit_rows, create_staff, create_tenant, outbox_rows, publish_seed_policy,
+                          recorded_request, valid_id)
 
 from sila.platform.db import tenant_scope
-from sila.platform.identity import normalise_mobile
-from sila.tenants.beneficiaries.forms import ApplicantInput
 from sila.tenants.requests import services as rs
-from sila.tenants.requests.terms import terms_in_force
-
-
-async def new_request(tenant, officer, name="هدى عبدالله") -> dict:
-    terms = await terms_in_force(tenant.id)
-    actor = rs.Actor(officer.id, "نورة الموظفة", frozenset({"relations_officer"}))
-    applicant = ApplicantInput(id_number=valid_id(), name=name, mobile=normalise_mobile("0551112233")[0], email="",
-                               preferred_channel="sms", preferred_language="ar", city="الرياض", category="family",
-                               household_size=3)
-    rid = await rs.record_by_staff(tenant, terms, rs.StaffIntake(applicant=applicant, channel=terms.staff_channels()[0],
-                                                                 need="إيجار", consent_text="موافقة"), actor)
-    async with tenant_scope(tenant.id) as tx:
-        return dict(await tx.connection.fetchrow("select * from support_request where id = $1", rid))
 
 
 async def assignees(tenant, ids) -> list:
@@ -37,7 +23,7 @@ async def test_bulk_assignment_from_the_queue(server):
     officer = await create_staff(tenant, "relations_officer", name="نورة")
     colleague = await create_staff(tenant, "relations_officer", name="ريم")
     researcher = await create_staff(tenant, "social_researcher")
-    a, b, c = [await new_request(tenant, officer) for _ in range(3)]
+    a, b, c = [await recorded_request(tenant, officer) for _ in range(3)]
     client = sign_in(server, officer)
     queue = client.get("/portal/requests")
     assert queue.status_code == 200 and f'id="pick-{a["id"]}"' in queue.text and 'id="requests"' in queue.text
@@ -79,7 +65,7 @@ async def test_another_tenants_id_assigns_nothing(server):
         await publish_seed_policy(t, "mafatih")
     officer, theirs = await create_staff(tenant, "relations_officer"), await create_staff(other, "relations_officer")
     colleague = await create_staff(tenant, "relations_officer")
-    mine, foreign = await new_request(tenant, officer), await new_request(other, theirs)
+    mine, foreign = await recorded_request(tenant, officer), await recorded_request(other, theirs)
     client = sign_in(server, officer)
     response = client.post("/portal/requests/bulk-assign",
                            {"requests": [str(mine["id"]), str(foreign["id"])], "assignee": str(colleague.id)})
@@ -96,7 +82,7 @@ async def test_a_referral_tells_the_researcher(app_db):
     await publish_seed_policy(tenant, "mafatih")
     officer = await create_staff(tenant, "relations_officer")
     researcher = await create_staff(tenant, "social_researcher")
-    req = await new_request(tenant, officer)
+    req = await recorded_request(tenant, officer)
     actor = rs.Actor(officer.id, "نورة الموظفة", frozenset({"relations_officer"}))
     await rs.act(tenant, req["id"], "verify", actor, {f"check_{k}": "on" for k in rs.CHECKLIST})
     await rs.act(tenant, req["id"], "refer", actor, {"researcher": str(researcher.id), "question": "هل السكن بالإيجار؟"})
@@ -115,10 +101,10 @@ async def test_a_leaving_member_hands_over_their_open_requests(server):
     leaving = await create_staff(tenant, "relations_officer", name="سارة المغادرة")
     taker = await create_staff(tenant, "relations_officer", name="ريم المتولية")
     researcher = await create_staff(tenant, "social_researcher")
-    a, b = [await new_request(tenant, leaving) for _ in range(2)]
+    a, b = [await recorded_request(tenant, leaving) for _ in range(2)]
     async with tenant_scope(tenant.id) as tx:  # a closed one stays as it was
         await tx.connection.execute("update support_request set stage = 'closed' where id = $1", b["id"])
-    c = await new_request(tenant, leaving)
+    c = await recorded_request(tenant, leaving)
     boss = sign_in(server, admin)
     page = boss.get(f"/portal/staff/{leaving.id}/remove")
     assert page.status_code == 200 and 'name="hand_to"' in page.text
