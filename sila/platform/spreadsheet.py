@@ -216,7 +216,10 @@ def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
             return
         try:
             for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
-                yield [unescape_cell(_text(v)) for v in values]
+                cells = [unescape_cell(_text(v)) for v in values]
+                while cells and not cells[-1]:  # a sheet's width is its widest row's: trim the rest
+                    cells.pop()
+                yield cells
         except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
             raise SheetError(MSG_BROKEN, detail=type(exc).__name__) from None
     finally:
