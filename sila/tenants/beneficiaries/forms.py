@@ -11,6 +11,7 @@ from pydantic import ValidationInfo, field_validator
 from pydantic import BeforeValidator
 
 from sila.platform import i18n
+from sila.platform.dates import parse_digits
 from sila.platform.forms import AnyDay, Choice, Digits, Email, Flag, Form, FormErrors, Mobile, Parsed, RiyadhDate, \
     SaudiId, Text, WholeNumber, earlier, parse_form, problem, raw_text, riyadh_today
 from sila.platform.i18n import N_
@@ -300,20 +301,26 @@ class MappingForm(Form):
 
 
 def read_mapping(data: Any, columns: int) -> Parsed[MappingForm]:
-    def check(value: MappingForm, errors: FormErrors) -> None:
-        seen: dict[int, str] = {}
-        for code, field in IMPORT_FIELDS.items():
-            column = getattr(value, "map_" + code)
-            if column is None:
-                if field.required:
-                    errors.add("map_" + code, MSG_MAP_REQUIRED)
-            elif column >= columns:
-                errors.add("map_" + code, N_("Choose a column of the file from the list."))
-            elif column in seen:
-                errors.add("map_" + code, MSG_MAP_TWICE)
-            else:
-                seen[column] = code
-        if not value.lawful:
-            errors.add("lawful", MSG_LAWFUL)
-
-    return parse_form(MappingForm, data, check=check)
+    """The mapping, with every rule said at once (a column chosen twice, a required field left out,
+    the lawful basis), not only the first kind of error found."""
+    parsed = parse_form(MappingForm, data)
+    errors = parsed.errors
+    seen: set[int] = set()
+    for code, field in IMPORT_FIELDS.items():
+        name = "map_" + code
+        if name in errors:
+            continue
+        raw = parse_digits(parsed.typed.get(name, "")).strip()
+        column = int(raw) if raw.isascii() and raw.isdigit() else None
+        if column is None:
+            if field.required:
+                errors.add(name, MSG_MAP_REQUIRED)
+        elif column >= columns:
+            errors.add(name, N_("Choose a column of the file from the list."))
+        elif column in seen:
+            errors.add(name, MSG_MAP_TWICE)
+        else:
+            seen.add(column)
+    if not parsed.typed.get("lawful", "").strip():
+        errors.add("lawful", MSG_LAWFUL)
+    return Parsed(None if errors else parsed.value, errors, parsed.typed)
