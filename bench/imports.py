@@ -102,13 +102,13 @@ async def baseline(conn: Any, content: bytes) -> dict[str, Any]:
 
 async def one_import(tenant_id: Any, content: bytes, name: str) -> dict[str, Any]:
     from sila.platform.db import tenant_scope
-    from sila.tenants.beneficiaries import imports
+    from sila.tenants.beneficiaries import imports, queries
 
     class Actor:
         id, name, email, support_grant = None, "bench", "bench@bench", None
 
     iid = await imports.upload(tenant_id, name, content, actor=Actor(), address="")
-    record = await imports.get_import_in_tenant(tenant_id, iid)
+    record = await queries.get_import_in_tenant(tenant_id, iid)
     async with tenant_scope(tenant_id) as tx:  # started as the page does, minus the broker hand-off
         await tx.connection.execute("update beneficiary_import set status = 'queued', mapping = $2::jsonb where id = $1",
                                     iid, json.dumps(record.mapping))
@@ -116,7 +116,7 @@ async def one_import(tenant_id: Any, content: bytes, name: str) -> dict[str, Any
         started = time.monotonic()
         ok = await imports.run(iid, tenant_id)
         seconds = time.monotonic() - started
-    done = await imports.get_import_in_tenant(tenant_id, iid)
+    done = await queries.get_import_in_tenant(tenant_id, iid)
     rows = done.imported + done.existing + done.rejected
     return {"ok": ok and done.status == "done", "rows": rows, "imported": done.imported, "existing": done.existing,
             "rejected": done.rejected, "seconds": seconds, "rows_per_second": rows / seconds,

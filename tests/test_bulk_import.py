@@ -20,7 +20,7 @@ from sila.platform import crypto, spreadsheet
 from sila.platform.db import tenant_scope
 from sila.platform.identity import luhn_ok, valid_test_id
 from sila.platform.spreadsheet import SheetError
-from sila.tenants.beneficiaries import imports, services
+from sila.tenants.beneficiaries import imports, queries, services
 from sila.tenants.beneficiaries.forms import ApplicantInput
 
 HEADERS_AR = ["رقم الهوية", "الاسم الرباعي", "رقم الجوال", "المدينة", "الفئة", "عدد أفراد الأسرة", "تاريخ التسجيل",
@@ -61,13 +61,13 @@ class Admin:
 
 
 async def imported(tenant: Any, content: bytes, admin: Any, name: str = "مستفيدون.csv",
-                   mapping: dict[str, int] | None = None) -> imports.ImportRecord:
+                   mapping: dict[str, int] | None = None) -> queries.ImportRecord:
     iid = await imports.upload(tenant.id, name, content, actor=admin, address="203.0.113.5")
-    record = await imports.get_import_in_tenant(tenant.id, iid)
+    record = await queries.get_import_in_tenant(tenant.id, iid)
     await imports.start(tenant.id, iid, mapping if mapping is not None else record.mapping, actor=admin,
                         address="203.0.113.5")
     await imports.run(iid, tenant.id)  # a session worker may have taken it first: then it is finished
-    return await imports.get_import_in_tenant(tenant.id, iid)
+    return await queries.get_import_in_tenant(tenant.id, iid)
 
 
 async def count(tenant: Any) -> int:
@@ -119,6 +119,19 @@ def test_a_file_that_is_not_a_readable_sheet_is_refused_with_a_message(content: 
     with pytest.raises(SheetError) as caught:
         imports.read_upload(content)
     assert caught.value.msgid == msgid
+
+
+def test_a_workbook_that_inflates_past_the_limit_is_not_opened() -> None:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/sharedStrings.xml", b"0" * (spreadsheet.MAX_UNZIPPED + 1))
+    assert len(buf.getvalue()) < 2 * 1024 * 1024  # small on the wire
+    with pytest.raises(SheetError) as caught:
+        imports.read_upload(buf.getvalue())
+    assert caught.value.msgid == spreadsheet.MSG_NOT_A_SHEET
 
 
 def test_too_large_and_too_many_rows_are_refused_before_reading() -> None:
@@ -243,8 +256,8 @@ async def test_a_file_imports_its_good_rows_reports_the_others_and_a_second_run_
     assert (rerun.imported, rerun.existing, rerun.rejected) == (0, 3, 5)
     assert await count(tenant) == total
     # Another tenant sees none of it.
-    assert [r.id for r in await imports.imports(other.id)] == []
-    for call in (imports.get_import_in_tenant(other.id, record.id), imports.preview(other.id, record.id),
+    assert [r.id for r in await queries.imports(other.id)] == []
+    for call in (queries.get_import_in_tenant(other.id, record.id), imports.preview(other.id, record.id),
                  imports.rejected_report(other.id, record.id, actor=admin, address="", fmt="csv")):
         with pytest.raises(imports.NotFound):
             await call
@@ -276,7 +289,7 @@ async def test_a_worker_killed_mid_file_resumes_after_its_last_batch(charity, mo
     numbers = ids(35, 40_000_000)
     content = csv_file(["الهوية", "الاسم", "الجوال"], [[n, "اسم", "0501234567"] for n in numbers])
     iid = await imports.upload(tenant.id, "كبير.csv", content, actor=admin, address="")
-    record = await imports.get_import_in_tenant(tenant.id, iid)
+    record = await queries.get_import_in_tenant(tenant.id, iid)
     async with tenant_scope(tenant.id) as tx:  # "started" without the broker: this test runs it
         await tx.connection.execute("update beneficiary_import set status = 'queued', mapping = $2::jsonb where id = $1",
                                     iid, json.dumps(record.mapping))
@@ -292,11 +305,11 @@ async def test_a_worker_killed_mid_file_resumes_after_its_last_batch(charity, mo
 
     monkeypatch.setattr(imports, "_commit", dies_on_the_third_batch)
     assert await imports.run(iid, tenant.id) is False
-    half = await imports.get_import_in_tenant(tenant.id, iid)
+    half = await queries.get_import_in_tenant(tenant.id, iid)
     assert (half.status, half.imported, half.rows_done) == ("failed", 20, 21)  # two batches committed
     monkeypatch.setattr(imports, "_commit", real)
     async with tenant_scope(tenant.id) as tx:  # the broker hands the task back; the row is queued again
         await tx.connection.execute("update beneficiary_import set status = 'queued' where id = $1", iid)
     assert await imports.run(iid, tenant.id) is True
-    done = await imports.get_import_in_tenant(tenant.id, iid)
+    done = await queries.get_import_in_tenant(tenant.id, iid)
     assert (done.imported, done.existing, done.rejected, done.rows_done) == (35, 0, 0, 36)

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from sila.platform.identity import valid_test_id
-from sila.tenants.beneficiaries import imports
+from sila.tenants.beneficiaries import imports, queries
 from support.clients import sign_in
 from support.servers import run_async
 
@@ -78,7 +78,7 @@ def test_the_worker_imports_what_the_page_mapped_and_the_rejected_rows_download(
     assert start.status_code in (302, 303)
     done = wait_for(admin, iid)
     assert f"/portal/beneficiaries/import/{iid}/rejected/xlsx" in done, done
-    record = run_async(imports.get_import_in_tenant(a.tenant.id, iid))
+    record = run_async(queries.get_import_in_tenant(a.tenant.id, iid))
     assert (record.status, record.imported, record.rejected, record.existing) == ("done", 2, 2, 0)
     # Started: the same mapping posted again is refused and changes nothing.
     again = admin.post(f"/portal/beneficiaries/import/{iid}", {"map_id_number": "0", "map_name": "1",

@@ -96,6 +96,7 @@ MSG_BROKEN = N_("The file could not be read to its end (%(detail)s). Save it aga
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": N_("UTF-8 with a byte-order mark"),
                    "cp1256": N_("Windows Arabic (cp1256)")}
 MAX_COLUMNS = 100
+MAX_UNZIPPED = 256 * 1024 * 1024
 MAX_CELL = 1000  # characters kept of one cell; longer cells are cut and the row says so
 _CSV_FIELD_LIMIT = 64 * 1024  # one field this long is a broken file, not a cell
 
@@ -118,6 +119,10 @@ def sniff_sheet(content: bytes) -> str | None:
     if content.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                # openpyxl holds the shared strings in memory: a workbook that inflates past
+                # MAX_UNZIPPED (a zip bomb, or no sheet anyone typed) is not read at all.
+                if sum(i.file_size for i in archive.infolist()) > MAX_UNZIPPED:
+                    return None
                 return "xlsx" if "xl/workbook.xml" in archive.namelist() else None
         except (zipfile.BadZipFile, ValueError, OSError):
             return None

@@ -44,6 +44,7 @@ from sila.platform.identity import id_kind
 from sila.platform.search import name_key
 from sila.platform.spreadsheet import SheetError
 from sila.tenants.beneficiaries.forms import IMPORT_FIELDS, ImportRow
+from sila.tenants.beneficiaries.queries import ImportRecord, get_import_in_tenant
 from sila.tenants.beneficiaries.services import ID_FIELD
 
 log = logging.getLogger(__name__)
@@ -69,57 +70,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 class NotStartable(Exception):
     """The import is no longer waiting for its mapping (started, finished): the page offers nothing."""
-
-
-@dataclasses.dataclass(frozen=True)
-class ImportRecord:
-    """An import as its pages show it (no file content)."""
-
-    id: uuid.UUID
-    file_name: str
-    file_format: str
-    encoding: str
-    size_bytes: int
-    headers: list[str]
-    mapping: dict[str, int]
-    status: str
-    rows_estimate: int
-    rows_done: int
-    imported: int
-    existing: int
-    rejected: int
-    error: str
-    created_at: dt.datetime
-    finished_at: dt.datetime | None
-
-    @property
-    def busy(self) -> bool:
-        return self.status in ("queued", "running")
-
-    @property
-    def progress(self) -> int:
-        if self.status == "done":
-            return 100
-        if not self.rows_estimate:
-            return 0
-        return min(99, self.rows_done * 100 // self.rows_estimate)
-
-    @property
-    def encoding_label(self) -> str:
-        label = spreadsheet.ENCODING_LABELS.get(self.encoding)
-        return i18n.gettext(label) if label else ""
-
-
-COLUMNS = ("id, file_name, file_format, encoding, size_bytes, headers, mapping, status, rows_estimate, rows_done, "
-           "imported, existing, rejected, error, created_at, finished_at")
-
-
-def _record(row: Any) -> ImportRecord:
-    d = dict(row)
-    for k in ("headers", "mapping"):
-        if isinstance(d[k], str):
-            d[k] = json.loads(d[k])
-    return ImportRecord(**d)
 
 
 def visible(text: str) -> str:
@@ -194,36 +144,20 @@ async def upload(tenant_id: Any, file_name: str, content: bytes, *, actor: Any, 
     """Keep the file for mapping (SheetError when it cannot be read), audited."""
     fmt, encoding, headers, estimate = read_upload(content)
     name = visible(file_name or "").replace("\ufffd", "").strip()[:200] or f"import.{fmt}"
+    digest = hashlib.sha256(content).hexdigest()
     async with tenant_scope(tenant_id) as tx:
         import_id = await tx.connection.fetchval(
             """insert into beneficiary_import (tenant, file_name, file_format, encoding, content, size_bytes, sha256,
                  headers, mapping, language, rows_estimate, uploaded_by)
                values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12) returning id""",
-            parse_uuid(tenant_id), name, fmt, encoding, content, len(content), hashlib.sha256(content).hexdigest(),
+            parse_uuid(tenant_id), name, fmt, encoding, content, len(content), digest,
             json.dumps(headers, ensure_ascii=False), json.dumps(guess_mapping(headers)), i18n.get_language(),
             estimate, None if getattr(actor, "support_grant", None) else parse_uuid(getattr(actor, "id", None)))
         await audit.record(tenant_id, "beneficiary.import_uploaded", **audit.actor_fields(actor),
                            target_type="beneficiary_import", target_id=import_id, address=address,
                            after={"file": name, "bytes": len(content), "format": fmt, "encoding": encoding,
-                                  "sha256": hashlib.sha256(content).hexdigest()})
+                                  "sha256": digest})
     return import_id
-
-
-async def imports(tenant_id: Any, limit: int = 20) -> list[ImportRecord]:
-    async with tenant_scope(tenant_id) as tx:
-        rows = await tx.connection.fetch(
-            f"select {COLUMNS} from beneficiary_import order by created_at desc limit $1", limit)
-    return [_record(r) for r in rows]
-
-
-async def get_import_in_tenant(tenant_id: Any, import_id: Any) -> ImportRecord:
-    iid = parse_uuid(import_id)
-    async with tenant_scope(tenant_id) as tx:
-        row = await tx.connection.fetchrow(f"select {COLUMNS} from beneficiary_import where id = $1", iid) \
-            if iid else None
-    if row is None:
-        raise NotFound(import_id)
-    return _record(row)
 
 
 async def preview(tenant_id: Any, import_id: Any) -> list[list[str]]:

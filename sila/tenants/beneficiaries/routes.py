@@ -26,7 +26,7 @@ from sila.platform.bodies import UPLOAD_BODY_LIMIT, FormData, MultipartData
 from sila.platform.roles import Role
 from sila.platform.spreadsheet import SheetError
 from sila.platform.templating import digits
-from sila.tenants.beneficiaries import forms, imports, rights, services
+from sila.tenants.beneficiaries import forms, imports, queries, rights, services
 from sila.tenants.beneficiaries.forms import SearchForm
 from sila.tenants.requests.display import template_helpers
 
@@ -246,7 +246,7 @@ class ImportRoutes(Controller):
 
     async def _start_page(self, request: Request, errors: FormErrors | None = None, status: int = 200) -> Any:
         return await render(request, "beneficiaries/import.html", status_code=status, errors=errors or FormErrors(),
-                            imports=await imports.imports(tenant_of(request).id), statuses=imports.STATUS,
+                            imports=await queries.imports(tenant_of(request).id), statuses=imports.STATUS,
                             max_mb=imports.MAX_BYTES // (1024 * 1024), max_rows=imports.MAX_ROWS,
                             fields=forms.IMPORT_FIELDS, dual_datetime=dual_datetime)
 
@@ -276,7 +276,7 @@ class ImportRoutes(Controller):
     async def _import_page(self, request: Request, import_id: str, *, form: dict[str, str] | None = None,
                            errors: FormErrors | None = None, status: int = 200) -> Any:
         tenant = tenant_of(request)
-        record = await imports.get_import_in_tenant(tenant.id, import_id)
+        record = await queries.get_import_in_tenant(tenant.id, import_id)
         user = await load_staff_user(request)
         mapping = record.mapping
         shown = form or {"map_" + f: str(mapping[f]) if f in mapping else "" for f in forms.IMPORT_FIELDS}
@@ -293,7 +293,7 @@ class ImportRoutes(Controller):
     @post("/{import_id:str}", name="beneficiary_import_start")
     async def start(self, request: Request, import_id: FromPath[str], data: FormData) -> Any:
         tenant = tenant_of(request)
-        record = await imports.get_import_in_tenant(tenant.id, import_id)  # NotFound before anything else
+        record = await queries.get_import_in_tenant(tenant.id, import_id)  # NotFound before anything else
         user = _acting(await load_staff_user(request))
         if record.status != "mapping":
             errors = FormErrors()
@@ -314,7 +314,7 @@ class ImportRoutes(Controller):
     @get("/{import_id:str}/progress", name="beneficiary_import_progress")
     async def progress(self, request: Request, import_id: FromPath[str]) -> Any:
         """The import's progress and counts: what the page's bar polls (htmx) until it is finished."""
-        record = await imports.get_import_in_tenant(tenant_of(request).id, import_id)
+        record = await queries.get_import_in_tenant(tenant_of(request).id, import_id)
         return await render(request, "beneficiaries/_import_progress.html", record=record, statuses=imports.STATUS)
 
     @get("/{import_id:str}/rejected/{fmt:str}", name="beneficiary_import_rejected")
