@@ -557,8 +557,9 @@ def run(quick: bool, regenerate: bool, profile: bool, only: set[str] | None = No
     want = lambda name: only is None or name in only  # noqa: E731
     if want("web") and shutil.which("wrk") is None:
         raise SystemExit("bench: the web scenarios need wrk (apt-get install -y wrk), or use --only pipeline,campaign")
-    ensure_data(big_db, size, regenerate)
-    ensure_data(ten_db, size.ten(), regenerate)
+    if only is None or only - {"import"}:  # the import bench builds a database of its own
+        ensure_data(big_db, size, regenerate)
+        ensure_data(ten_db, size.ten(), regenerate)
     started = time.monotonic()
     results: dict[str, Any] = {"date": dt.date.today().isoformat(), "quick": quick, "size": size.__dict__,
                                "seconds_per_load_run": seconds}
@@ -607,6 +608,12 @@ def run(quick: bool, regenerate: bool, profile: bool, only: set[str] | None = No
     if want("evidence"):
         log("evidence: the governance evidence pack, largest tenant, twelve months")
         results["evidence"] = asyncio.run(evidence_pack(big_db))
+        save()
+    if want("import"):
+        from bench import imports as import_bench
+
+        log("import: beneficiaries from a CSV file, against a plain COPY of the same rows")
+        results["import"] = import_bench.run(quick)
         save()
     if want("campaign"):
         log(f"campaign: {size.big} beneficiaries")
@@ -694,6 +701,10 @@ def report(r: dict[str, Any]) -> None:
         log(f"  evidence pack, largest tenant ({x['requests']} requests, 12 months): {x['seconds']:.1f} s, "
             f"ZIP {x['zip_bytes'] / 1e6:.1f} MB, RSS {mb(x['rss_start'])} -> peak {mb(x['rss_peak'])} -> "
             f"{mb(x['rss_end'])} (target < 60 s, flat){'' if x['ok'] else ' — FAILED'}")
+    if r.get("import"):
+        from bench import imports as import_bench
+
+        import_bench.report(r["import"], log, mb)
     log("  ratios:")
     for name, value in ratios:
         log(f"    {name:<66} {value:6.2f}")
