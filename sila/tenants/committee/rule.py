@@ -206,8 +206,8 @@ def outcome(rule: CommitteeRule, present: Iterable[str], conflicts: Iterable[str
         if not rule.casting_vote:
             return result(None, MSG_TIE)
         caster = rule.presiding(counted)
-        vote = votes.get(caster) if caster else None
-        if vote in SIDES:
-            return result(vote, MSG_CASTING, casting=True, side=SIDES[vote])
+        cast_by_chair = votes.get(caster) if caster else None
+        if cast_by_chair in SIDES:
+            return result(cast_by_chair, MSG_CASTING, casting=True, side=SIDES[cast_by_chair])
         return result(None, MSG_TIE_NO_CASTER)
     return result(None, MSG_NOT_REACHED)
