@@ -488,7 +488,7 @@ async def exports_of(tenant_id: Any) -> list[dict[str, Any]]:
     async with platform_scope("operator export progress") as tx:
         rows = await tx.connection.fetch(
             """select id, tenant, status, tables_total, tables_done, rows_total, files_total, size_bytes, sha256, error,
-                      created_at, started_at, finished_at, link_expires_at
+                      created_at, started_at, finished_at, link_expires_at, withdrawn_at
                from tenant_export where tenant = $1 order by created_at desc""", uuid.UUID(str(tenant_id)))
     return [dict(r) for r in rows]
 
