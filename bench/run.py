@@ -712,7 +712,7 @@ def report(r: dict[str, Any]) -> None:
         log(f"  evidence pack, largest tenant ({x['requests']} requests, 12 months): {x['seconds']:.1f} s, "
             f"ZIP {x['zip_bytes'] / 1e6:.1f} MB, RSS {mb(x['rss_start'])} -> peak {mb(x['rss_peak'])} -> "
             f"{mb(x['rss_end'])} (target < 60 s, flat){'' if x['ok'] else ' — FAILED'}")
-    for key, x in sorted((r.get("exports") or {}).items()):
+    for _key, x in sorted((r.get("exports") or {}).items()):
         log(f"  export {x['format']} {x['variant']:<9} {x['rows']} rows, {x['bytes'] / 1e6:.1f} MB in {x['seconds']:.1f} s, "
             f"RSS {mb(x['rss_start'])} -> peak {mb(x['rss_peak'])} (+{mb(x['rss_peak'] - x['rss_start'])})")
     log("  ratios:")

@@ -260,8 +260,6 @@ async def exported(tenant_id, code, period, *, reveal, user, fmt) -> bytes:
 
 
 async def test_exports_open_in_a_spreadsheet_right_to_left_with_formulas_escaped_and_ids_masked(charity):
-    from sila.tenants.reports import exports
-
     tenant, staff = charity
     o = staff["relations_officer"]
     number = valid_id()

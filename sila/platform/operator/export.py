@@ -228,7 +228,7 @@ async def _finish(export_id: uuid.UUID, tid: uuid.UUID, tenant: dict[str, Any], 
     return True
 
 
-async def withdraw_holding(conn: Any, tid: uuid.UUID, on_file_since: dt.datetime) -> list[uuid.UUID]:
+async def withdraw_holding(conn: Any, tid: Any, on_file_since: dt.datetime) -> list[uuid.UUID]:
     """Inside an erasure's transaction (tenant scope): withdraw every archive that may hold a
     person on file since `on_file_since` (built, or being built, after that), audited; their
     files are deleted once the erasure commits. Returns the withdrawn (built) exports."""
