@@ -9,6 +9,7 @@ services and counts the charity must keep are still there, and the dashboard cou
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import json
@@ -430,12 +431,19 @@ async def test_an_archive_being_built_when_the_person_is_erased_is_rebuilt(chari
     monkeypatch.setattr(export, "_progress", erase_midway)
     assert await export.build_export(export_id) is None
     assert erased and erased[0]["archive_exports"] == 0  # nothing built yet to withdraw; the build is marked
+    # Queued again and handed to the broker: a worker of this test session may already have it.
     again = await _export_row(export_id)
-    assert again["status"] == "queued" and again["withdrawn_at"] is None
-    assert not (directory.tenant_exports_dir(tenant.id) / f"{export_id}.zip").exists()
+    assert again["status"] in ("queued", "running", "done") and again["withdrawn_at"] is None
+    if again["status"] == "queued":
+        assert not (directory.tenant_exports_dir(tenant.id) / f"{export_id}.zip").exists()
     monkeypatch.setattr(export, "_progress", progress)
-    rebuilt = await export.build_export(export_id)
-    assert rebuilt is not None and (await _export_row(export_id))["status"] == "done"
+    await export.build_export(export_id)  # None when that worker is building it
+    for _ in range(300):
+        if (await _export_row(export_id))["status"] == "done":
+            break
+        await asyncio.sleep(0.2)
+    assert (await _export_row(export_id))["status"] == "done"
+    rebuilt = directory.tenant_exports_dir(tenant.id) / f"{export_id}.zip"
     text = _zip_text(rebuilt)
     assert p.name not in text and p.email not in text and rights.ERASED in text
 
