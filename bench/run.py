@@ -494,6 +494,20 @@ async def evidence_pack(database: str) -> dict[str, Any]:
         await db.close_pool()
 
 
+def export_memory(database: str) -> dict[str, Any]:
+    """The beneficiary list of the tenant with the most beneficiaries as CSV and XLSX, streamed
+    (as the route sends it) and in memory (as exports were built before), each in a fresh process."""
+    out: dict[str, Any] = {}
+    for fmt in ("csv", "xlsx"):
+        for variant in ("in_memory", "streamed"):
+            done = subprocess.run([sys.executable, "-m", "bench.exports", database, variant, fmt], capture_output=True,
+                                  text=True, env=sila_env(database), cwd=ROOT, timeout=1800)
+            if done.returncode:
+                raise RuntimeError(done.stderr[-3000:])
+            out[f"{fmt}_{variant}"] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out
+
+
 def noop_celery(database: str, n: int) -> dict[str, Any]:
     import redis
 
@@ -609,6 +623,10 @@ def run(quick: bool, regenerate: bool, profile: bool, only: set[str] | None = No
         log("evidence: the governance evidence pack, largest tenant, twelve months")
         results["evidence"] = asyncio.run(evidence_pack(big_db))
         save()
+    if want("exports"):
+        log("exports: the largest beneficiary list, CSV and XLSX, streamed vs in memory")
+        results["exports"] = export_memory(big_db)
+        save()
     if want("import"):
         from bench import imports as import_bench
 
@@ -701,6 +719,9 @@ def report(r: dict[str, Any]) -> None:
         log(f"  evidence pack, largest tenant ({x['requests']} requests, 12 months): {x['seconds']:.1f} s, "
             f"ZIP {x['zip_bytes'] / 1e6:.1f} MB, RSS {mb(x['rss_start'])} -> peak {mb(x['rss_peak'])} -> "
             f"{mb(x['rss_end'])} (target < 60 s, flat){'' if x['ok'] else ' — FAILED'}")
+    for _key, x in sorted((r.get("exports") or {}).items()):
+        log(f"  export {x['format']} {x['variant']:<9} {x['rows']} rows, {x['bytes'] / 1e6:.1f} MB in {x['seconds']:.1f} s, "
+            f"RSS {mb(x['rss_start'])} -> peak {mb(x['rss_peak'])} (+{mb(x['rss_peak'] - x['rss_start'])})")
     if r.get("import"):
         from bench import imports as import_bench
 

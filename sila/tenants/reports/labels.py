@@ -35,6 +35,7 @@ AUDIT_FAMILIES = {
     "feedback.": N_("Suggestions and complaints"),
     "staff.": N_("Staff"),
     "support.": N_("Platform support"),
+    "archive.": N_("Archive exports"),
 }
 ACTIONS = {
     "beneficiary.viewed": N_("Opened a beneficiary's file"),
@@ -52,6 +53,8 @@ ACTIONS = {
     "export.survey_answers": N_("Exported survey answers"),
     "export.audit": N_("Exported the audit"),
     "support.page_view": N_("Platform support viewed a page"),
+    "beneficiary.erased": N_("Erased a person's data"),
+    "archive.withdrawn": N_("An archive export holding an erased person was withdrawn and deleted"),
     "auth.login": N_("Signed in"),
 }
 
