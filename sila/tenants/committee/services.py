@@ -200,7 +200,8 @@ async def session_detail(tenant_id: Any, session_id: Any) -> dict[str, Any]:
         session = await get_session_in_scope(session_id)
         items = await c.fetch(
             """select i.*, r.reference, r.need, r.stage, r.due_at, b.name as beneficiary_name,
-                 u.name as decided_by_name
+                 r.submitted_at, r.review_window_days, r.review_window_basis, r.paused_days, r.appealed_at,
+                 r.stage_since, u.name as decided_by_name
                from committee_item i join support_request r on r.id = i.request
                join beneficiary b on b.id = r.beneficiary left join staff_user u on u.id = i.decided_by
                where i.session = $1 order by i.position""", session["id"])
@@ -210,6 +211,7 @@ async def session_detail(tenant_id: Any, session_id: Any) -> dict[str, Any]:
         members = await c.fetch(
             """select u.id, u.name, u.email from membership m join staff_user u on u.id = m."user"
                where m.role = 'committee_member' order by u.name""")
+        appeals = await requests.appeals_of([i["request"] for i in items])  # an appeal shows what it appeals
         names = await c.fetch(
             "select id, name from staff_user where id = any($1::uuid[])",
             [x for x in (session["created_by"], session["closed_by"]) if x])
@@ -219,5 +221,5 @@ async def session_detail(tenant_id: Any, session_id: Any) -> dict[str, Any]:
     people = {r["id"]: r["name"] for r in names}
     return {"session": {**session, "created_by_name": people.get(session["created_by"], ""),
                         "closed_by_name": people.get(session["closed_by"], "")},
-            "items": [{**dict(i), "votes": by_item.get(i["id"], [])} for i in items],
+            "items": [{**dict(i), "votes": by_item.get(i["id"], []), "appeal": appeals.get(i["request"])} for i in items],
             "members": [dict(m) for m in members]}

@@ -31,6 +31,7 @@ from sila.platform.settings import get_settings
 from sila.platform.roles import Role
 from sila.tenants.policy import deadlines
 from sila.tenants.policy.rules import TARGET_STAGES
+from sila.tenants.requests import clock
 from sila.tenants.notifications.services import settings_in_scope
 from sila.workers.outbox import enqueue
 
@@ -111,8 +112,8 @@ async def scan(tenant: dict[str, Any], now: dt.datetime | None = None) -> int:
         settings = await settings_in_scope()
         staff = await _staff(conn)
         requests = [dict(r) for r in await conn.fetch(
-            f"""select id, reference, stage, submitted_at, due_at, assignee, researcher from support_request
-                where {OPEN_STAGES_SQL} and due_at is not null order by due_at""")]
+            f"""select id, reference, stage, submitted_at, due_at, assignee, researcher from support_request r
+                where {clock.RUNNING_SQL} and due_at is not null order by due_at""")]
         for req in requests:
             link = url(tenant["slug"], f"/portal/requests/{req['id']}")
             if now >= req["due_at"]:
