@@ -110,18 +110,19 @@ def _start(req: Mapping[str, Any]) -> dt.datetime:
 
 def compute(req: Mapping[str, Any], pauses: Iterable[Pause], now: dt.datetime,
             closed: workdays.Closed = lambda d: False) -> Clock:
-    """The clock of `req` (its support_request row) given its pauses; only pauses begun after the
-    window's start count (an appeal starts a fresh window)."""
+    """The clock of `req` (its support_request row) given its pauses; after an appeal only the pauses
+    begun since count (an appeal starts a fresh window)."""
     basis = req.get("review_window_basis") or workdays.CALENDAR
     start = _start(req)
-    counted = [p for p in pauses if p.started_at >= start]
+    appealed = req.get("appealed_at")
+    counted = [p for p in pauses if appealed is None or p.started_at >= appealed]
     with_days = tuple(dataclasses.replace(p, days=paused_days([(p.started_at, p.ended_at)], basis, now, closed))
                       for p in counted)
     total = min(sum(p.days for p in with_days), MAX_PAUSE_DAYS)
     base = req.get("base_due_at") or req.get("due_at")
     open_pause = next((p.started_at for p in with_days if p.ended_at is None), None)
     return Clock(days=req.get("review_window_days"), basis=basis, started_at=start,
-                 appeal=req.get("appealed_at") is not None, base_due_at=base,
+                 appeal=appealed is not None, base_due_at=base,
                  due_at=shifted(base, total, basis, closed) if base else None, paused_days=total,
                  paused_since=open_pause, pauses=with_days)
 
