@@ -441,3 +441,32 @@ def test_the_appeal_period_is_validated(value, ok):
     assert parsed.ok is ok
     if ok:
         assert draft.appeal_days == int(value.replace("١٥", "15"))
+
+
+async def test_reminders_leave_a_paused_request_alone_and_watch_its_shifted_date(make_tenant, make_staff,
+                                                                                 publish_policy):
+    from sila.tenants.notifications import reminders
+    from sila.tenants.requests import services as rs
+
+    tenant = await make_tenant()
+    await publish_policy(tenant, "mafatih", channels=CHANNELS, steps=STEPS)
+    officer = await make_staff(tenant, "relations_officer")
+    await make_staff(tenant, "admin")
+    req = await _request(tenant, officer)
+    await rs.act(tenant, req["id"], "mark_incomplete", _actor(officer, "relations_officer"), {"missing": "الصك"})
+    async with tenant_scope(tenant.id) as tx:  # promised for three days ago, waiting since yesterday
+        await tx.connection.execute(
+            """update support_request set base_due_at = now() - interval '3 days', due_at = now() - interval '3 days'
+               where id = $1""", req["id"])
+        await tx.connection.execute(
+            "update request_pause set started_at = now() - interval '1 day' where request = $1", req["id"])
+    row = {"id": tenant.id, "slug": tenant.slug}
+    await reminders.scan(row)
+    assert await outbox_rows(tenant.id, "reminder.overdue") == []  # a stopped clock is not late
+    await rs.act(tenant, req["id"], "verify", _actor(officer, "relations_officer"),
+                 {f"check_{k}": "on" for k in rs.CHECKLIST})
+    after = await _row(tenant, req["id"])
+    assert after["paused_days"] == 1 and after["due_at"] == clock.shifted(after["base_due_at"], 1, "calendar")
+    await reminders.scan(row)
+    await reminders.scan(row)
+    assert len(await outbox_rows(tenant.id, "reminder.overdue")) == 1  # late by the shifted date, told once

@@ -5,7 +5,7 @@ tenant's policy. It adds a relations officer, a social researcher and two commit
 (when the policy has those steps), then — only if the charity has no request yet — requests
 taken through the real services to every stage the policy has: some waiting, one incomplete
 for ten days (its clock paused) and one completed by the applicant after ten days (its date moved),
-some overdue, one declined and appealed, some served and closed; a committee session held
+some overdue, two declined (one of them appealed), some served and closed; a committee session held
 with votes, decisions and minutes, and the next one with its agenda; suggestions and
 complaints, one answered. The survey invitations and applicants' messages are the ones those
 services queue themselves (the worker of `sila dev` delivers them to the development inbox).
@@ -56,7 +56,7 @@ STAFF = [  # (local part, role, name)
 ]
 # Where each request is left: (target stage, how many, days ago it arrived — None: today).
 PLAN = [("verify", 2, None), ("incomplete", 2, 10), ("refer", 1, None), ("research", 2, 3), ("attest", 1, None),
-        ("committee", 3, 5), ("register", 1, None), ("deliver", 1, 4), ("closed", 2, 20), ("rejected", 1, 12),
+        ("committee", 3, 5), ("register", 1, None), ("deliver", 1, 4), ("closed", 2, 20), ("rejected", 2, 12),
         ("verify", 1, 40)]  # the last one is far past its decision date
 
 
@@ -200,9 +200,9 @@ async def _move_back(tenant_id: Any, rid: Any, days: int) -> None:
 
 async def _paused_and_appealed(tenant: Any, made: list[tuple[Any, str]], terms: Any, officer: Actor) -> None:
     """Of the two requests left incomplete ten days ago, the applicant completes one from the
-    tracking page (its decision date moves ten days later; the other is still paused); and the
-    declined applicant appeals, putting the request before the committee again (on the next
-    session's agenda, with the decision appealed)."""
+    tracking page (its decision date moves ten days later; the other is still paused); and one of
+    the two declined applicants appeals, putting the request before the committee again (on the
+    next session's agenda, with the decision appealed); the other stays declined."""
     waiting = [rid for rid, t in made if t == "incomplete"]
     async with tenant_scope(tenant.id) as tx:
         refs = {r["id"]: r["reference"] for r in await tx.connection.fetch(
