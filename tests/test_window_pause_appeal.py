@@ -221,7 +221,7 @@ async def test_marking_incomplete_stops_the_clock_and_verifying_resumes_it(make_
 # --- the applicant completes from /track -----------------------------------------------------------
 
 
-def _track(server: Any, tenant: Any, reference: str, code: str | None) -> Any:
+def _track(server: Any, tenant: Any, reference: str) -> Any:
     client = server.client(tenant.slug)
     client.get("/track")
     client.post("/track", {"reference": reference})
@@ -234,7 +234,7 @@ async def _code(tenant: Any, reference: str) -> str:
 
 
 async def _tracked(server: Any, tenant: Any, reference: str) -> Any:
-    client = _track(server, tenant, reference, None)
+    client = _track(server, tenant, reference)
     assert client.post("/track/code", {"reference": reference, "code": await _code(tenant, reference)}
                        ).status_code == 303
     return client
@@ -250,7 +250,7 @@ async def test_the_applicant_completes_from_the_tracking_page(server, make_tenan
     await rs.act(tenant, req["id"], "mark_incomplete", _actor(officer, "relations_officer"),
                  {"missing": "صك الإعالة\nتعريف بالراتب", "note": "الصك مصدقًا من المحكمة"})
     # A wrong code opens nothing, and the completion route refuses a browser that proved nothing.
-    stranger = _track(server, tenant, req["reference"], None)
+    stranger = _track(server, tenant, req["reference"])
     assert stranger.post("/track/code", {"reference": req["reference"], "code": "000000"}).status_code == 400
     refused = stranger.post("/track/complete", {"reply": "x"}, files={"documents": PDF})
     assert refused.status_code in (302, 303) and refused.headers["location"].endswith("/track")
@@ -282,7 +282,7 @@ async def test_the_applicant_completes_from_the_tracking_page(server, make_tenan
             str(req["id"]))
     assert pause["ended_by"] == "applicant" and pause["reply"] == "أرفقت الصك، والتعريف غدًا"
     assert [d["uploaded_by"] for d in docs] == [None] and audited == 1
-    # The request was recorded by this officer, so nobody was assigned... unless intake assigned it.
+    # Intake gave the request to the officer who recorded it: they are the one told.
     told = await outbox_rows(tenant.id, "staff.completed")
     assert [m["recipient"] for m in told] == [officer.email]
     assert await outbox_rows(tenant.id, "request.completed")
@@ -317,7 +317,6 @@ async def test_without_online_completion_the_applicant_is_told_which_channel(ser
 
 
 async def _declined(tenant: Any, officer: Any, member: Any, reason: str = "الدخل أعلى من الحد") -> dict[str, Any]:
-    from sila.tenants.committee import services as committee
     from sila.tenants.requests import services as rs
 
     req = await _request(tenant, officer)
@@ -340,7 +339,6 @@ async def _decide(tenant: Any, officer: Any, member: Any, rid: Any, decision: st
 
 async def test_an_appeal_once_before_the_committee_with_both_decisions_kept(server, make_tenant, make_staff,
                                                                            publish_policy):
-    from sila.tenants.committee import services as committee
     from support.clients import sign_in
 
     tenant = await make_tenant()
@@ -388,7 +386,6 @@ async def test_an_appeal_once_before_the_committee_with_both_decisions_kept(serv
     assert "مرة واحدة" in client.get("/track/status").text
     detail = sign_in(server, officer).get(f"/portal/requests/{req['id']}")
     assert "تظلم من قرار" in detail.text and "تظلم المتقدم من القرار" in detail.text
-    assert committee  # the committee area's services did the deciding
 
 
 async def test_an_appeal_accepted_tells_the_applicant(make_tenant, make_staff, publish_policy):
