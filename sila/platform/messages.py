@@ -36,6 +36,7 @@ TEMPLATES = {
     "notifications.quota_reached": "quota_reached",
     "staff.assigned": "staff_assigned",
     "staff.referred": "staff_referred",
+    "staff.completed": "staff_completed",
     "reminder.due": "reminder_due",
     "reminder.overdue": "reminder_overdue",
     "reminder.digest": "reminder_digest",

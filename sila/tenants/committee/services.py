@@ -368,7 +368,8 @@ async def session_detail(tenant_id: Any, session_id: Any) -> dict[str, Any]:
         rule = rule_of(session)
         items = await c.fetch(
             """select i.*, r.reference, r.need, r.stage, r.due_at, b.name as beneficiary_name,
-                 u.name as decided_by_name
+                 r.submitted_at, r.review_window_days, r.review_window_basis, r.paused_days, r.appealed_at,
+                 r.stage_since, u.name as decided_by_name
                from committee_item i join support_request r on r.id = i.request
                join beneficiary b on b.id = r.beneficiary left join staff_user u on u.id = i.decided_by
                where i.session = $1 order by i.position""", session["id"])
@@ -380,6 +381,7 @@ async def session_detail(tenant_id: Any, session_id: Any) -> dict[str, Any]:
         signatures = await c.fetch(
             "select member, member_name, signed_at, minutes_sha256 from committee_signature where session = $1 "
             "order by signed_at", session["id"])
+        appeals = await requests.appeals_of([i["request"] for i in items])  # an appeal shows what it appeals
         names = await c.fetch(
             "select id, name from staff_user where id = any($1::uuid[])",
             [x for x in (session["created_by"], session["closed_by"]) if x])
@@ -396,6 +398,7 @@ async def session_detail(tenant_id: Any, session_id: Any) -> dict[str, Any]:
         conflicts = {str(v["member"]) for v in item_votes if v["vote"] == "conflict" and v["member"]}
         ballot = {str(v["member"]): v["vote"] for v in item_votes if v["vote"] != "conflict" and v["member"]}
         shown_items.append({**dict(i), "votes": item_votes, "summary": summaries.get(i["request"]),
+                            "appeal": appeals.get(i["request"]),
                             "outcome": outcome(rule, present, conflicts, ballot), "conflicts": conflicts,
                             "presiding": rule.presiding(present, conflicts),
                             "confirmed": json.loads(i["tally"]) if isinstance(i["tally"], str) else i["tally"]})

@@ -75,6 +75,22 @@ KINDS: dict[str, Kind] = {
     "request.service_delivered": Kind(N_("Service delivered"), {
         "ar": "{org}: سُجّلت لك خدمة على الطلب {ref}: {service}.",
         "en": "{org}: a service was recorded on your request {ref}: {service}."}, REQUEST_SUBJECT),
+    "request.completed": Kind(N_("Missing information received from the tracking page"), {
+        "ar": "{org}: استلمنا ما أرسلته لاستكمال طلبك رقم {ref}، واستأنفنا دراسته. موعد القرار في موعد أقصاه {due}.",
+        "en": "{org}: we received what you sent to complete your request {ref} and resumed studying it. "
+              "You will have a decision by {due}."}, REQUEST_SUBJECT),
+    "request.appeal_received": Kind(N_("Appeal received"), {
+        "ar": "{org}: استلمنا تظلمك على قرار طلبك رقم {ref}، وستنظر فيه لجنة البحث. موعد القرار في موعد أقصاه {due}.",
+        "en": "{org}: we received your appeal against the decision on your request {ref}. The research committee "
+              "will consider it; you will have its decision by {due}."}, REQUEST_SUBJECT),
+    "request.appeal_accepted": Kind(N_("Appeal decided: accepted"), {
+        "ar": "{org}: نظرت لجنة البحث في تظلمك وقررت قبول طلبك رقم {ref}.",
+        "en": "{org}: the research committee considered your appeal and accepted your request {ref}."},
+        REQUEST_SUBJECT),
+    "request.appeal_rejected": Kind(N_("Appeal decided: declined, with the reason"), {
+        "ar": "{org}: نظرت لجنة البحث في تظلمك على طلبك رقم {ref} وأبقت قرار عدم القبول. السبب: {reason}",
+        "en": "{org}: the research committee considered your appeal on request {ref} and kept its decision "
+              "to decline it. Reason: {reason}"}, REQUEST_SUBJECT, required=("reason",)),
     "request.tracking_code": Kind(N_("One-time code to follow a request"), {
         "ar": "{org}: رمز متابعة الطلب {ref} هو {code}، صالح لعشر دقائق. لا تشاركه مع أحد.",
         "en": "{org}: your code to follow request {ref} is {code}. It is valid for 10 minutes; do not share it."},

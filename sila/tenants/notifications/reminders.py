@@ -31,6 +31,7 @@ from sila.platform.settings import get_settings
 from sila.platform.roles import Role
 from sila.tenants.policy import deadlines
 from sila.tenants.policy.rules import TARGET_STAGES
+from sila.tenants.requests import clock
 from sila.tenants.notifications.services import settings_in_scope
 from sila.workers.outbox import enqueue
 
@@ -46,10 +47,15 @@ async def once(tid: uuid.UUID, key: str) -> bool:
 
 def points(req: dict[str, Any], percents: list[int], days_before: list[int]) -> list[tuple[dt.datetime, str]]:
     """(when, key) of each reminder point of a request, earliest first."""
-    start, due = req["submitted_at"], req["due_at"]
-    out = [(start + (due - start) * (p / 100), f"remind:{req['id']}:pct{p}") for p in percents if 0 < p < 100]
-    out += [(due - dt.timedelta(days=d), f"remind:{req['id']}:d{d}") for d in days_before if d > 0]
+    start, due, key = req["submitted_at"], req["due_at"], _window_key(req)
+    out = [(start + (due - start) * (p / 100), f"remind:{key}:pct{p}") for p in percents if 0 < p < 100]
+    out += [(due - dt.timedelta(days=d), f"remind:{key}:d{d}") for d in days_before if d > 0]
     return sorted(p for p in out if p[0] > start)  # "2 days before" a 1-day window: no such point
+
+
+def _window_key(req: dict[str, Any]) -> str:
+    """The request's window in reminder keys: an appeal's fresh window is reminded afresh."""
+    return f"{req['id']}:appeal" if req.get("appealed_at") else str(req["id"])
 
 
 def stage_label(req: dict[str, Any]) -> str:
@@ -111,12 +117,14 @@ async def scan(tenant: dict[str, Any], now: dt.datetime | None = None) -> int:
         settings = await settings_in_scope()
         staff = await _staff(conn)
         requests = [dict(r) for r in await conn.fetch(
-            f"""select id, reference, stage, submitted_at, due_at, assignee, researcher from support_request
-                where {OPEN_STAGES_SQL} and due_at is not null order by due_at""")]
+            # An appeal's window runs from the appeal (requests/clock.py).
+            f"""select id, reference, stage, coalesce(appealed_at, submitted_at) as submitted_at, appealed_at, due_at,
+                  assignee, researcher from support_request r
+                where {clock.RUNNING_SQL} and due_at is not null order by due_at""")]
         for req in requests:
             link = url(tenant["slug"], f"/portal/requests/{req['id']}")
             if now >= req["due_at"]:
-                if settings["escalate_overdue"] and await once(tid, f"overdue:{req['id']}"):
+                if settings["escalate_overdue"] and await once(tid, f"overdue:{_window_key(req)}"):
                     for person in (p for p in staff.values() if Role.admin in p["roles"]):
                         await _email(tid, person, "reminder.overdue", _about(req, person, link))
                         sent += 1

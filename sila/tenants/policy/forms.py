@@ -300,6 +300,8 @@ def conversion_preview(data: Any) -> dict[str, Any]:
 # --- the window's basis and the step targets; the closures page (parse_form models) -----------
 
 MSG_TARGET_NUMBER = N_("Enter a target between 1 and 365 days, or leave it empty.")
+MSG_APPEAL_NUMBER = N_("Enter a number of days between 0 and 90 (0: no appeals).")
+MSG_COMPLETION_CHOICE = N_("Choose whether applicants complete a request online.")
 MSG_BASIS_CHOICE = N_("Choose calendar days or working days.")
 MSG_CLOSURE_REASON = N_("Say why you are closed, for example «إجازة نهاية العام».")
 MSG_CLOSURE_DATE = N_("Enter the date as year-month-day, for example 2026-12-31.")
@@ -315,6 +317,10 @@ class WindowRulesForm(form_layer.Form):
                                                           message=MSG_BASIS_CHOICE)]
     verify_target_days: Annotated[int | None, form_layer.WholeNumber(1, 365, message=MSG_TARGET_NUMBER)] = None
     research_target_days: Annotated[int | None, form_layer.WholeNumber(1, 365, message=MSG_TARGET_NUMBER)] = None
+    # Left out of the form (an older page, a script): the draft's value stays.
+    appeal_days: Annotated[int | None, form_layer.WholeNumber(0, 90, message=MSG_APPEAL_NUMBER)] = None
+    online_completion: Annotated[str, form_layer.Choice(("yes", "no"), allow_empty=True,
+                                                        message=MSG_COMPLETION_CHOICE)] = ""
 
 
 def parse_window_rules(data: Any, draft: PolicyDraft) -> form_layer.Parsed[WindowRulesForm]:
@@ -323,6 +329,10 @@ def parse_window_rules(data: Any, draft: PolicyDraft) -> form_layer.Parsed[Windo
         draft.review_window_basis = parsed.value.review_window_basis
         draft.verify_target_days = parsed.value.verify_target_days
         draft.research_target_days = parsed.value.research_target_days
+        if parsed.value.appeal_days is not None:
+            draft.appeal_days = parsed.value.appeal_days
+        if parsed.value.online_completion:
+            draft.online_completion = parsed.value.online_completion == "yes"
     return parsed
 
 

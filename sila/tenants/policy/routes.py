@@ -41,6 +41,7 @@ FIX_PAGES = {
     "review_window_days": "/portal/policy/window", "review_window_text_ar": "/portal/policy/window",
     "review_window_text_en": "/portal/policy/window", "review_window_basis": "/portal/policy/window",
     "verify_target_days": "/portal/policy/window", "research_target_days": "/portal/policy/window",
+    "appeal_days": "/portal/policy/window", "online_completion": "/portal/policy/window",
     "approval": "/portal/policy/approval", "committee": "/portal/policy/committee",
 }
 
@@ -227,7 +228,8 @@ class PolicyRoutes(Controller):
         days = draft.review_window_days if raw is None else raw
         shown = {"review_window_basis": basis,
                  "verify_target_days": "" if draft.verify_target_days is None else str(draft.verify_target_days),
-                 "research_target_days": "" if draft.research_target_days is None else str(draft.research_target_days)}
+                 "research_target_days": "" if draft.research_target_days is None else str(draft.research_target_days),
+                 "appeal_days": str(draft.appeal_days), "online_completion": "yes" if draft.online_completion else "no"}
         shown.update(typed or {})
         suggestion = forms.suggested_wording(draft.review_window_days, basis) if days_ok else None
         minimum = [lang for lang in ("ar", "en")

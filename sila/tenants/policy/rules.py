@@ -20,6 +20,8 @@ Rules, kept to what the platform relies on:
   (`review_window_basis`, see sila/platform/workdays.py).
 - step targets (optional): verification in N days, research in N days (1..365, the same
   basis as the window); a target for a step the procedure does not have is refused.
+- appeals: `appeal_days` 0..90 (0: no appeal), counted in the window's basis from the decision;
+  `online_completion` lets an incomplete request be completed from the tracking page.
 - layout is one of catalogue.LAYOUTS. Texts are free: an empty section is omitted.
 - publishing: a board approval with a meeting number and/or session number, a date in
   at least one calendar (within the Umm al-Qura range), at least one known decision.
@@ -122,6 +124,11 @@ class PolicyDraft:
     # Optional internal targets: days a request may wait at verification / with the researcher.
     verify_target_days: int | None = None
     research_target_days: int | None = None
+    # Appeals (تظلم): days after a decline within which the applicant may appeal once, counted like
+    # the window; 0 means the policy offers no appeal. Whether an incomplete request can be
+    # completed from the tracking page (otherwise the applicant is pointed to the channels).
+    appeal_days: int = 15
+    online_completion: bool = True
     introduction_ar: str = ""
     introduction_en: str = ""
     general_goal_ar: str = ""
@@ -226,6 +233,8 @@ MSG_WINDOW_NOT_INT = N_("Enter the review window as a whole number of days.")
 MSG_WINDOW_RANGE = N_("Enter a review window between 1 and 365 days.")
 MSG_UNKNOWN_BASIS = N_("Choose calendar days or working days.")
 MSG_TARGET_RANGE = N_("Enter a target between 1 and 365 days, or leave it empty.")
+MSG_APPEAL_RANGE = N_("Enter a number of days between 0 and 90 (0: no appeals).")
+APPEAL_MAX = 90
 MSG_TARGET_WITHOUT_STEP = N_("Clear this target, or enable the step it applies to on the Procedure page.")
 MSG_UNKNOWN_LAYOUT = N_("Choose a layout.")
 MSG_APPROVAL_REQUIRED = N_("Record the board's approval before publishing.")
@@ -364,6 +373,9 @@ def validate_draft(draft: PolicyDraft) -> Errors:
         elif needs not in enabled:
             _add(errors, name, MSG_TARGET_WITHOUT_STEP)
 
+    if not (_is_int(draft.appeal_days) and 0 <= draft.appeal_days <= APPEAL_MAX):
+        _add(errors, "appeal_days", MSG_APPEAL_RANGE)
+
     if draft.layout not in catalogue.LAYOUTS:
         _add(errors, "layout", MSG_UNKNOWN_LAYOUT)
     for name in ("introduction_ar", "introduction_en", "general_goal_ar", "general_goal_en",
@@ -467,6 +479,9 @@ MSG_BASIS_WORKING = N_("The review window now counts working days.")
 MSG_BASIS_CALENDAR = N_("The review window now counts calendar days.")
 MSG_TARGETS = N_("Step targets changed.")
 MSG_COMMITTEE = N_("The research committee's members or decision rule changed.")
+MSG_APPEALS = N_("Appeal period changed from %(old)s to %(new)s days.")
+MSG_COMPLETION_ON = N_("Applicants can now complete a request from the tracking page.")
+MSG_COMPLETION_OFF = N_("Applicants now complete a request through the charity's channels.")
 MSG_INTRO = N_("Introduction changed.")
 MSG_GOAL = N_("General goal changed.")
 MSG_GOALS = N_("Detailed goals changed.")
@@ -537,6 +552,10 @@ def diff_versions(a: dict, b: dict, lang: str = "en") -> list[Change]:
         out.append(Change(MSG_TARGETS))
     if x.committee != y.committee:
         out.append(Change(MSG_COMMITTEE))
+    if x.appeal_days != y.appeal_days:
+        out.append(Change(MSG_APPEALS, {"old": x.appeal_days, "new": y.appeal_days}))
+    if x.online_completion != y.online_completion:
+        out.append(Change(MSG_COMPLETION_ON if y.online_completion else MSG_COMPLETION_OFF))
 
     for names, msg in ((("introduction_ar", "introduction_en"), MSG_INTRO),
                        (("general_goal_ar", "general_goal_en"), MSG_GOAL),

@@ -228,7 +228,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "tools": ("tools",),
     "steps": ("steps",),
     "window": ("review_window_days", "review_window_text_ar", "review_window_text_en", "review_window_basis",
-               "verify_target_days", "research_target_days"),
+               "verify_target_days", "research_target_days", "appeal_days", "online_completion"),
     "texts": ("introduction_ar", "introduction_en", "general_goal_ar", "general_goal_en",
               "detailed_goals_ar", "detailed_goals_en", "layout", "table_of_contents"),
     "source": ("source_document", "offer_original"),

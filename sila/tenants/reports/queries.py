@@ -14,6 +14,7 @@ from typing import Any
 
 from sila.platform.db import tenant_scope
 from sila.tenants.reports.period import Period
+from sila.tenants.requests import clock
 
 LOCAL_DAY = "(({col}) at time zone 'Asia/Riyadh')::date"
 
@@ -21,7 +22,7 @@ LOCAL_DAY = "(({col}) at time zone 'Asia/Riyadh')::date"
 # $1, $2: the period's start and end instants.
 RECEIVED = "r.submitted_at >= $1 and r.submitted_at < $2"
 DECIDED = "r.decided_at >= $1 and r.decided_at < $2"
-OVERDUE = "r.due_at < now() and r.decision is null and r.stage not in ('closed', 'rejected')"
+OVERDUE = clock.OVERDUE_SQL  # a paused clock is not overdue
 INCOMPLETE = "r.stage = 'incomplete'"
 
 # Days from submission to decision, counted in Riyadh calendar days.

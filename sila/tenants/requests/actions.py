@@ -166,7 +166,7 @@ async def _mark_incomplete(step: Step, form: IncompleteForm) -> Written:
     missing = form.missing_items
     await queries.insert_verification(step.tid, step.req["id"], outcome="incomplete", checklist=form.checklist,
                                       missing=missing, note=form.note, by=step.actor.id, by_name=step.actor.name)
-    return Written({"missing": json.dumps(missing, ensure_ascii=False)}, {"missing": missing})
+    return Written({"missing": json.dumps(missing, ensure_ascii=False)}, {"missing": missing, "note": form.note})
 
 
 async def _refer(step: Step, form: ReferForm) -> Written:

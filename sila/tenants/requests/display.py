@@ -11,6 +11,7 @@ from sila.platform import i18n
 from sila.platform.dates import dual_date, dual_datetime, to_riyadh
 from sila.tenants.beneficiaries.forms import CATEGORIES, CONTACT_CHANNELS
 from sila.tenants.policy import deadlines
+from sila.tenants.requests import clock
 from sila.tenants.requests.actions import CHECKLIST
 from sila.tenants.requests.workflow import APPLICANT_STAGE_LABELS, STAGE_LABELS
 
@@ -37,7 +38,7 @@ def template_helpers() -> dict[str, Any]:
             "stage_labels": STAGE_LABELS, "applicant_stage_labels": APPLICANT_STAGE_LABELS,
             "checklist_items": CHECKLIST, "categories": CATEGORIES, "contact_channels": CONTACT_CHANNELS,
             "doc_kinds": DOC_KINDS,
-            "window_days_text": deadlines.days_text}
+            "window_days_text": deadlines.days_text, "due_explanation": clock.explain}
 
 ACTION_LABELS = {
     "request.submitted": i18n.N_("Request received"),
@@ -56,6 +57,10 @@ ACTION_LABELS = {
     "request.documents_added": i18n.N_("Documents added"),
     "committee.agenda_added": i18n.N_("Put on a committee agenda"),
     "committee.vote": i18n.N_("Committee member voted"),
+    "request.clock_paused": i18n.N_("Review window paused: waiting for the applicant"),
+    "request.clock_resumed": i18n.N_("Review window resumed"),
+    "request.completed_by_applicant": i18n.N_("The applicant sent what was missing (tracking page)"),
+    "request.appealed": i18n.N_("The applicant appealed the decision"),
 }
 
 

@@ -179,6 +179,20 @@ class TrackForm(Form):
     code: Annotated[str, Text(20)]
 
 
+class CompleteForm(Form):
+    """What the applicant writes back when sending what an incomplete request is missing (files
+    come in the `documents` part, read by `uploads.read_files`)."""
+
+    reply: Annotated[str, Note()]
+
+
+MSG_APPEAL_REASON = N_("Write why you ask the committee to look at your request again.")
+
+
+class AppealForm(Form):
+    reason: Annotated[str, Note(required=MSG_APPEAL_REASON)]
+
+
 class AssignForm(Form):
     assignee: Annotated[str, Text(40)]
 

@@ -154,6 +154,15 @@ class QueueRow:
     beneficiary_name: str
     assignee_name: str | None
     time_left: dt.timedelta | None
+    # what the due date's explanation reads (clock.explain)
+    review_window_days: int | None = None
+    review_window_basis: str = "calendar"
+    paused_days: int = 0
+    appealed_at: dt.datetime | None = None
+    stage_since: dt.datetime | None = None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return getattr(self, name, default)
 
 
 QUEUE_FROM = """support_request r join beneficiary b on b.id = r.beneficiary
@@ -165,7 +174,8 @@ async def queue_rows(where: str, args: list[Any], limit: int) -> list[QueueRow]:
     first (no due date last, then oldest first)."""
     rows = await current_connection().fetch(
         f"""select r.id, r.reference, r.stage, r.channel, r.channel_label, r.submitted_at, r.due_at,
-              r.decision, b.name as beneficiary_name, a.name as assignee_name, r.due_at - now() as time_left
+              r.decision, b.name as beneficiary_name, a.name as assignee_name, r.due_at - now() as time_left,
+              r.review_window_days, r.review_window_basis, r.paused_days, r.appealed_at, r.stage_since
             from {QUEUE_FROM} where {where}
             order by r.due_at asc nulls last, r.submitted_at asc limit {int(limit)}""", *args)
     return [QueueRow(**dict(r)) for r in rows]
@@ -227,3 +237,63 @@ async def request_services(request_id: uuid.UUID) -> list[ServiceRow]:
         ServiceDelivery.amount, ServiceDelivery.delivered_by_name,
     ).where(ServiceDelivery.request == request_id).order_by(ServiceDelivery.delivered_on)
     return [ServiceRow(**r) for r in rows]
+
+
+# --- appeals (تظلم) ---------------------------------------------------------------------------
+
+# The applicant's message when the committee decides an appeal (notifications catalogue kinds).
+APPEAL_OUTCOME = {"accepted": "request.appeal_accepted", "rejected": "request.appeal_rejected"}
+
+
+@dataclasses.dataclass(frozen=True)
+class AppealRecord:
+    """An appeal and the decision it appeals: what the committee's agenda and the pages show."""
+
+    request: uuid.UUID
+    reason: str
+    filed_at: dt.datetime
+    original_decision: str
+    original_reason: str
+    original_decided_at: dt.datetime | None
+    decision: str | None
+    decision_reason: str
+    decided_at: dt.datetime | None
+
+    @property
+    def open(self) -> bool:
+        return self.decision is None
+
+
+_APPEAL_COLUMNS = """request, reason, filed_at, original_decision, original_reason, original_decided_at, decision,
+    decision_reason, decided_at"""
+
+
+async def appeals_of(request_ids: list[Any]) -> dict[uuid.UUID, AppealRecord]:
+    """The appeal of each of these requests that has one (one query for a whole agenda)."""
+    ids = [i for i in (parse_uuid(r) for r in request_ids) if i]
+    if not ids:
+        return {}
+    rows = await current_connection().fetch(
+        f"select {_APPEAL_COLUMNS} from request_appeal where request = any($1::uuid[])", ids)
+    return {r["request"]: AppealRecord(**dict(r)) for r in rows}
+
+
+async def appeal_of(request_id: Any) -> AppealRecord | None:
+    return (await appeals_of([request_id])).get(parse_uuid(request_id))  # type: ignore[arg-type]
+
+
+async def insert_appeal(tenant_id: Any, req: dict[str, Any], reason: str, address: str) -> None:
+    await current_connection().execute(
+        """insert into request_appeal (tenant, request, reason, address, original_decision, original_reason,
+             original_decided_at) values ($1, $2, $3, $4, $5, $6, $7)""",
+        parse_uuid(tenant_id), req["id"], reason, address[:64], req["decision"], req["decision_reason"],
+        req["decided_at"])
+
+
+async def decide_appeal(req: dict[str, Any], decision: str, reason: str) -> bool:
+    """Record the new decision on the request's open appeal; False when it has none open."""
+    if not req.get("appealed_at"):
+        return False
+    return bool(await current_connection().fetchval(
+        """update request_appeal set decision = $2, decision_reason = $3, decided_at = now()
+           where request = $1 and decision is null returning 1""", req["id"], decision, reason))

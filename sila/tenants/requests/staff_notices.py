@@ -1,7 +1,8 @@
 """Telling staff what was given to them: a request (or several at once) assigned, a request
 referred to a researcher. An email through the outbox, in the reader's language, written in the
 same transaction as the assignment; the portal's home counts the same work ("assigned to me",
-"referred to me"). Nobody is told of what they did themselves."""
+"referred to me"), and a request the applicant completed from the tracking page. Nobody is told of
+what they did themselves."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -15,7 +16,8 @@ from sila.workers.outbox import enqueue
 
 async def tell_in_scope(tenant: Any, user_id: Any, kind: str, requests: Sequence[dict[str, Any]], *,
                         by: Any = None, by_name: str = "") -> bool:
-    """`kind` is "staff.assigned" or "staff.referred"; `requests` their rows (reference, id)."""
+    """`kind` is "staff.assigned", "staff.referred" or "staff.completed"; `requests` their rows
+    (reference, id)."""
     uid = parse_uuid(user_id)
     if uid is None or not requests or uid == parse_uuid(by):
         return False
@@ -26,9 +28,17 @@ async def tell_in_scope(tenant: Any, user_id: Any, kind: str, requests: Sequence
         return False
     url = get_settings().tenant_url
     items = [{"reference": r["reference"], "link": url(tenant.slug, f"/portal/requests/{r['id']}")} for r in requests]
-    queue = url(tenant.slug, "/portal/requests?assignee=me" if kind == "staff.assigned" else "/portal/requests?researcher=me")
+    queue = url(tenant.slug, "/portal/requests?researcher=me" if kind == "staff.referred" else "/portal/requests?assignee=me")
     subject, text, html = compose(kind, person["lang"], {"items": items, "count": len(items), "by": by_name,
                                                         "queue": queue, "tenant": tenant})
     await enqueue(tenant_id=tenant.id, channel="email", kind=kind, recipient=person["email"], subject=subject,
                   body_text=text, body_html=html)
     return True
+
+
+async def officers_in_scope() -> list[Any]:
+    """The tenant's active relations officers: who hears of a request nobody holds yet."""
+    rows = await current_connection().fetch(
+        """select u.id from membership m join staff_user u on u.id = m."user"
+           where m.role = 'relations_officer' and u.is_active order by u.id""")
+    return [r["id"] for r in rows]

@@ -33,7 +33,10 @@ class SupportRequest(Table, tablename="support_request", db=DB):
     contact_language = Varchar(length=5, default="ar")
     missing = JSONB(default=[])
     submitted_at = Timestamptz()
-    due_at = Timestamptz(null=True, default=None)
+    due_at = Timestamptz(null=True, default=None)  # in force: base_due_at shifted by pauses (requests/clock.py)
+    base_due_at = Timestamptz(null=True, default=None)
+    paused_days = Integer(default=0)
+    appealed_at = Timestamptz(null=True, default=None)
     stage_since = Timestamptz()  # kept by a trigger (migrations/requests, 2026-12-02T18:45:01)
     assignee = ForeignKey(StaffUser, null=True, default=None)
     researcher = ForeignKey(StaffUser, null=True, default=None)
@@ -171,6 +174,34 @@ class CommitteeSignature(Table, tablename="committee_signature", db=DB):
     address = Varchar(length=64, default="")
 
 
+class RequestPause(Table, tablename="request_pause", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    request = UUID()
+    started_at = Timestamptz()
+    ended_at = Timestamptz(null=True, default=None)
+    missing = JSONB(default=[])
+    note = Text(default="")
+    reply = Text(default="")
+    ended_by = Varchar(length=12, null=True, default=None)
+    started_by = ForeignKey(StaffUser, null=True, default=None)
+
+
+class RequestAppeal(Table, tablename="request_appeal", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    request = UUID()
+    reason = Text()
+    filed_at = Timestamptz()
+    address = Varchar(length=64, default="")
+    original_decision = Varchar(length=10)
+    original_reason = Text(default="")
+    original_decided_at = Timestamptz(null=True, default=None)
+    decision = Varchar(length=10, null=True, default=None)
+    decision_reason = Text(default="")
+    decided_at = Timestamptz(null=True, default=None)
+
+
 class ServiceDelivery(Table, tablename="service_delivery", db=DB):
     id = UUID(primary_key=True)
     tenant = ForeignKey(Tenant, index=True, null=False)
@@ -186,4 +217,5 @@ class ServiceDelivery(Table, tablename="service_delivery", db=DB):
 
 
 ALL = [SupportRequest, RequestDocument, RequestVerification, RequestAttestation, RequestReferral,
-       CommitteeSession, CommitteeItem, CommitteeVote, CommitteeAttendance, CommitteeSignature, ServiceDelivery]
+       CommitteeSession, CommitteeItem, CommitteeVote, CommitteeAttendance, CommitteeSignature, ServiceDelivery,
+       RequestPause, RequestAppeal]

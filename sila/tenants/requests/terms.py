@@ -42,6 +42,8 @@ class PolicyTerms:
     channels: tuple[Term, ...]  # enabled only, in the policy's order
     tools: tuple[Term, ...]
     review_window_basis: str = "calendar"  # sila.platform.workdays: calendar or working days
+    appeal_days: int = 0  # 0: the policy offers no appeal
+    online_completion: bool = False  # an incomplete request may be completed from /track
 
     @property
     def workflow(self) -> Workflow:
@@ -98,6 +100,8 @@ def terms_of(version: PublishedVersion) -> PolicyTerms:
         channels=tuple(_term(c, catalogue.CHANNELS) for c in version.channels),
         tools=tuple(_term(t, catalogue.TOOLS) for t in version.tools),
         review_window_basis=basis_of(policy),
+        appeal_days=int(getattr(policy, "appeal_days", 0) or 0),
+        online_completion=bool(getattr(policy, "online_completion", False)),
     )
 
 

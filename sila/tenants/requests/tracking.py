@@ -8,6 +8,7 @@ not the reference exists, so the form cannot be used to discover references.
 from __future__ import annotations
 
 import hashlib
+import json
 import hmac
 import secrets
 from typing import Any
@@ -95,15 +96,27 @@ async def check_code(tenant: Any, raw_reference: str, code: str, redis: Any, add
 
 
 async def status(tenant_id: Any, reference: str) -> dict[str, Any] | None:
-    """What the applicant may see: stage, due date, decision and its reason, what is missing."""
-    async with tenant_scope(tenant_id) as tx:
-        row = await tx.connection.fetchrow(
-            """select reference, stage, submitted_at, due_at, decision, decision_reason, missing,
-                 policy_version_number, review_window_days, review_window_basis from support_request where reference = $1""", reference)
-    if row is None:
-        return None
-    import json
+    """What the applicant may see: stage, due date (with the clock: paused or not), decision and its
+    reason, what is missing and staff's note, the appeal and what the page may offer."""
+    from sila.tenants.requests import clock
+    from sila.tenants.requests.services import applicant
+    from sila.tenants.requests.terms import terms_of_version
 
-    out = dict(row)
-    out["missing"] = json.loads(out["missing"]) if isinstance(out["missing"], str) else out["missing"]
+    async with tenant_scope(tenant_id) as tx:
+        row = await tx.connection.fetchrow("select * from support_request where reference = $1", reference)
+        if row is None:
+            return None
+        req = dict(row)
+        the_clock = await clock.clock_in_scope(req)
+        terms = await terms_of_version(tenant_id, req["policy_version_number"])
+        offers = await applicant.offers_in_scope(req, terms)
+    out = {k: req[k] for k in ("reference", "stage", "submitted_at", "decision", "decision_reason",
+                                "policy_version_number", "review_window_days", "review_window_basis")}
+    out["missing"] = json.loads(req["missing"]) if isinstance(req["missing"], str) else req["missing"]
+    out["due_at"] = the_clock.due_at
+    out["clock"] = the_clock
+    out["offers"] = offers
+    open_pause = next((p for p in the_clock.pauses if p.ended_at is None), None)
+    out["note"] = open_pause.note if open_pause else ""
+    out["channels"] = terms.staff_channels() if terms else []  # where to bring what is missing otherwise
     return out

@@ -4,7 +4,8 @@
 tenant's policy. It adds a relations officer, a social researcher and two committee members
 (when the policy has those steps), then — only if the charity has no request yet — requests
 taken through the real services to every stage the policy has: some waiting, one incomplete
-for ten days, some overdue, one declined, some served and closed; a committee session held
+for ten days (its clock paused) and one completed by the applicant after ten days (its date moved),
+some overdue, two declined (one of them appealed), some served and closed; a committee session held
 with votes, decisions and minutes, and the next one with its agenda; suggestions and
 complaints, one answered. The committee's rule (members, chair and deputy) is in the first
 published version: `demo_committee_rule` makes the members' accounts before it is published. The survey invitations and applicants' messages are the ones those
@@ -38,6 +39,7 @@ from sila.tenants.surveys.forms import read_answers
 from sila.tenants.committee import services as committee
 from sila.tenants.committee.rule import CommitteeRule
 from sila.tenants.requests import services as requests
+from sila.tenants.requests.services import applicant
 from sila.tenants.requests.terms import terms_in_force
 from sila.tenants.requests.uploads import Upload
 
@@ -57,8 +59,8 @@ STAFF = [  # (local part, role, name)
     ("committee2", Role.committee_member, "عبدالرحمن الحربي"),
 ]
 # Where each request is left: (target stage, how many, days ago it arrived — None: today).
-PLAN = [("verify", 2, None), ("incomplete", 1, 10), ("refer", 1, None), ("research", 2, 3), ("attest", 1, None),
-        ("committee", 3, 5), ("register", 1, None), ("deliver", 1, 4), ("closed", 2, 20), ("rejected", 1, 12),
+PLAN = [("verify", 2, None), ("incomplete", 2, 10), ("refer", 1, None), ("research", 2, 3), ("attest", 1, None),
+        ("committee", 3, 5), ("register", 1, None), ("deliver", 1, 4), ("closed", 2, 20), ("rejected", 2, 12),
         ("verify", 1, 40)]  # the last one is far past its decision date
 
 
@@ -154,6 +156,7 @@ async def load_demo_cases(tenant: Any, passwords: dict[str, str], new_password: 
     for rid, _, days_ago in made:
         if days_ago:
             await _move_back(tenant.id, rid, days_ago)
+    await _paused_and_appealed(tenant, [(rid, t) for rid, t, _ in made], terms, officer)
     await _feedback(tenant, officer, rng)
     await _surveys(tenant, rng)
     return logins
@@ -192,7 +195,37 @@ async def _move_back(tenant_id: Any, rid: Any, days: int) -> None:
         await tx.connection.execute(
             """update support_request set submitted_at = submitted_at - make_interval(days => $2),
                  due_at = due_at - make_interval(days => $2), updated_at = updated_at - make_interval(days => $2),
+                 base_due_at = base_due_at - make_interval(days => $2),
+                 stage_since = stage_since - make_interval(days => $2),
                  created_at = created_at - make_interval(days => $2) where id = $1""", rid, days)
+        await tx.connection.execute(  # its clock's pauses moved with it
+            """update request_pause set started_at = started_at - make_interval(days => $2),
+                 ended_at = ended_at - make_interval(days => $2) where request = $1""", rid, days)
+
+
+async def _paused_and_appealed(tenant: Any, made: list[tuple[Any, str]], terms: Any, officer: Actor) -> None:
+    """Of the two requests left incomplete ten days ago, the applicant completes one from the
+    tracking page (its decision date moves ten days later; the other is still paused); and one of
+    the two declined applicants appeals, putting the request before the committee again (on the
+    next session's agenda, with the decision appealed); the other stays declined."""
+    waiting = [rid for rid, t in made if t == "incomplete"]
+    async with tenant_scope(tenant.id) as tx:
+        refs = {r["id"]: r["reference"] for r in await tx.connection.fetch(
+            "select id, reference from support_request where id = any($1::uuid[])", [rid for rid, _ in made])}
+    if len(waiting) > 1 and terms.online_completion:
+        await applicant.complete(tenant, refs[waiting[1]], f"أرفقت صك الإعالة، والتعريف بالراتب في الطريق {DEMO}",
+                                 [PDF], "demo")
+    declined = next((rid for rid, t in made if t == "rejected"), None)
+    if declined is None or not terms.appeal_days:
+        return
+    await applicant.appeal(tenant, refs[declined], f"تغيّر دخل الأسرة بعد وفاة العائل، وأرفقت ما يثبت ذلك {DEMO}", "demo")
+    async with tenant_scope(tenant.id) as tx:
+        row = await tx.connection.fetchrow(
+            "select stage from support_request where id = $1", declined)
+        session = await tx.connection.fetchval(
+            "select id from committee_session where status = 'open' order by held_at limit 1")
+    if row["stage"] == "committee" and session is not None:
+        await committee.add_to_agenda(tenant, session, [declined], officer)
 
 
 async def demo_committee_rule(tenant: Any, passwords: dict[str, str], new_password: Callable[[], str],

@@ -7,12 +7,16 @@ from typing import Any
 from litestar import Controller, Request, get, post
 
 from sila.platform.auth import client_address, requires_tenant_site, start_session
+from sila.platform import i18n
 from sila.platform.forms import FormErrors, parse_form
 from sila.platform.ratelimit import public_form_limit
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import redirect
 from sila.tenants.requests import forms, services, tracking
-from sila.tenants.requests.routes.common import FormData, page
+from sila.tenants.requests.routes.common import FormData, Multipart, add_problem, files_errors, page, refusal_status
+from sila.tenants.requests.services import applicant
+from sila.tenants.requests.uploads import ACCEPT, MAX_BODY, read_files
+from sila.tenants.requests.workflow import TransitionError
 
 TRACK_MINUTES = 30
 
@@ -68,12 +72,65 @@ class TrackRoutes(Controller):
 
     @get("/track/status", name="track_status")
     async def track_status(self, request: Request) -> Any:
+        return await self._status(request, done=request.query_params.get("done", ""))
+
+    async def _status(self, request: Request, *, errors: FormErrors | None = None, form: dict[str, Any] | None = None,
+                      alert: str = "", done: str = "", status_code: int = 200) -> Any:
         tenant = tenant_of(request)
-        tracked = (request.session or {}).get("tracking")
-        if (not isinstance(tracked, dict) or tracked.get("tid") != str(tenant.id)
-                or dt.datetime.fromisoformat(tracked["until"]) < dt.datetime.now(dt.timezone.utc)):
-            return redirect("/track")
-        status = await tracking.status(tenant.id, tracked["reference"])
+        reference = _tracked(request, tenant.id)
+        status = await tracking.status(tenant.id, reference) if reference else None
         if status is None:
             return redirect("/track")
-        return await page(request, "public/track_status.html", status=status)
+        return await page(request, "public/track_status.html", status_code=status_code, status=status,
+                          errors=errors or FormErrors(), form=form or {}, alert=alert, accept=ACCEPT,
+                          done=done if done in ("completed", "appealed") else "")
+
+    @post("/track/complete", name="track_complete", request_max_body_size=MAX_BODY)
+    async def track_complete(self, request: Request, data: Multipart) -> Any:
+        """The applicant sends what an incomplete request is missing: files (the /apply checks) and/or a reply."""
+        tenant = tenant_of(request)
+        reference = _tracked(request, tenant.id)
+        if reference is None:
+            return redirect("/track")
+        parsed = parse_form(forms.CompleteForm, data)
+        errors = parsed.errors
+        files, problems = await read_files(data.get("documents"))
+        files_errors(errors, "documents", problems)
+        typed = {"reply": parsed.typed["reply"]}
+        if not errors and parsed.value is not None:
+            try:
+                await applicant.complete(tenant, reference, parsed.value.reply, files, client_address(request))
+                return redirect("/track/status?done=completed")
+            except services.Problem as exc:
+                add_problem(errors, exc)
+            except TransitionError as exc:
+                return await self._status(request, alert=i18n.gettext(exc.msgid), status_code=refusal_status(exc.kind))
+        return await self._status(request, errors=errors, form=typed, status_code=400)
+
+    @post("/track/appeal", name="track_appeal")
+    async def track_appeal(self, request: Request, data: FormData) -> Any:
+        """A declined applicant appeals, once, within the policy's period."""
+        tenant = tenant_of(request)
+        reference = _tracked(request, tenant.id)
+        if reference is None:
+            return redirect("/track")
+        parsed = parse_form(forms.AppealForm, data)
+        errors = parsed.errors
+        if not errors and parsed.value is not None:
+            try:
+                await applicant.appeal(tenant, reference, parsed.value.reason, client_address(request))
+                return redirect("/track/status?done=appealed")
+            except services.Problem as exc:
+                add_problem(errors, exc)
+            except TransitionError as exc:
+                return await self._status(request, alert=i18n.gettext(exc.msgid), status_code=refusal_status(exc.kind))
+        return await self._status(request, errors=errors, form={"reason": parsed.typed["reason"]}, status_code=400)
+
+
+def _tracked(request: Request, tenant_id: Any) -> str | None:
+    """The reference this browser proved (the code) for this tenant, while the proof lasts."""
+    tracked = (request.session or {}).get("tracking")
+    if (not isinstance(tracked, dict) or tracked.get("tid") != str(tenant_id)
+            or dt.datetime.fromisoformat(tracked["until"]) < dt.datetime.now(dt.timezone.utc)):
+        return None
+    return str(tracked.get("reference") or "") or None

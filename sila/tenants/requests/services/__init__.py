@@ -25,6 +25,7 @@ from sila.tenants.requests.services.queue import (
     search_clause,
     staff_with_role,
 )
+from sila.tenants.requests.queries import AppealRecord, appeals_of
 from sila.tenants.requests.services.reading import get_request_document_in_tenant, get_request_in_tenant
 from sila.tenants.requests.actions import CHECKLIST, Invalid
 from sila.tenants.requests.forms import MSG_SIGNER_REQUIRED
@@ -39,6 +40,7 @@ from sila.tenants.requests.services.transitions import (
 )
 
 __all__ = [
+    "AppealRecord", "appeals_of",
     "CHECKLIST", "Invalid", "MSG_ASSIGNEE", "MSG_WRONG_ROLE", "MSG_WRONG_STATE", "TransitionError", "MSG_CHANNEL", "MSG_SIGNER_REQUIRED", "NEXT_AGENDA", "Actor", "NotFound",
     "OnlineSubmission", "Problem", "QueueFilter", "StaffIntake", "Submitted", "act", "act_in_scope",
     "add_documents", "assign", "assign_many", "get_request_document_in_tenant", "get_request_in_tenant", "new_reference",

@@ -53,9 +53,9 @@ async def _create_in_scope(tenant: Any, terms: PolicyTerms, *, applicant: Applic
                     """insert into support_request (tenant, reference, beneficiary, channel, channel_label,
                          policy_version_number, steps, review_window_days, stage, satisfied, need, contact_name,
                          contact_mobile, contact_email, contact_channel, contact_language, submitted_at, due_at,
-                         interview_url, interview_at, submit_token, created_by, review_window_basis)
+                         interview_url, interview_at, submit_token, created_by, review_window_basis, base_due_at)
                        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                         $19, $20, $21, $22, $23) returning *""",
+                         $19, $20, $21, $22, $23, $18) returning *""",
                     parse_uuid(tenant.id), new_reference(now), beneficiary_id, channel.key, channel.label_ar,
                     terms.number, list(workflow.steps), terms.review_window_days, stage, sorted(satisfied), need,
                     applicant.name, applicant.mobile, applicant.email, applicant.preferred_channel,

@@ -5,7 +5,7 @@ import dataclasses
 from typing import Any
 
 from sila.platform.db import parse_uuid, tenant_scope
-from sila.tenants.requests import queries
+from sila.tenants.requests import clock, queries
 from sila.tenants.requests.services.common import normalise_reference
 
 
@@ -47,10 +47,11 @@ def _queue_where(f: QueueFilter, me: Any) -> tuple[str, list[Any]]:
         where.append(f"r.stage = any({arg(f.stages)}::text[])")
     if f.channel:
         where.append(f"r.channel = {arg(f.channel)}")
+    # A paused clock (incomplete: waiting for the applicant) cannot run late (requests/clock.py).
     if f.due == "overdue":
-        where.append("r.due_at < now()")
+        where.append(clock.OVERDUE_SQL)
     elif f.due == "week":
-        where.append("r.due_at < now() + interval '7 days'")
+        where.append(f"r.due_at < now() + interval '7 days' and {clock.RUNNING_SQL}")
     elif f.due == "none":
         where.append("r.due_at is null")
     if f.assignee == "me":
@@ -100,8 +101,7 @@ def search_clause(raw: str, arg: Any) -> str:
 async def overdue_count(tenant_id: Any) -> int:
     async with tenant_scope(tenant_id) as tx:
         return await tx.connection.fetchval(
-            """select count(*) from support_request
-               where due_at < now() and stage not in ('closed', 'rejected') and decision is null""")
+            f"select count(*) from support_request r where {clock.OVERDUE_SQL}")
 
 
 async def staff_with_role(tenant_id: Any, role: str) -> list[queries.StaffMember]:

@@ -8,7 +8,7 @@ from typing import Any
 from sila.platform.db import parse_uuid, tenant_scope
 from sila.platform.errors import NotFound
 from sila.tenants.beneficiaries import services as beneficiaries
-from sila.tenants.requests import queries
+from sila.tenants.requests import clock, queries
 
 
 async def get_request_in_tenant(tenant_id: Any, request_id: Any) -> dict[str, Any]:
@@ -42,13 +42,15 @@ async def get_request_in_tenant(tenant_id: Any, request_id: Any) -> dict[str, An
                left join staff_user u on u.id = e.actor_user
                left join staff_user w on e.action = 'request.assigned' and w.id::text = e.after->>'assignee'
                where e.target_type = 'support_request' and e.target_id = $1 order by e.created_at""", str(rid))
+        the_clock = await clock.clock_in_scope(dict(row))
+        appeal = await queries.appeal_of(rid)
     req = dict(row)
     req["missing"] = _json(req["missing"])
     return {"req": req, "beneficiary": ben, "documents": docs,
             "verifications": [{**dict(v), "checklist": _json(v["checklist"]), "missing": _json(v["missing"])}
                               for v in verifications],
             "attestation": dict(attestation) if attestation else None, "referrals": [dict(r) for r in referrals],
-            "services": services, "agenda": [dict(a) for a in agenda],
+            "services": services, "agenda": [dict(a) for a in agenda], "clock": the_clock, "appeal": appeal,
             "timeline": [{**dict(t), "before": _json(t["before"]), "after": _json(t["after"])} for t in timeline]}
 
 

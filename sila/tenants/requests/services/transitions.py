@@ -17,7 +17,7 @@ from sila.platform.db import parse_uuid, tenant_scope
 from sila.platform.forms import parse_form
 from sila.platform.i18n import N_
 from sila.platform.roles import Role
-from sila.tenants.requests import queries, staff_notices
+from sila.tenants.requests import clock, queries, staff_notices
 from sila.tenants.requests.actions import CHECKLIST, SPECS, Invalid, Step, refusal
 from sila.tenants.requests.messages import notify_in_scope
 from sila.tenants.requests.services.common import Problem
@@ -53,6 +53,11 @@ async def act_in_scope(tenant: Any, request_id: Any, action: str, actor: Actor, 
     written = await spec.write(Step(tenant, req, actor, stage), parsed.value)
     changes = {"stage": stage, **written.changes}
     await queries.update_request(req["id"], changes)
+    await clock.stage_changed_in_scope(tenant, req, stage, actor=actor.id, actor_label=actor.name,
+                                       address=actor.address, missing=written.detail.get("missing"),
+                                       note=str(written.detail.get("note") or ""))
+    appealed = "decision" in written.changes and await queries.decide_appeal(
+        req, changes["decision"], str(changes.get("decision_reason") or ""))
     before = {"stage": req["stage"], "decision": req["decision"]}
     after = {"stage": stage, "decision": changes.get("decision", req["decision"]), **written.detail}
     await audit.record(tenant.id, f"request.{action}", actor_user=actor.id, actor_label=actor.name,
@@ -60,7 +65,12 @@ async def act_in_scope(tenant: Any, request_id: Any, action: str, actor: Actor, 
                        address=actor.address)
     if spec.notice is not None:
         kind, context = spec.notice(req, parsed.value)
+        if appealed:  # the outcome of the appeal, in the words of an appeal
+            kind, context = queries.APPEAL_OUTCOME[changes["decision"]], {"reason": changes.get("decision_reason") or "—"}
         await notify_in_scope(tenant, req, kind, **context)
+    elif appealed:
+        await notify_in_scope(tenant, req, queries.APPEAL_OUTCOME[changes["decision"]],
+                              reason=changes.get("decision_reason") or "—")
     return stage
 
 
