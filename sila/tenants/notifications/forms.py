@@ -13,7 +13,7 @@ from sila.platform.forms import (Flag, Form, FormErrors, NumberList, Password, T
                                  earlier, parse_form, problem)
 from sila.platform.i18n import N_
 from sila.platform.messages import VARIABLE_RE
-from sila.tenants.notifications.catalogue import VARIABLES, Kind
+from sila.tenants.notifications.catalogue import Kind
 from sila.tenants.notifications.services import CHANNEL_PROVIDERS, GatewayInput
 from sila.workers.outbox import CHANNELS
 
@@ -237,7 +237,3 @@ def read_template(kind: Kind, data: Any) -> tuple[dict[str, dict[str, str]], str
     texts = {lang: {"subject": getattr(form, f"{lang}_subject"), "body": getattr(form, f"{lang}_body")}
              for lang in ("ar", "en")}
     return texts, form.whatsapp_name, parsed.typed, parsed.errors
-
-
-def variable_help() -> dict[str, str]:
-    return dict(VARIABLES)
