@@ -23,12 +23,12 @@ from sila.platform.db import platform_scope, tenant_scope
 from sila.platform.messages import compose
 from sila.platform.i18n import N_
 from sila.platform.settings import get_settings
-from sila.platform.tables import AuthToken, Tenant
 from sila.platform.tenancy import TenantInfo, clear_cache
-from sila.platform.roles import Role
-from sila.tenants.onboarding import readiness
+from sila.tenants.onboarding import queries, readiness
+# The routes ask the services; these reads need no more than the query.
+from sila.tenants.onboarding.queries import PlatformQuestion, platform_question, slug_taken  # noqa: F401
 from sila.tenants.policy import services as policy
-from sila.tenants.policy.tables import PolicyVersion, TenantProfile
+from sila.tenants.policy.tables import TenantProfile
 from sila.workers.outbox import enqueue
 
 
@@ -83,47 +83,27 @@ class Progress:
         return sum(1 for _, done in self.steps if done)
 
 
-@dataclasses.dataclass(frozen=True)
-class PlatformQuestion:
-    """What the operator asked a pending sign-up, and the admin's answer so far."""
-
-    question: str
-    asked_at: dt.datetime
-    reply: str
-    replied_at: dt.datetime | None
-
-
-async def platform_question(tenant_id: Any) -> PlatformQuestion | None:
-    row = await Tenant.select(Tenant.status_reason, Tenant.info_requested_at, Tenant.info_reply,
-                              Tenant.info_replied_at).where(
-        (Tenant.id == tenant_id) & (Tenant.status == "pending") & Tenant.info_requested_at.is_not_null()).first()
-    if row is None:
-        return None
-    return PlatformQuestion(row["status_reason"], row["info_requested_at"], row["info_reply"], row["info_replied_at"])
 
 
 async def reply_to_platform(tenant: TenantInfo, user_id: Any, reply: str) -> bool:
     """Store the answer (a later answer replaces it) and audit it; False when nothing is asked
     any more (approved, rejected, or never asked)."""
-    async with tenant_scope(tenant.id) as tx:
-        done = await tx.connection.fetchval(
-            """update tenant set info_reply = $2, info_replied_at = now(), updated_at = now()
-               where id = $1 and status = 'pending' and info_requested_at is not null returning id""",
-            tenant.id, reply)
+    async with tenant_scope(tenant.id):
+        done = await queries.reply_to_question(tenant.id, reply)
         if done:
             await audit.record(tenant.id, "tenant.info_replied", actor_user=user_id, target_type="tenant",
                                target_id=tenant.id, after={"reply": reply})
-    return bool(done)
+    return done
 
 
 async def progress(tenant_id: Any) -> Progress:
     """A page the admin saved is done, except where saving proves nothing: channels need one
     enabled, staff need someone who works cases, the SMS step an enabled gateway."""
     async with tenant_scope(tenant_id):
-        row = await TenantProfile.select(TenantProfile.setup_done).where(TenantProfile.tenant == tenant_id).first()
-        published = await PolicyVersion.exists().where(PolicyVersion.tenant == tenant_id)
+        saved = await queries.setup_done(tenant_id)
+        published = await queries.has_published_policy(tenant_id)
     found = await readiness.facts(tenant_id)
-    done = set(row["setup_done"] if row else ()) | {"organisation", "account"}
+    done = set(saved) | {"organisation", "account"}
     if published:
         done |= {"approval", "publish"}
     if not found.channels:
@@ -152,10 +132,6 @@ MSG_EXISTING_ACCOUNT = N_(
 SIGNUP_TTL = dt.timedelta(days=2)
 
 
-async def slug_taken(slug: str) -> bool:
-    return await Tenant.exists().where(Tenant.slug == slug)
-
-
 async def register(org: dict[str, str], account: dict[str, str], password: str, *, auto_approve: bool,
                    lang: str) -> TenantInfo:
     """Create the tenant, its profile and an empty draft, and email the admin a link that
@@ -175,27 +151,21 @@ async def register(org: dict[str, str], account: dict[str, str], password: str, 
     link = get_settings().tenant_url(tenant.slug, f"/welcome/{token}")
     try:
         async with tenant_scope(tenant.id):
-            await TenantProfile.insert(TenantProfile(
-                tenant=tenant.id, regulator=org["regulator"], regulator_other=org.get("regulator_other", ""),
-                licence_number=org["licence_number"],
-                region=org["region"], city=org["city"], setup_done=["organisation", "account"]))
-            row = await AuthToken.insert(AuthToken(
-                tenant=tenant.id, purpose="signup", email=email, roles=[Role.admin], token_hash=digest,
-                expires_at=dt.datetime.now(dt.timezone.utc) + SIGNUP_TTL,
-                signup={"name": account["name"], "password_hash": hash_password(password)},
-            )).returning(AuthToken.id)
+            token_id = await queries.insert_signup(
+                tenant.id, org, email=email, token_hash=digest, expires_at=dt.datetime.now(dt.timezone.utc) + SIGNUP_TTL,
+                signup={"name": account["name"], "password_hash": hash_password(password)})
             subject, text, html = compose("platform.signup_confirm", lang,
                                           {"tenant": tenant, "link": link, "days": SIGNUP_TTL.days})
             # "platform.": the platform's own mail, sent now even while the tenant is pending.
             await enqueue(tenant_id=tenant.id, channel="email", kind="platform.signup_confirm", recipient=email,
                           subject=subject, body_text=text, body_html=html)
             await audit.record(tenant.id, "tenant.registered", actor_label=email, target_type="auth_token",
-                               target_id=row[0]["id"],
+                               target_id=token_id,
                                after={k: v for k, v in org.items()} | {"status": tenant.status})
     except BaseException:
         # Nothing half-made stays behind.
         async with platform_scope("undo a failed sign-up"):
-            await Tenant.delete().where(Tenant.id == tenant.id)
+            await queries.delete_tenant(tenant.id)
         clear_cache()
         raise
     return tenant
@@ -217,20 +187,9 @@ async def save_profile(tenant: TenantInfo, form: dict[str, Any], *, logo: Any = 
     }
     if logo is not policy.KEEP:
         values[TenantProfile.logo] = logo
-    async with tenant_scope(tenant.id) as tx:
-        # Tenants made outside the wizard (demo data, the command line) have no profile yet.
-        await tx.connection.execute(
-            "insert into tenant_profile (tenant, regulator) values ($1, $2) on conflict (tenant) do nothing",
-            tenant.id, form["regulator"])
-        before = await TenantProfile.select().where(TenantProfile.tenant == tenant.id).first()
-        # The tenant row has no row-level security; we only ever touch the host's own tenant.
-        await Tenant.update({Tenant.name_ar: form["name_ar"], Tenant.name_en: form["name_en"]}).where(
-            Tenant.id == tenant.id)
-        await TenantProfile.update({**values, TenantProfile.updated_at: TenantProfile.updated_at.default.python()}
-                                   ).where(TenantProfile.tenant == tenant.id)
-        await tx.connection.execute(
-            """update tenant_profile set setup_done = array_append(setup_done, 'profile')
-               where tenant = $1 and not ('profile' = any(setup_done))""", tenant.id)
+    async with tenant_scope(tenant.id):
+        before = await queries.profile_for_update(tenant.id, form["regulator"])
+        await queries.save_profile(tenant.id, form, values)
         await audit.record(tenant.id, "tenant.profile", actor_user=actor, target_type="tenant_profile",
                            target_id=before["id"] if before else "",
                            before={k: str(v) for k, v in (before or {}).items() if k != "setup_done"},
