@@ -79,7 +79,7 @@ async def reference_for_token(token: str) -> str | None:
     return await current_connection().fetchval("select reference from feedback where submit_token = $1", token)
 
 
-async def insert_feedback(tenant_id: uuid.UUID, reference: str, columns: dict[str, Any]) -> FeedbackItem:
+async def insert_feedback(tenant_id: Any, reference: str, columns: dict[str, Any]) -> FeedbackItem:
     """Raises asyncpg's UniqueViolationError when the reference or the form's token is taken, inside a
     savepoint so the caller's transaction goes on."""
     names = ["tenant", "reference", *columns]

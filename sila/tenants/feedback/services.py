@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import re
 import secrets
-import uuid
 from typing import Any
 
 import asyncpg
@@ -65,7 +64,7 @@ async def _tell(tenant: Any, item: queries.FeedbackItem, kind: str, **values: An
                  email=item.email, values={"ref": ref, **values})
 
 
-async def _insert(tenant_id: uuid.UUID, **columns: Any) -> queries.FeedbackItem:
+async def _insert(tenant_id: Any, **columns: Any) -> queries.FeedbackItem:
     for _ in range(5):  # a random reference may (rarely) be taken
         try:
             return await queries.insert_feedback(tenant_id, new_reference(), columns)

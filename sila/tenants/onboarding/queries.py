@@ -33,7 +33,7 @@ async def platform_question(tenant_id: Any) -> PlatformQuestion | None:
     return PlatformQuestion(row["status_reason"], row["info_requested_at"], row["info_reply"], row["info_replied_at"])
 
 
-async def reply_to_question(tenant_id: uuid.UUID, reply: str) -> bool:
+async def reply_to_question(tenant_id: Any, reply: str) -> bool:
     """False when nothing is asked any more (approved, rejected, or never asked)."""
     return bool(await current_connection().fetchval(
         """update tenant set info_reply = $2, info_replied_at = now(), updated_at = now()
@@ -55,7 +55,7 @@ async def has_published_policy(tenant_id: Any) -> bool:
     return await PolicyVersion.exists().where(PolicyVersion.tenant == tenant_id)
 
 
-async def insert_signup(tenant_id: uuid.UUID, org: dict[str, str], *, email: str, token_hash: str,
+async def insert_signup(tenant_id: Any, org: dict[str, str], *, email: str, token_hash: str,
                         expires_at: dt.datetime, signup: dict[str, str]) -> uuid.UUID:
     """The new tenant's profile (its first two steps done) and the admin's sign-up token; the token's id."""
     await TenantProfile.insert(TenantProfile(
@@ -68,21 +68,21 @@ async def insert_signup(tenant_id: uuid.UUID, org: dict[str, str], *, email: str
     return row[0]["id"]
 
 
-async def delete_tenant(tenant_id: uuid.UUID) -> None:
+async def delete_tenant(tenant_id: Any) -> None:
     """Undo a failed sign-up, in a platform scope."""
     await Tenant.delete().where(Tenant.id == tenant_id)
 
 
-async def profile_for_update(tenant_id: uuid.UUID, regulator: str) -> dict[str, Any]:
+async def profile_for_update(tenant_id: Any, regulator: str) -> dict[str, Any]:
     """The profile before a change, made first for tenants created outside the wizard (demo data, the
     command line). A dict of its columns: what the audit entry's `before` is built from."""
     await current_connection().execute(
         "insert into tenant_profile (tenant, regulator) values ($1, $2) on conflict (tenant) do nothing",
         tenant_id, regulator)
-    return await TenantProfile.select().where(TenantProfile.tenant == tenant_id).first()
+    return await TenantProfile.select().where(TenantProfile.tenant == tenant_id).first() or {}
 
 
-async def save_profile(tenant_id: uuid.UUID, names: dict[str, str], values: dict[Any, Any]) -> None:
+async def save_profile(tenant_id: Any, names: dict[str, str], values: dict[Any, Any]) -> None:
     """Names on the tenant, `values` (profile column -> value) on its profile, and the step done."""
     await Tenant.update({Tenant.name_ar: names["name_ar"], Tenant.name_en: names["name_en"]}).where(
         Tenant.id == tenant_id)

@@ -57,7 +57,7 @@ async def facts(tenant_id: Any) -> Facts:
         steps=frozenset(state.draft.enabled_steps()),
         roles=roles,
         invited=invited,
-        sms=bool(gateways.get("sms", {}).get("enabled")),
+        sms=bool((sms := gateways.get("sms")) and sms.enabled),
     )
 
 
