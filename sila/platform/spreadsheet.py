@@ -15,6 +15,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import xlsxwriter
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -47,8 +49,6 @@ def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 
 
 def xlsx_bytes(sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, rtl: bool) -> bytes:
-    import xlsxwriter
-
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                      "strings_to_numbers": False})

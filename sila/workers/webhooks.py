@@ -62,6 +62,7 @@ class WebhookProvider:
         self.settings = settings  # None: the deployment's
 
     async def send(self, message: Message) -> str:
+        # Here, not at the top: sms -> providers -> webhooks: a cycle.
         from sila.workers.sms import MAX_ANSWER_BYTES, http_session
 
         sub_id = message.payload.get("subscription")

@@ -20,9 +20,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from sila.platform import crypto
-from sila.platform import directory
-from sila.platform.auth import new_token
+from sila.platform import crypto, directory
+from sila.platform.auth import new_token, token_hash
 from sila.platform.db import platform_scope, tenant_scope
 from sila.platform.spreadsheet import escape_cell
 
@@ -195,6 +194,7 @@ async def _finish(export_id: uuid.UUID, tid: uuid.UUID, tenant: dict[str, Any], 
                   files: int, size: int, sha: str) -> None:
     """Mark it done and tell the admins it is ready (with its SHA-256), in one transaction. The
     file itself is handed over by a signed-in operator (`create_link`), never by a mailed link."""
+    # Here, not at the top: operator.services -> tasks -> export: a cycle.
     from sila.platform.operator.services import _tell_admins
 
     async with tenant_scope(tid) as tx:
@@ -223,7 +223,7 @@ async def create_link(redis: Any, operator: dict[str, Any], tenant_id: uuid.UUID
 async def take_download(redis: Any, operator: dict[str, Any], token: str, address: str) -> tuple[Path, str] | None:
     """The ZIP a download token points at, once, for the operator it was made for; the download is
     written to the operator audit and the tenant's own. None when unknown, used, expired or not theirs."""
-    from sila.platform.auth import token_hash
+    # Here, not at the top: operator.services -> tasks -> export: a cycle.
     from sila.platform.operator.services import record
 
     raw = await redis.getdel(LINK_KEY + token_hash(token))

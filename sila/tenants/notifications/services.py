@@ -268,6 +268,7 @@ async def reset_template(tenant_id: Any, kind: str, actor: Any) -> None:
 
 
 def sample_values(org: str, lang: str) -> dict[str, str]:
+    # Here, not at the top: requests.messages imports this module: a cycle.
     from sila.tenants.requests.messages import due_text
 
     values = dict(catalogue.SAMPLE if lang == "ar" else catalogue.SAMPLE_EN)
