@@ -55,16 +55,22 @@ async def save_settings(tenant_id: Any, values: dict[str, Any]) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class Gateway:
-    """A gateway as the admin may see it: secrets only as whether they exist and their last characters."""
+class GatewaySettings:
+    """What the admin sets on a channel's gateway, apart from its secrets."""
 
-    id: uuid.UUID
     channel: str
     provider: str
     enabled: bool
     base_url: str
     account: str
     sender: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Gateway(GatewaySettings):
+    """A gateway as the admin may see it: secrets only as whether they exist and their last characters."""
+
+    id: uuid.UUID
     has_secret: bool
     secret_hint: str
     has_signing_secret: bool
@@ -83,17 +89,11 @@ async def gateways() -> dict[str, Gateway]:
 
 
 @dataclasses.dataclass(frozen=True)
-class StoredGateway:
+class StoredGateway(GatewaySettings):
     """A gateway's row with its secrets still encrypted (the webhook check decrypts them)."""
 
     id: uuid.UUID
     tenant: uuid.UUID
-    channel: str
-    provider: str
-    enabled: bool
-    base_url: str
-    account: str
-    sender: str
     secret_enc: bytes | None
     secret_hint: str
     signing_secret_enc: bytes | None

@@ -22,7 +22,9 @@ from sila.platform.workdays import due_at
 from sila.tenants.beneficiaries.contact import contactable_in_scope
 from sila.tenants.notifications import catalogue, queries
 from sila.tenants.notifications.catalogue import KINDS
-from sila.tenants.notifications.queries import SETTINGS_FIELDS, FailedMessage, Gateway, NotificationSettings
+from sila.tenants.notifications.queries import (
+    SETTINGS_FIELDS, FailedMessage, Gateway, GatewaySettings, NotificationSettings,
+)
 from sila.workers.outbox import CHANNELS, enqueue, enqueue_many, hand_off_after_commit
 from sila.workers.policy import month_start, sent_this_month
 
@@ -70,14 +72,8 @@ async def providers_of(tenant_id: Any) -> dict[str, Gateway]:
         return await queries.gateways()
 
 
-@dataclasses.dataclass
-class GatewayInput:
-    channel: str
-    provider: str
-    enabled: bool
-    base_url: str
-    account: str
-    sender: str
+@dataclasses.dataclass(frozen=True)
+class GatewayInput(GatewaySettings):
     secret: str  # blank: keep the stored one
     signing_secret: str
 

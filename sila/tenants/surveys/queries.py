@@ -44,17 +44,23 @@ class SurveySettings:
 
 
 @dataclasses.dataclass(frozen=True)
-class Survey:
-    """A survey; `questions` (its current version's) and the answer counts where the read joins them."""
+class SurveyTexts:
+    """What the admin writes and sets on a survey, apart from its questions."""
 
-    id: uuid.UUID
-    tenant: uuid.UUID
     title_ar: str
     title_en: str
     intro_ar: str
     intro_en: str
     anonymous_allowed: bool
     is_active: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Survey(SurveyTexts):
+    """A survey; `questions` (its current version's) and the answer counts where the read joins them."""
+
+    id: uuid.UUID
+    tenant: uuid.UUID
     current_version: int
     created_at: dt.datetime
     updated_at: dt.datetime

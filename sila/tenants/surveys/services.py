@@ -26,7 +26,7 @@ from sila.tenants.beneficiaries.contact import contactable_in_scope
 from sila.tenants.feedback.services import open_followup_in_scope
 from sila.tenants.notifications.services import Recipient, notify, notify_many
 from sila.tenants.surveys import queries
-from sila.tenants.surveys.queries import Campaign, Invitation, Survey, SurveySettings
+from sila.tenants.surveys.queries import Campaign, Invitation, Survey, SurveySettings, SurveyTexts
 
 QTYPES = {"rating": i18n.N_("Rating from 1 to 5"), "nps": i18n.N_("Recommendation from 0 to 10"),
           "choice": i18n.N_("One choice from a list"), "text": i18n.N_("Free text")}
@@ -181,14 +181,8 @@ async def create_survey(tenant_id: Any, actor: Any) -> uuid.UUID:
     return sid
 
 
-@dataclasses.dataclass
-class SurveyInput:
-    title_ar: str
-    title_en: str
-    intro_ar: str
-    intro_en: str
-    anonymous_allowed: bool
-    is_active: bool
+@dataclasses.dataclass(frozen=True)
+class SurveyInput(SurveyTexts):
     questions: list[dict[str, Any]]
 
 
