@@ -10,9 +10,8 @@ from support.servers import run_async
 @pytest.mark.browser
 def test_rights_and_evidence_pages_on_a_phone_and_a_desktop_in_both_languages(
         server, make_tenant, make_staff, publish_policy, chromium):
-    from support.browser import axe_problems, screenshot
-    from test_data_rights import build_person, new_person
-    from test_reports import _sign_in_on
+    from support.browser import axe_problems, screenshot, sign_in_on
+    from support.people import build_person, new_person
 
     from support.data import SERVICE_STEPS
 
@@ -27,7 +26,7 @@ def test_rights_and_evidence_pages_on_a_phone_and_a_desktop_in_both_languages(
         context = chromium.new_context(viewport={"width": width, "height": 900}, locale="ar-SA",
                                        is_mobile=width < 500, has_touch=width < 500)
         page = context.new_page()
-        _sign_in_on(page, base, staff["admin"])
+        sign_in_on(page, base, staff["admin"])
         for lang in ("ar", "en"):
             if lang == "en":
                 page.goto(f"{base}/lang/en?next=/portal")

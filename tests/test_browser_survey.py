@@ -47,7 +47,7 @@ async def _setup(make_tenant, make_staff, publish_policy, gateway) -> dict[str, 
     scores = [5, 4, 2, 5, 3, 4, 5]
     for i, token in enumerate(tokens[:-1]):
         opened = await services.open_link(tenant.id, token)
-        answers, _, _ = forms.read_answers(opened["survey"]["questions"], {
+        answers, _, _ = forms.read_answers(opened.survey.questions, {
             "satisfaction": str(scores[i]), "ease": str(max(1, scores[i] - 1)), "respect": "5", "timeliness": str(scores[i]),
             "recommend": str(min(10, scores[i] * 2)), "heard": str(i % 5),
             "improve": ["تمديد ساعات الاستقبال مساءً", "", "طال انتظار الرد", "", "", "التواصل عبر واتساب أسهل", ""][i]})

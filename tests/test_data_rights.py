@@ -14,7 +14,6 @@ import dataclasses
 import datetime as dt
 import json
 import re
-import secrets
 import subprocess
 import uuid
 from typing import Any
@@ -23,51 +22,17 @@ import pytest
 
 from sila.platform.dates import RIYADH, dual_date
 from sila.platform.db import tenant_scope
-from sila.platform.identity import normalise_mobile
 from sila.tenants.beneficiaries import rights
-from sila.tenants.beneficiaries.forms import ApplicantInput
-from sila.tenants.feedback import services as feedback
 from sila.tenants.reports import queries
 from sila.tenants.reports.period import Period
 from sila.tenants.requests import services as rs
 from sila.tenants.requests.actions import offered_in_scope
-from sila.tenants.requests.terms import terms_in_force
-from sila.tenants.requests.uploads import Upload
 from sila.tenants.surveys import services as surveys
 from support.clients import sign_in
-from support.data import PDF_BYTES, SERVICE_STEPS, valid_id
+from support.data import SERVICE_STEPS
 from support.db import owner_connection
+from support.people import Person, build_person, new_person
 from support.servers import run_async
-
-LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
-
-
-def arabic_word(n: int = 6) -> str:
-    return "".join(secrets.choice(LETTERS) for _ in range(n))
-
-
-@dataclasses.dataclass
-class Person:
-    id_number: str
-    name: str
-    mobile: str  # E.164
-    email: str
-    comment: str
-    complaint: str
-    document: bytes
-    filename: str
-    beneficiary: Any = None
-    request: Any = None
-
-
-def new_person() -> Person:
-    mark = secrets.token_hex(8)
-    local = "055" + "".join(secrets.choice("0123456789") for _ in range(7))
-    return Person(id_number=valid_id(), name=f"سارة {arabic_word()} {arabic_word()}",
-                  mobile=normalise_mobile(local)[0], email=f"sara.{mark}@example.org",
-                  comment=f"تأخر الرد كثيرا {arabic_word(8)}", complaint=f"لم يتصل بي موظف {arabic_word(8)}",
-                  document=PDF_BYTES + f"%{mark}\n".encode(), filename=f"هوية-{arabic_word()}.pdf")
-
 
 @dataclasses.dataclass(frozen=True)
 class Who:
@@ -75,43 +40,6 @@ class Who:
     name: str
     email: str = ""
     support_grant: Any = None
-
-
-VERIFIED = {f"check_{k}": "on" for k in rs.CHECKLIST}
-
-
-async def build_person(tenant: Any, officer: Any, p: Person, *, served: bool = True) -> Person:
-    async with tenant_scope(tenant.id) as tx:  # surveys go out as soon as a service is recorded
-        await tx.connection.execute("insert into survey_settings (tenant, delay_days) values ($1, 0) "
-                                    "on conflict (tenant) do update set delay_days = 0", tenant.id)
-    terms = await terms_in_force(tenant.id)
-    actor = rs.Actor(officer.id, "نورة الموظفة", frozenset({"relations_officer"}))
-    applicant = ApplicantInput(id_number=p.id_number, name=p.name, mobile=p.mobile, email=p.email,
-                               preferred_channel="sms", preferred_language="ar", city="حائل", category="widow",
-                               household_size=3)
-    p.request = await rs.record_by_staff(tenant, terms, rs.StaffIntake(
-        applicant=applicant, channel=terms.staff_channels()[0], need=f"إيجار السكن لـ {p.name}",
-        files=[Upload(p.filename, "application/pdf", p.document)], consent_text="موافقة"), actor)
-    await rs.act(tenant, p.request, "verify", actor, {**VERIFIED, "note": f"اتصلت على {p.mobile}"})
-    async with tenant_scope(tenant.id) as tx:
-        p.beneficiary = await tx.connection.fetchval("select beneficiary from support_request where id = $1",
-                                                     p.request)
-    if not served:
-        return p
-    await rs.act(tenant, p.request, "record_service", actor, {
-        "service_type": "سلة غذائية", "amount": "250", "description": f"سلّمت إلى {p.name}"})
-    await surveys.scan(tenant)
-    async with tenant_scope(tenant.id) as tx:
-        inv = await tx.connection.fetchval("select id from survey_invitation where beneficiary = $1", p.beneficiary)
-    assert inv, "the survey invitation was written"
-    await surveys.submit_answers(tenant, surveys.token_for(tenant.id, inv), {
-        "satisfaction": {"type": "rating", "score": 1}, "ease": {"type": "rating", "score": 1},
-        "respect": {"type": "rating", "score": 2}, "timeliness": {"type": "rating", "score": 1},
-        "recommend": {"type": "nps", "score": 2}, "improve": {"type": "text", "text": p.comment}}, False)
-    await feedback.submit(tenant, feedback.FeedbackInput(
-        kind="complaint", body=p.complaint, name=p.name, mobile=p.mobile, email="", contact_channel="sms",
-        language="ar", token=secrets.token_urlsafe(32)))
-    return p
 
 
 @pytest.fixture

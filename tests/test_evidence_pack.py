@@ -47,7 +47,7 @@ async def second_version(tenant: Any) -> None:
 
 @pytest.fixture
 async def charity(app_db, make_tenant, make_staff, publish_policy):
-    from test_reports import recorded, served
+    from support.people import recorded, served
 
     tenant = await make_tenant(name_ar="جمعية الشواهد")
     await publish_policy(tenant, "mafatih", steps=SERVICE_STEPS, channels=["interview", "phone"], window=None)

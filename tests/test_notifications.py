@@ -139,7 +139,7 @@ async def test_whatsapp_cloud_template_message_shape(tenant, gateway):
 
 
 async def hook_url(tenant: Any, channel: str, hook: str) -> str:
-    token = (await services.providers_of(tenant.id))[channel]["webhook_token"]
+    token = (await services.providers_of(tenant.id))[channel].webhook_token
     return get_settings().tenant_url(tenant.slug, f"/hooks/{hook}/{token}")
 
 
@@ -493,9 +493,9 @@ async def test_settings_form_keeps_input_and_explains_errors(server, make_tenant
     good = {**form, "quiet_end": "07:30", "channel_2": "whatsapp", "reminder_percents": "٥٠، 75"}
     assert client.post("/portal/notifications/settings", good).status_code == 303
     saved = await services.get_settings_of(tenant.id)
-    assert saved["quiet_start"] == dt.time(22, 0) and saved["quiet_end"] == dt.time(7, 30)
-    assert saved["channel_order"] == ["sms", "whatsapp", "email"] and saved["reminder_percents"] == [50, 75]
-    assert saved["reminder_days_before"] == [2] and saved["digest_hour"] == 7
+    assert saved.quiet_start == dt.time(22, 0) and saved.quiet_end == dt.time(7, 30)
+    assert saved.channel_order == ["sms", "whatsapp", "email"] and saved.reminder_percents == [50, 75]
+    assert saved.reminder_days_before == [2] and saved.digest_hour == 7
 
 
 async def test_the_idempotency_header_is_on_every_gateway_request(tenant, gateway):

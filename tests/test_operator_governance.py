@@ -19,7 +19,7 @@ def test_the_median_of_a_few_percentages():
 
 
 async def _charity_with_decisions(make_tenant, make_staff, publish_policy, within: int, late: int):
-    from test_reports import move, recorded, served
+    from support.people import move, recorded, served
 
     tenant = await make_tenant(name_ar="جمعية للتشغيل")
     await publish_policy(tenant, "mafatih", steps=SERVICE_STEPS, window=None)

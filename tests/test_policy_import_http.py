@@ -11,7 +11,7 @@ from sila.tenants.policy.seeds import get_seed
 from support import data
 from support.clients import sign_in
 from support.policy import draft_of
-from test_policy_import import NOVEL
+from support.policy import NOVEL
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 

@@ -14,52 +14,22 @@ import pytest
 
 from sila.platform.dates import RIYADH
 from sila.platform.db import tenant_scope
-from sila.platform.identity import normalise_mobile
 from sila.platform.spreadsheet import escape_cell, xlsx_bytes
-from sila.tenants.beneficiaries.forms import ApplicantInput
 from sila.tenants.feedback import services as feedback
 from sila.tenants.reports import queries
 from sila.tenants.reports.period import Period
 from sila.tenants.requests import services as rs
-from sila.tenants.requests.terms import terms_in_force
 from support.clients import sign_in
 from support.servers import run_async
 from support.data import SERVICE_STEPS, audit_rows, valid_id
 from support.intake import CHANNELS
+from support.people import move, officer_of, recorded, served
 
 OCTOBER = Period("gregorian", (2026, 10), (2026, 10))
-VERIFIED = {f"check_{k}": "on" for k in rs.CHECKLIST}
 
 
 def riyadh(y: int, m: int, d: int, h: int = 12, mi: int = 0) -> dt.datetime:
     return dt.datetime(y, m, d, h, mi, tzinfo=RIYADH)
-
-
-def officer_of(staff: Any) -> rs.Actor:
-    return rs.Actor(staff.id, "نورة الموظفة", frozenset({"relations_officer"}))
-
-
-async def recorded(tenant: Any, officer: Any, channel: str, category: str, *, id_number: str | None = None,
-                   name: str = "سارة عبدالله القحطاني") -> Any:
-    terms = await terms_in_force(tenant.id)
-    applicant = ApplicantInput(id_number=id_number or valid_id(), name=name,
-                               mobile=normalise_mobile("0551234567")[0], email="", preferred_channel="sms",
-                               preferred_language="ar", city="الرياض", category=category, household_size=4)
-    intake = rs.StaffIntake(applicant=applicant, channel=terms.channel(channel), need="دعم إيجار السكن",
-                            consent_text="موافقة")
-    return await rs.record_by_staff(tenant, terms, intake, officer_of(officer))
-
-
-async def served(tenant: Any, officer: Any, rid: Any) -> None:
-    await rs.act(tenant, rid, "verify", officer_of(officer), VERIFIED)
-    await rs.act(tenant, rid, "record_service", officer_of(officer), {"service_type": "سلة غذائية"})
-
-
-async def move(tenant: Any, rid: Any, **times: Any) -> None:
-    """The clock moved: set when it was submitted, due and decided."""
-    async with tenant_scope(tenant.id) as tx:
-        for column, value in times.items():
-            await tx.connection.execute(f"update support_request set {column} = $2 where id = $1", rid, value)
 
 
 @pytest.fixture
@@ -441,18 +411,10 @@ async def _beneficiary_of(tenant: Any, rid: Any) -> Any:
         return await tx.connection.fetchval("select beneficiary from support_request where id = $1", rid)
 
 
-def _sign_in_on(page: Any, base: str, who: Any) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("البريد الإلكتروني").fill(who.email)
-    page.get_by_label("كلمة المرور").fill(who.password)
-    page.get_by_role("button", name="تسجيل الدخول").click()
-    page.wait_for_url(base + "/portal")
-
-
 @pytest.mark.browser
 def test_dashboard_on_a_phone_and_a_desktop_in_both_languages(server, make_tenant, make_staff, publish_policy,
                                                               chromium):
-    from support.browser import axe_problems, screenshot
+    from support.browser import axe_problems, screenshot, sign_in_on
     from support.servers import run_async
 
     tenant, staff, _ = run_async(build_october(run_async(make_charity(make_tenant, make_staff, publish_policy))))
@@ -461,7 +423,7 @@ def test_dashboard_on_a_phone_and_a_desktop_in_both_languages(server, make_tenan
         context = chromium.new_context(viewport={"width": width, "height": 900}, locale="ar-SA",
                                        is_mobile=width < 500, has_touch=width < 500)
         page = context.new_page()
-        _sign_in_on(page, base, staff[who])
+        sign_in_on(page, base, staff[who])
         page.goto(f"{base}/portal/reports?{OCTOBER.query()}")
         assert page.locator("html").get_attribute("dir") == "rtl"
         assert page.get_by_role("heading", name="المؤشرات", exact=True).is_visible()

@@ -227,11 +227,11 @@ async def test_a_campaign_shows_progress_and_can_be_paused_and_resumed(server, c
     assert client.post(f"{path}/resume", headers={"HX-Request": "true"}).status_code == 200
     assert 'hx-trigger="every 2s"' in client.get(f"{path}/progress").text
     for _ in range(20):  # batches of two (a session worker's beat may be sending batches too)
-        if (await services.campaign_progress(tenant.id, cid))["status"] == "done":
+        if (await services.campaign_progress(tenant.id, cid)).status == "done":
             break
         await services.campaign_step(tenant, cid, batch=2)
     c = await services.campaign_progress(tenant.id, cid)
-    assert (c["total"], c["invited"], c["status"], c["percent"]) == (5, 5, "done", 100)
+    assert (c.total, c.invited, c.status, c.percent) == (5, 5, "done", 100)
     assert await scalar(tenant.id, "select count(*) from survey_invitation where campaign = $1", cid) == 5
     assert await scalar(tenant.id, "select count(distinct beneficiary) from survey_invitation where campaign = $1", cid) == 5
     final = client.get(f"{path}/progress")

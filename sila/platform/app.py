@@ -19,15 +19,31 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from sila.platform import db, i18n
+from sila.platform import db, i18n, pages
+from sila.platform.accounts.routes import AccountRoutes, StaffRoutes
 from sila.platform.auth import SESSION_MAX_AGE, SessionConfig
 from sila.platform.csrf import SiteCSRFMiddleware
 from sila.platform.headers import security_headers
 from sila.platform.input_guard import InputGuard
+from sila.platform.operator import portal as operator_portal
+from sila.platform.operator import routes as operator_routes
 from sila.platform.settings import Settings, get_settings
 from sila.platform.templating import environment
 from sila.platform.tenancy import SiteMiddleware
 from sila.platform.web import EXCEPTION_HANDLERS
+from sila.tenants.api import docs as api_docs
+from sila.tenants.api import routes as api_routes
+from sila.tenants.beneficiaries import routes as beneficiary_routes
+from sila.tenants.committee import routes as committee_routes
+from sila.tenants.feedback import routes as feedback_routes
+from sila.tenants.notifications import routes as notification_routes
+from sila.tenants.onboarding import routes as onboarding_routes
+from sila.tenants.policy import routes as policy_routes
+from sila.tenants.reports import routes as report_routes
+from sila.tenants.requests import routes as request_routes
+from sila.tenants.requests.services.handover import HANDOVER
+from sila.tenants.surveys import routes as survey_routes
+from sila.tenants.work import routes as work_routes
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 LANG_COOKIE = "sila_lang"
@@ -63,22 +79,6 @@ class LanguageMiddleware(ASGIMiddleware):
 
 
 def route_handlers() -> list[Any]:
-    from sila.platform import pages
-    from sila.platform.accounts.routes import AccountRoutes, StaffRoutes
-    from sila.platform.operator import portal as operator_portal
-    from sila.platform.operator import routes as operator_routes
-    from sila.tenants.onboarding import routes as onboarding_routes
-    from sila.tenants.policy import routes as policy_routes
-    from sila.tenants.beneficiaries import routes as beneficiary_routes
-    from sila.tenants.requests import routes as request_routes
-    from sila.tenants.committee import routes as committee_routes
-    from sila.tenants.notifications import routes as notification_routes
-    from sila.tenants.surveys import routes as survey_routes
-    from sila.tenants.feedback import routes as feedback_routes
-    from sila.tenants.work import routes as work_routes
-    from sila.tenants.reports import routes as report_routes
-    from sila.tenants.api import routes as api_routes
-
     handlers: list[Any] = [
         *pages.HANDLERS,
         *work_routes.HANDLERS,
@@ -102,9 +102,6 @@ def route_handlers() -> list[Any]:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    from sila.tenants.api import docs as api_docs
-    from sila.tenants.requests.services.handover import HANDOVER
-
     settings = settings or get_settings()
     db.configure(settings.app_dsn)
 

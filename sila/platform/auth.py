@@ -169,6 +169,7 @@ async def load_staff_user(request: Any) -> CurrentUser | None:
     uid, tid = session.get("uid"), session.get("tid")
     if site.tenant is not None and (session.get("sup") or session.get("op")):
         # An operator on a tenant's host: only through a live support grant, read-only.
+        # Here, not at the top: operator.support imports auth: a cycle.
         from sila.platform.operator.support import load_support_viewer
 
         user = await load_support_viewer(request, site.tenant, session)

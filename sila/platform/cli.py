@@ -29,7 +29,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sila.platform.settings import Settings, SettingsError
+import asyncpg
+import httpx
+import uvicorn
+
+from sila.platform import db, demo
+from sila.platform.embedded import EmbeddedPostgres, EmbeddedRedis
+from sila.platform.forms import looks_like_email
+from sila.platform.migrate import migrate
+from sila.platform.settings import Settings, SettingsError, get_settings, load_settings
 
 CELERY_APP = "sila.workers.celery_app"
 WEB_FACTORY = "sila.platform.app:create_app"
@@ -47,8 +55,6 @@ class Failure(Exception):
 
 def _settings() -> Settings:
     """The settings, from a clean cache (the environment may have changed in this process)."""
-    from sila.platform.settings import get_settings
-
     get_settings.cache_clear()
     return get_settings()
 
@@ -61,8 +67,6 @@ def _say(*parts: Any, err: bool = False) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from sila.platform.migrate import migrate
-
     settings = _settings()
     try:
         asyncio.run(migrate(settings, quiet=args.quiet))
@@ -73,8 +77,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     _settings()  # refuse to start on bad settings, before uvicorn spawns anything
     uvicorn.run(
         WEB_FACTORY,
@@ -138,9 +140,6 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def cmd_create_operator(args: argparse.Namespace) -> int:
-    from sila.platform import db
-    from sila.platform.forms import looks_like_email
-
     settings = _settings()
     if not looks_like_email(args.email):
         raise UsageError(f"not an email address: {args.email!r}")
@@ -165,8 +164,6 @@ def cmd_create_operator(args: argparse.Namespace) -> int:
 
 
 def cmd_load_demo(args: argparse.Namespace) -> int:
-    from sila.platform import db, demo
-
     settings = _settings()
 
     async def run() -> demo.DemoAccounts:
@@ -180,8 +177,6 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
 
 def _run_db(make: Callable[[], Any]) -> Any:
     """Run a database coroutine; turn "not migrated" and "cannot connect" into plain messages."""
-    import asyncpg
-
     try:
         return asyncio.run(make())
     except asyncpg.UndefinedTableError as exc:
@@ -270,8 +265,6 @@ def _stop_children(children: list[Child], timeout: float, hurry: Callable[[], bo
 
 
 def _wait_for_web(port: int, web: Child, timeout: float = 90.0) -> None:
-    import httpx
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not web.alive():
@@ -285,11 +278,6 @@ def _wait_for_web(port: int, web: Child, timeout: float = 90.0) -> None:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    from sila.platform import db, demo
-    from sila.platform.embedded import EmbeddedPostgres, EmbeddedRedis
-    from sila.platform.migrate import migrate
-    from sila.platform.settings import load_settings
-
     data_dir = Path(args.data_dir).expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     host = args.host

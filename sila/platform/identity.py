@@ -80,10 +80,6 @@ def normalise_mobile(raw: str) -> tuple[str | None, str | None]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
-def mask_mobile(e164: str) -> str:
-    return "•••" + e164[-3:] if e164 else ""
-
-
 def valid_test_id(prefix: str) -> str:
     """Complete 9 digits with their check digit (for tests and demo data)."""
     for last in "0123456789":

@@ -99,14 +99,6 @@ def refused_fields() -> set[str]:
     return set(found.fields)
 
 
-def refuse(name: str) -> None:
-    """Refuse one more field of this request (e.g. a file where text is expected)."""
-    found = _refusals.get()
-    if found is not None and name not in found.fields:
-        found.fields.add(name)
-        found.reported = False
-
-
 def unreported_refusal() -> bool:
     """Asked by the database scopes before they commit a write: refused input is never saved."""
     found = _refusals.get()

@@ -11,7 +11,10 @@ import os
 from contextlib import redirect_stdout
 
 import asyncpg
+from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
+from piccolo.apps.migrations.tables import Migration
 
+from sila import piccolo_conf
 from sila.platform import db
 from sila.platform.settings import Settings
 
@@ -62,11 +65,6 @@ def _literal(value: str) -> str:
 
 
 async def migrate(settings: Settings, *, quiet: bool = False) -> None:
-    from piccolo.apps.migrations.commands.forwards import ForwardsMigrationManager
-    from piccolo.apps.migrations.tables import Migration
-
-    from sila import piccolo_conf
-
     db.configure(settings.database_url)
     await Migration.create_table(if_not_exists=True).run()
     out = io.StringIO()

@@ -5,7 +5,10 @@ A missing or invalid required setting stops start-up with a message naming the v
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import ipaddress
 from typing import Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -81,8 +84,6 @@ class Settings(BaseSettings):
     @field_validator("outbound_allow")
     @classmethod
     def _outbound_allow(cls, v: str) -> str:
-        import ipaddress
-
         for entry in (e.strip() for e in v.split(",")):
             if "/" in entry:
                 ipaddress.ip_network(entry, strict=False)  # a ValueError names the variable
@@ -105,9 +106,6 @@ class Settings(BaseSettings):
     @field_validator("data_key")
     @classmethod
     def _data_key(cls, v: str | None) -> str | None:
-        import base64
-        import binascii
-
         if v is None or v == "":
             return None
         try:

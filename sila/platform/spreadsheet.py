@@ -23,6 +23,8 @@ import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from typing import IO, Any
 
+import xlsxwriter
+
 from sila.platform.i18n import N_
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -104,8 +106,6 @@ async def xlsx_file(sheet: str, headers: Sequence[str], batches: AsyncIterable[S
     """An XLSX written batch by batch in constant-memory mode, each batch (and the final ZIP) off
     the event loop. Returns the open file at its start; its name is already unlinked, so nothing
     is left on disk once it is closed (or the process dies)."""
-    import xlsxwriter
-
     fd, path = tempfile.mkstemp(prefix="sila-export-", suffix=".xlsx")
     os.close(fd)
     try:
@@ -132,8 +132,6 @@ async def file_chunks(fh: IO[bytes], size: int = 1 << 16) -> AsyncIterator[bytes
 
 
 def xlsx_bytes(sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, rtl: bool) -> bytes:
-    import xlsxwriter
-
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {**BOOK_OPTIONS, "in_memory": True})
     _write_rows(_sheet(book, sheet, headers, rtl), 1, rows)

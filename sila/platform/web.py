@@ -9,9 +9,10 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from sila.platform import i18n, input_guard, problems
-from sila.platform.forms import FormErrors
 from sila.platform.auth import LoginRequired, OperatorLoginRequired, load_operator, load_staff_user
 from sila.platform.errors import NotFound
+from sila.platform.forms import FormErrors
+from sila.platform.templating import environment
 from sila.platform.tenancy import TenantUnavailable, UnknownHost, site_of
 
 
@@ -49,8 +50,6 @@ def _error_page(request: Request, template: str, status: int, **context: Any) ->
     ctx = {"request": request, "site": site, "tenant": site.tenant if site else None, "user": user,
            "operator": None, "lang": lang, "dir": i18n.direction(lang), "csrf_input": "", **context}
     try:
-        from sila.platform.templating import environment
-
         html = environment().get_template(template).render(ctx)
         return Response(content=html, status_code=status, media_type="text/html; charset=utf-8")
     except Exception:

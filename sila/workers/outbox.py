@@ -98,6 +98,7 @@ def _schedule_hand_off(outbox_ids: list[uuid.UUID], tenant_id: Any) -> None:
 
 
 def _hand_off(outbox_ids: list[uuid.UUID], tenant_id: Any) -> None:
+    # Here, not at the top: relay -> policy -> outbox and tasks -> relay -> outbox: cycles.
     from sila.workers.relay import DELIVER_BATCH
     from sila.workers.tasks import deliver_batch
 

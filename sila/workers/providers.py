@@ -180,6 +180,7 @@ async def resolve(channel: str, tenant_id: uuid.UUID, settings: Settings) -> Pro
     if channel == "email":
         return provider_for(channel, settings)
     if channel == "webhook":  # the tenant's own subscriber: never the development inbox
+        # Here, not at the top: webhooks imports providers: a cycle.
         from sila.workers.webhooks import WebhookProvider
 
         return WebhookProvider(settings.provider_timeout, settings)
@@ -188,6 +189,7 @@ async def resolve(channel: str, tenant_id: uuid.UUID, settings: Settings) -> Pro
         if settings.email_provider == "inbox":  # development: every channel lands in the inbox page
             return InboxProvider()
         raise PermanentFailure(f"no provider configured for {channel}")
+    # Here, not at the top: sms and whatsapp import providers: a cycle.
     from sila.workers import sms, whatsapp
 
     if config.provider == "whatsapp_cloud":

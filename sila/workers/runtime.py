@@ -10,9 +10,12 @@ import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+import redis
+
 from sila.platform import db
 from sila.platform.heartbeat import HEARTBEAT_PREFIX
 from sila.platform.settings import get_settings
+from sila.workers import sms
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,7 +57,6 @@ def shutdown(**_: Any) -> None:
     """`worker_process_shutdown` handler: close what this process's loop holds open."""
     if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
         return
-    from sila.workers import sms
 
     try:
         _loop.run_until_complete(sms.close_session())
@@ -69,8 +71,6 @@ _thread: threading.Thread | None = None
 
 
 def _beat(key: str) -> None:
-    import redis
-
     client = redis.Redis.from_url(get_settings().redis_url, socket_timeout=5, socket_connect_timeout=2)
     while True:
         try:

@@ -1,6 +1,7 @@
 """Browser tests: where Chromium is, screenshots, axe-core accessibility checks, signing in on a page."""
 from __future__ import annotations
 
+import types
 from pathlib import Path
 from typing import Any
 
@@ -53,12 +54,17 @@ def accept_confirmations(page: Any) -> Any:
     return page
 
 
+def sign_in_on(page: Any, base: str, who: Any) -> None:
+    """Sign `who` (email, password) in on an open page, in Arabic."""
+    page.goto(base + "/login")
+    page.get_by_label("البريد الإلكتروني").fill(who.email)
+    page.get_by_label("كلمة المرور").fill(who.password)
+    page.get_by_role("button", name="تسجيل الدخول").click()
+    page.wait_for_url(base + "/portal")
+
+
 def sign_in_page(chromium: Any, base: str, email: str, password: str) -> Any:
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="ar-SA")
     page = accept_confirmations(context.new_page())
-    page.goto(base + "/login")
-    page.get_by_label("البريد الإلكتروني").fill(email)
-    page.get_by_label("كلمة المرور").fill(password)
-    page.get_by_role("button", name="تسجيل الدخول").click()
-    page.wait_for_url(base + "/portal")
+    sign_in_on(page, base, types.SimpleNamespace(email=email, password=password))
     return page

@@ -28,9 +28,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from sila.platform import crypto
-from sila.platform import directory
-from sila.platform.auth import new_token
+from sila.platform import crypto, directory
+from sila.platform.auth import new_token, token_hash
 from sila.platform.db import after_commit, platform_scope, tenant_scope
 from sila.platform.spreadsheet import escape_cell
 
@@ -209,6 +208,7 @@ async def _finish(export_id: uuid.UUID, tid: uuid.UUID, tenant: dict[str, Any], 
     False when an erasure marked it while it was built (`withdrawn_at`): the file may hold the
     person, so it is deleted and the export queued again. The row lock orders the two: an erasure
     that comes after this commit finds the export done and withdraws it."""
+    # Here, not at the top: operator.services -> tasks -> export: a cycle.
     from sila.platform.operator.services import _tell_admins, dispatch_export
 
     async with tenant_scope(tid) as tx:
@@ -271,7 +271,7 @@ async def create_link(redis: Any, operator: dict[str, Any], tenant_id: uuid.UUID
 async def take_download(redis: Any, operator: dict[str, Any], token: str, address: str) -> tuple[Path, str] | None:
     """The ZIP a download token points at, once, for the operator it was made for; the download is
     written to the operator audit and the tenant's own. None when unknown, used, expired or not theirs."""
-    from sila.platform.auth import token_hash
+    # Here, not at the top: operator.services -> tasks -> export: a cycle.
     from sila.platform.operator.services import record
 
     raw = await redis.getdel(LINK_KEY + token_hash(token))

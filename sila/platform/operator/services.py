@@ -477,6 +477,7 @@ async def request_export(operator: dict[str, Any], tenant_id: Any, address: str)
 
 def dispatch_export(export_id: uuid.UUID) -> None:
     try:
+        # Here, not at the top: operator.tasks -> export -> services: a cycle.
         from sila.platform.operator.tasks import build_export
 
         build_export.apply_async(args=[str(export_id)], retry=False)

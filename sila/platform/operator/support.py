@@ -16,11 +16,11 @@ from typing import Any
 
 from sila.platform import audit
 from sila.platform.auth import SUPPORT_REFUSED, CurrentUser, client_address, new_token, token_hash
-from sila.platform.db import tenant_scope
+from sila.platform.db import current_connection, tenant_scope
+from sila.platform.operator.view import ACTION_LABELS
 from sila.platform.roles import Role
 from sila.platform.tables import Operator
 from sila.platform.tenancy import TenantInfo
-from sila.platform.operator.view import ACTION_LABELS
 
 # What the tenant's admin is shown: every operator action on the tenant, and support access.
 TENANT_VISIBLE = tuple(code for code in ACTION_LABELS if code.startswith(("tenant.", "support.")))
@@ -136,8 +136,6 @@ async def _operator(op_id: Any) -> dict[str, Any] | None:
 
 async def _grant_live(grant_id: uuid.UUID) -> str | None:
     """The live grant's scope; None when it is revoked, expired or gone."""
-    from sila.platform.db import current_connection
-
     return await current_connection().fetchval(
         "select scope from support_grant where id = $1 and revoked_at is null and expires_at > now()", grant_id)
 

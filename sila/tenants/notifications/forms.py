@@ -13,8 +13,8 @@ from sila.platform.forms import (Flag, Form, FormErrors, NumberList, Password, T
                                  earlier, parse_form, problem)
 from sila.platform.i18n import N_
 from sila.platform.messages import VARIABLE_RE
-from sila.tenants.notifications.catalogue import VARIABLES, Kind
-from sila.tenants.notifications.services import CHANNEL_PROVIDERS, GatewayInput
+from sila.tenants.notifications.catalogue import Kind
+from sila.tenants.notifications.services import CHANNEL_PROVIDERS, Gateway, GatewayInput
 from sila.workers.outbox import CHANNELS
 
 SENDER_RE = re.compile(r"^[A-Za-z0-9 .&'-]{2,11}$")
@@ -102,7 +102,7 @@ def outbound_refusal(url: str) -> str:
     return ""
 
 
-def _gateway(info: ValidationInfo) -> tuple[str, dict[str, Any] | None]:
+def _gateway(info: ValidationInfo) -> tuple[str, Gateway | None]:
     context = info.context or {}
     return context["channel"], context.get("stored")
 
@@ -157,13 +157,13 @@ class GatewayForm(Form):
     @classmethod
     def _secret(cls, secret: str, info: ValidationInfo) -> str:
         stored = _gateway(info)[1]
-        same_provider = stored and stored.get("provider") == as_typed(info, "provider").strip()
-        if not secret and not (same_provider and stored and stored.get("has_secret")):
+        same_provider = stored is not None and stored.provider == as_typed(info, "provider").strip()
+        if not secret and not (same_provider and stored is not None and stored.has_secret):
             raise problem(N_("Enter the key or token the gateway gave you."))
         return secret
 
 
-def read_gateway(channel: str, data: Any, stored: dict[str, Any] | None
+def read_gateway(channel: str, data: Any, stored: Gateway | None
                  ) -> tuple[GatewayInput | None, dict[str, str], FormErrors]:
     """(the gateway to save or None, what was typed (no secrets), errors)."""
     parsed = parse_form(GatewayForm, data, context={"channel": channel, "stored": stored})
@@ -237,7 +237,3 @@ def read_template(kind: Kind, data: Any) -> tuple[dict[str, dict[str, str]], str
     texts = {lang: {"subject": getattr(form, f"{lang}_subject"), "body": getattr(form, f"{lang}_body")}
              for lang in ("ar", "en")}
     return texts, form.whatsapp_name, parsed.typed, parsed.errors
-
-
-def variable_help() -> dict[str, str]:
-    return dict(VARIABLES)

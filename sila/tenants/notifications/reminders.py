@@ -22,17 +22,19 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sila.platform import i18n
+from sila.platform import i18n, workdays
 from sila.platform.dates import dual_date, to_riyadh
 from sila.platform.db import current_connection, tenant_scope
 from sila.platform.messages import compose
-from sila.platform import workdays
-from sila.platform.settings import get_settings
 from sila.platform.roles import Role
+from sila.platform.settings import get_settings
+from sila.platform.tables import Tenant
+from sila.tenants.notifications.queries import NotificationSettings
+from sila.tenants.notifications.services import settings_in_scope
 from sila.tenants.policy import deadlines
 from sila.tenants.policy.rules import TARGET_STAGES
 from sila.tenants.requests import clock
-from sila.tenants.notifications.services import settings_in_scope
+from sila.tenants.requests.workflow import STAGE_LABELS
 from sila.workers.outbox import enqueue
 
 OPEN_STAGES_SQL = "stage not in ('closed', 'rejected')"
@@ -59,8 +61,6 @@ def _window_key(req: dict[str, Any]) -> str:
 
 
 def stage_label(req: dict[str, Any]) -> str:
-    from sila.tenants.requests.workflow import STAGE_LABELS
-
     label = STAGE_LABELS[req["stage"]]
     return i18n.gettext(label)
 
@@ -124,13 +124,13 @@ async def scan(tenant: dict[str, Any], now: dt.datetime | None = None) -> int:
         for req in requests:
             link = url(tenant["slug"], f"/portal/requests/{req['id']}")
             if now >= req["due_at"]:
-                if settings["escalate_overdue"] and await once(tid, f"overdue:{_window_key(req)}"):
+                if settings.escalate_overdue and await once(tid, f"overdue:{_window_key(req)}"):
                     for person in (p for p in staff.values() if Role.admin in p["roles"]):
                         await _email(tid, person, "reminder.overdue", _about(req, person, link))
                         sent += 1
                 continue
-            passed = [key for when, key in points(req, settings["reminder_percents"],
-                                                   settings["reminder_days_before"]) if when <= now]
+            passed = [key for when, key in points(req, settings.reminder_percents,
+                                                   settings.reminder_days_before) if when <= now]
             fresh = [key for key in passed if await once(tid, key)]
             if passed and passed[-1] in fresh:  # only the latest passed point speaks
                 for person in _holders(req, staff):
@@ -140,8 +140,8 @@ async def scan(tenant: dict[str, Any], now: dt.datetime | None = None) -> int:
         # The daily digest goes once the digest hour has come (later if the beat was away), and
         # lists what was waiting at that hour: a request arriving later is in tomorrow's.
         local = to_riyadh(now)
-        digest_at = local.replace(hour=settings["digest_hour"], minute=0, second=0, microsecond=0)
-        if settings["digest_enabled"] and local >= digest_at:
+        digest_at = local.replace(hour=settings.digest_hour, minute=0, second=0, microsecond=0)
+        if settings.digest_enabled and local >= digest_at:
             waiting = [r for r in requests if r["submitted_at"] < digest_at]
             sent += await _digests(tid, tenant, staff, waiting, local.date(), now)
     return sent
@@ -158,7 +158,7 @@ def _target_sql() -> str:
 
 
 async def _step_targets(tid: uuid.UUID, tenant: dict[str, Any], staff: dict[uuid.UUID, dict[str, Any]],
-                        settings: dict[str, Any], now: dt.datetime) -> int:
+                        settings: NotificationSettings, now: dt.datetime) -> int:
     """Reminders before, and escalations after, the target of the step each request is at."""
     conn = current_connection()
     rows = await conn.fetch(_target_sql(), list(TARGET_STAGES.values()))
@@ -181,7 +181,7 @@ async def _step_targets(tid: uuid.UUID, tenant: dict[str, Any], staff: dict[uuid
         link = url(tenant["slug"], f"/portal/requests/{req['id']}")
         if now >= target:
             await once(tid, base + ":remind")  # past the target: the reminder is no longer news
-            if settings["escalate_overdue"] and await once(tid, base + ":over"):
+            if settings.escalate_overdue and await once(tid, base + ":over"):
                 for person in (p for p in staff.values() if Role.admin in p["roles"]):
                     await _email(tid, person, "reminder.step_overdue", _about_target(req, person, link, target))
                     sent += 1
@@ -221,8 +221,6 @@ async def _digests(tid: uuid.UUID, tenant: dict[str, Any], staff: dict[uuid.UUID
 
 async def scan_all(now: dt.datetime | None = None) -> int:
     """Every tenant that may send (the tenant directory has no row-level security)."""
-    from sila.platform.tables import Tenant
-
     tenants = await Tenant.select(Tenant.id, Tenant.slug, Tenant.name_ar, Tenant.name_en).where(
         Tenant.status.is_in(["pending", "active"]))
     total = 0

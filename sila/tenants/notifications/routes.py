@@ -47,7 +47,7 @@ class NotificationRoutes(Controller):
     async def overview(self, request: Request) -> Any:
         tenant = tenant_of(request)
         data = await services.overview(tenant.id, await _quota(tenant.id))
-        return await render(request, "notifications/overview.html", **data, held_labels=HELD_LABELS,
+        return await render(request, "notifications/overview.html", **vars(data), held_labels=HELD_LABELS,
                             kinds=KINDS, channel_labels=forms.CHANNEL_LABELS,
                             providers=await services.providers_of(tenant.id),
                             done=request.query_params.get("done", ""))
@@ -66,7 +66,7 @@ class NotificationRoutes(Controller):
     @get("/settings", name="notifications_settings")
     async def settings_form(self, request: Request) -> Any:
         values = await services.get_settings_of(tenant_of(request).id)
-        return await self._settings_page(request, forms.settings_as_form(values), FormErrors())
+        return await self._settings_page(request, forms.settings_as_form(values.values()), FormErrors())
 
     @post("/settings", name="notifications_settings_save")
     async def settings_save(self, request: Request, data: FormData) -> Any:
@@ -82,14 +82,14 @@ class NotificationRoutes(Controller):
                               errors: dict[str, FormErrors] | None = None, status: int = 200) -> Any:
         tenant = tenant_of(request)
         stored = await services.providers_of(tenant.id)
-        hooks = {ch: services.hook_url(tenant.slug, tenant.id, row["provider"], row["webhook_token"])
+        hooks = {ch: services.hook_url(tenant.slug, tenant.id, row.provider, row.webhook_token)
                  for ch, row in stored.items()}
         shown = {}
         for channel in ("sms", "whatsapp"):
             row = stored.get(channel)
             default_provider = services.CHANNEL_PROVIDERS[channel][0]
             shown[channel] = (forms_in or {}).get(channel) or (
-                {k: row[k] for k in ("provider", "base_url", "account", "sender")} | {"enabled": "on" if row["enabled"] else ""}
+                {k: getattr(row, k) for k in ("provider", "base_url", "account", "sender")} | {"enabled": "on" if row.enabled else ""}
                 if row else {"provider": default_provider, "base_url": DEFAULT_BASE_URLS[default_provider],
                              "account": "", "sender": "", "enabled": "on"})
         return await render(request, "notifications/providers.html", status_code=status, stored=stored, form=shown,
@@ -131,9 +131,9 @@ class NotificationRoutes(Controller):
         tenant = tenant_of(request)
         current = await services.get_template_in_tenant(tenant.id, kind)
         if form is None:
-            form = {"ar_subject": current["ar"]["subject"], "ar_body": current["ar"]["body"],
-                    "en_subject": current["en"]["subject"], "en_body": current["en"]["body"],
-                    "whatsapp_name": current["ar"]["whatsapp_name"]}
+            form = {"ar_subject": current.ar.subject, "ar_body": current.ar.body,
+                    "en_subject": current.en.subject, "en_body": current.en.body,
+                    "whatsapp_name": current.ar.whatsapp_name}
         return await render(request, "notifications/template.html", status_code=status, kind=kind,
                             spec=KINDS[kind], form=form, errors=errors or FormErrors(), current=current,
                             variables=catalogue.VARIABLES, preview=self._preview(tenant, kind, form),
@@ -207,7 +207,7 @@ class WebhookRoutes(Controller):
     path = "/hooks"
     guards = [requires_tenant_site]
 
-    async def _gateway(self, request: Request, hook: str, token: str) -> dict[str, Any]:
+    async def _gateway(self, request: Request, hook: str, token: str) -> services.WebhookGateway:
         gateway = await services.gateway_for_webhook(tenant_of(request).id, hook, token)
         if gateway is None:
             raise NotFoundException()
@@ -219,7 +219,7 @@ class WebhookRoutes(Controller):
         form = await request.form()
         params = [(k, str(v)) for k, v in form.multi_items()]
         url = get_settings().tenant_url(tenant_of(request).slug, f"/hooks/twilio/{token}")
-        expected = twilio_signature(gateway["secret"], url, params)
+        expected = twilio_signature(gateway.secret, url, params)
         if not hmac.compare_digest(expected, request.headers.get("x-twilio-signature", "")):
             raise PermissionDeniedException()
         values = dict(params)
@@ -241,8 +241,8 @@ class WebhookRoutes(Controller):
     async def whatsapp(self, request: Request, token: FromPath[str]) -> Response:
         gateway = await self._gateway(request, "whatsapp", token)
         body = await request.body()
-        if not gateway["signing_secret"] or not hmac.compare_digest(
-                hub_signature(gateway["signing_secret"], body), request.headers.get("x-hub-signature-256", "")):
+        if not gateway.signing_secret or not hmac.compare_digest(
+                hub_signature(gateway.signing_secret, body), request.headers.get("x-hub-signature-256", "")):
             raise PermissionDeniedException()
         try:
             event = json.loads(body)
@@ -279,7 +279,7 @@ class WebhookRoutes(Controller):
             if not isinstance(report, dict):
                 continue
             pick = lambda *names: next((str(report[n]) for n in names if report.get(n) not in (None, "")), "")  # noqa: E731, B023 (used in this iteration)
-            await services.record_status(tenant_of(request).id, gateway["provider"],
+            await services.record_status(tenant_of(request).id, gateway.provider,
                                          pick("messageId", "MessageID", "message_id", "id"),
                                          pick("status", "Status", "DLRStatus"), pick("error", "ErrorCode", "reason"))
         return _ok()

@@ -12,6 +12,7 @@ from sila.platform.db import tenant_scope
 from sila.platform.i18n import N_
 from sila.platform.roles import Role
 from sila.tenants.notifications import services as notifications
+from sila.tenants.onboarding import queries
 from sila.tenants.policy import services as policy
 
 
@@ -48,17 +49,15 @@ PROBLEMS = {
 async def facts(tenant_id: Any) -> Facts:
     state = await policy.load_draft(tenant_id)
     gateways = await notifications.providers_of(tenant_id)
-    async with tenant_scope(tenant_id) as tx:
-        roles = await tx.connection.fetch("select distinct role from membership")
-        invited = await tx.connection.fetch(
-            """select distinct unnest(roles) as role from auth_token
-               where purpose = 'invite' and used_at is null and expires_at > now()""")
+    async with tenant_scope(tenant_id):
+        roles = await queries.held_roles()
+        invited = await queries.invited_roles()
     return Facts(
         channels=sum(1 for c in state.draft.channels if c.enabled),
         steps=frozenset(state.draft.enabled_steps()),
-        roles=frozenset(r["role"] for r in roles),
-        invited=frozenset(r["role"] for r in invited),
-        sms=bool(gateways.get("sms", {}).get("enabled")),
+        roles=roles,
+        invited=invited,
+        sms=bool((sms := gateways.get("sms")) and sms.enabled),
     )
 
 

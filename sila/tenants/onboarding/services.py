@@ -23,12 +23,12 @@ from sila.platform.db import platform_scope, tenant_scope
 from sila.platform.messages import compose
 from sila.platform.i18n import N_
 from sila.platform.settings import get_settings
-from sila.platform.tables import AuthToken, Tenant
 from sila.platform.tenancy import TenantInfo, clear_cache
-from sila.platform.roles import Role
-from sila.tenants.onboarding import readiness
+from sila.tenants.onboarding import queries, readiness
+# The routes ask the services; these reads need no more than the query.
+from sila.tenants.onboarding.queries import PlatformQuestion, platform_question, slug_taken  # noqa: F401
 from sila.tenants.policy import services as policy
-from sila.tenants.policy.tables import PolicyVersion, TenantProfile
+from sila.tenants.policy.tables import TenantProfile
 from sila.workers.outbox import enqueue
 
 
@@ -83,47 +83,27 @@ class Progress:
         return sum(1 for _, done in self.steps if done)
 
 
-@dataclasses.dataclass(frozen=True)
-class PlatformQuestion:
-    """What the operator asked a pending sign-up, and the admin's answer so far."""
-
-    question: str
-    asked_at: dt.datetime
-    reply: str
-    replied_at: dt.datetime | None
-
-
-async def platform_question(tenant_id: Any) -> PlatformQuestion | None:
-    row = await Tenant.select(Tenant.status_reason, Tenant.info_requested_at, Tenant.info_reply,
-                              Tenant.info_replied_at).where(
-        (Tenant.id == tenant_id) & (Tenant.status == "pending") & Tenant.info_requested_at.is_not_null()).first()
-    if row is None:
-        return None
-    return PlatformQuestion(row["status_reason"], row["info_requested_at"], row["info_reply"], row["info_replied_at"])
 
 
 async def reply_to_platform(tenant: TenantInfo, user_id: Any, reply: str) -> bool:
     """Store the answer (a later answer replaces it) and audit it; False when nothing is asked
     any more (approved, rejected, or never asked)."""
-    async with tenant_scope(tenant.id) as tx:
-        done = await tx.connection.fetchval(
-            """update tenant set info_reply = $2, info_replied_at = now(), updated_at = now()
-               where id = $1 and status = 'pending' and info_requested_at is not null returning id""",
-            tenant.id, reply)
+    async with tenant_scope(tenant.id):
+        done = await queries.reply_to_question(tenant.id, reply)
         if done:
             await audit.record(tenant.id, "tenant.info_replied", actor_user=user_id, target_type="tenant",
                                target_id=tenant.id, after={"reply": reply})
-    return bool(done)
+    return done
 
 
 async def progress(tenant_id: Any) -> Progress:
     """A page the admin saved is done, except where saving proves nothing: channels need one
     enabled, staff need someone who works cases, the SMS step an enabled gateway."""
     async with tenant_scope(tenant_id):
-        row = await TenantProfile.select(TenantProfile.setup_done).where(TenantProfile.tenant == tenant_id).first()
-        published = await PolicyVersion.exists().where(PolicyVersion.tenant == tenant_id)
+        saved = await queries.setup_done(tenant_id)
+        published = await queries.has_published_policy(tenant_id)
     found = await readiness.facts(tenant_id)
-    done = set(row["setup_done"] if row else ()) | {"organisation", "account"}
+    done = set(saved) | {"organisation", "account"}
     if published:
         done |= {"approval", "publish"}
     if not found.channels:
@@ -149,27 +129,7 @@ MSG_SLUG_TAKEN = N_("This address is taken. Choose another.")
 MSG_EXISTING_ACCOUNT = N_(
     "An account with this email already exists. Enter its password to add this charity to it.")
 
-SIGNUP_TTL = dt.timedelta(days=2)
-
-
-async def slug_taken(slug: str) -> bool:
-    """Held by a tenant: any tenant but a sign-up nobody confirmed within its link's life (whose
-    address the next sign-up takes over, see `release_unconfirmed`)."""
-    tenant = await directory.get_tenant_by_slug(slug)
-    if tenant is None:
-        return False
-    async with tenant_scope(tenant.id) as tx:
-        return await _held(tx.connection, tenant.id)
-
-
-async def _held(conn: Any, tenant_id: Any) -> bool:
-    return bool(await conn.fetchval(
-        """select exists (select 1 from membership) or exists (select 1 from member_deactivation)
-                  or exists (select 1 from auth_token where purpose = 'signup'
-                             and (used_at is not null or expires_at > now()))
-                  or (select created_at > now() - $2::interval from tenant where id = $1)
-                  or not exists (select 1 from auth_token where purpose = 'signup')""",
-        tenant_id, SIGNUP_TTL))
+SIGNUP_TTL = queries.SIGNUP_TTL
 
 
 async def register(org: dict[str, str], account: dict[str, str], password: str, *, auto_approve: bool,
@@ -189,24 +149,18 @@ async def register(org: dict[str, str], account: dict[str, str], password: str, 
         raise SignupError("slug", MSG_SLUG_TAKEN) from None
     try:
         async with tenant_scope(tenant.id):
-            await TenantProfile.insert(TenantProfile(
-                tenant=tenant.id, regulator=org["regulator"], regulator_other=org.get("regulator_other", ""),
-                licence_number=org["licence_number"],
-                region=org["region"], city=org["city"], setup_done=["organisation", "account"]))
             token, digest = new_token()
-            row = await AuthToken.insert(AuthToken(
-                tenant=tenant.id, purpose="signup", email=email, roles=[Role.admin], token_hash=digest,
-                expires_at=dt.datetime.now(dt.timezone.utc) + SIGNUP_TTL,
-                signup={"name": account["name"], "password_hash": hash_password(password)},
-            )).returning(AuthToken.id)
+            token_id = await queries.insert_signup(
+                tenant.id, org, email=email, token_hash=digest, expires_at=dt.datetime.now(dt.timezone.utc) + SIGNUP_TTL,
+                signup={"name": account["name"], "password_hash": hash_password(password)})
             await _send_signup_link(tenant, email, token, lang)
             await audit.record(tenant.id, "tenant.registered", actor_label=email, target_type="auth_token",
-                               target_id=row[0]["id"],
+                               target_id=token_id,
                                after={k: v for k, v in org.items()} | {"status": tenant.status})
     except BaseException:
         # Nothing half-made stays behind.
         async with platform_scope("undo a failed sign-up"):
-            await Tenant.delete().where(Tenant.id == tenant.id)
+            await queries.delete_tenant(tenant.id)
         clear_cache()
         raise
     return tenant
@@ -257,7 +211,7 @@ async def release_unconfirmed(slug: str) -> bool:
     async with tenant_scope(tenant.id) as tx:
         conn = tx.connection
         await conn.execute("select 1 from tenant where id = $1 for update", tenant.id)
-        if await _held(conn, tenant.id):
+        if await queries.signup_held(tenant.id):
             return False
         deleted = await directory.delete_tenant_rows(conn, tenant.id)
         await conn.execute(
@@ -284,20 +238,9 @@ async def save_profile(tenant: TenantInfo, form: dict[str, Any], *, logo: Any = 
     }
     if logo is not policy.KEEP:
         values[TenantProfile.logo] = logo
-    async with tenant_scope(tenant.id) as tx:
-        # Tenants made outside the wizard (demo data, the command line) have no profile yet.
-        await tx.connection.execute(
-            "insert into tenant_profile (tenant, regulator) values ($1, $2) on conflict (tenant) do nothing",
-            tenant.id, form["regulator"])
-        before = await TenantProfile.select().where(TenantProfile.tenant == tenant.id).first()
-        # The tenant row has no row-level security; we only ever touch the host's own tenant.
-        await Tenant.update({Tenant.name_ar: form["name_ar"], Tenant.name_en: form["name_en"]}).where(
-            Tenant.id == tenant.id)
-        await TenantProfile.update({**values, TenantProfile.updated_at: TenantProfile.updated_at.default.python()}
-                                   ).where(TenantProfile.tenant == tenant.id)
-        await tx.connection.execute(
-            """update tenant_profile set setup_done = array_append(setup_done, 'profile')
-               where tenant = $1 and not ('profile' = any(setup_done))""", tenant.id)
+    async with tenant_scope(tenant.id):
+        before = await queries.profile_for_update(tenant.id, form["regulator"])
+        await queries.save_profile(tenant.id, form, values)
         await audit.record(tenant.id, "tenant.profile", actor_user=actor, target_type="tenant_profile",
                            target_id=before["id"] if before else "",
                            before={k: str(v) for k, v in (before or {}).items() if k != "setup_done"},

@@ -14,7 +14,7 @@ from sila.platform.forms import (AnyDay, Flag, Form, FormErrors, Text, WholeNumb
                                  parse_form, parse_rows, problem, raw_text, read_day)
 from sila.platform.i18n import N_
 from sila.platform.templating import digits
-from sila.tenants.surveys.services import DEFAULT_SETTINGS, QTYPES, SurveyInput
+from sila.tenants.surveys.services import DEFAULT_SETTINGS, QTYPES, Survey, SurveyInput, SurveySettings
 
 MAX_TEXT = 2000
 MAX_QUESTIONS = 20
@@ -76,14 +76,14 @@ def read_answers(questions: list[dict[str, Any]], data: Any) -> tuple[dict[str, 
     return answers, typed, errors
 
 
-def survey_as_form(survey: dict[str, Any]) -> dict[str, Any]:
-    return {"title_ar": survey["title_ar"], "title_en": survey["title_en"], "intro_ar": survey["intro_ar"],
-            "intro_en": survey["intro_en"], "anonymous_allowed": "on" if survey["anonymous_allowed"] else "",
-            "is_active": "on" if survey["is_active"] else "",
+def survey_as_form(survey: Survey) -> dict[str, Any]:
+    return {"title_ar": survey.title_ar, "title_en": survey.title_en, "intro_ar": survey.intro_ar,
+            "intro_en": survey.intro_en, "anonymous_allowed": "on" if survey.anonymous_allowed else "",
+            "is_active": "on" if survey.is_active else "",
             "questions": [{"key": q["key"], "type": q["type"], "ar": q["text"].get("ar", ""), "en": q["text"].get("en", ""),
                            "options": "\n".join(f"{o.get('ar', '')} | {o.get('en', '')}".rstrip(" |")
                                                 for o in q.get("options", [])),
-                           "required": "on" if q.get("required") else ""} for q in survey["questions"]]}
+                           "required": "on" if q.get("required") else ""} for q in survey.questions]}
 
 
 class SurveyForm(Form):
@@ -177,8 +177,8 @@ def read_settings(data: Any) -> tuple[dict[str, Any], dict[str, str], FormErrors
     return values, typed, parsed.errors
 
 
-def settings_as_form(settings: dict[str, Any]) -> dict[str, str]:
-    return {**{k: str(settings[k]) for k in SETTING_RANGES}, "auto_send": "on" if settings["auto_send"] else ""}
+def settings_as_form(settings: SurveySettings) -> dict[str, str]:
+    return {**{k: str(getattr(settings, k)) for k in SETTING_RANGES}, "auto_send": "on" if settings.auto_send else ""}
 
 
 def day_or_none(raw: str) -> dt.date | None:

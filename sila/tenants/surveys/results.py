@@ -106,7 +106,7 @@ async def results(tenant_id: Any, survey_id: Any, f: Filters, lang: str) -> dict
         channels = [r["intake_channel"] for r in await conn.fetch(
             "select distinct intake_channel from survey_response where survey = $1 and intake_channel <> '' order by 1",
             sid)]
-    minimum = settings["min_staff_answers"]
+    minimum = settings.min_staff_answers
     shown = sorted((r for r in staff_rows if r["n"] >= minimum), key=lambda r: -r["n"])
     # Twelve months ending with the filter's last month (or this month), empty months included.
     end = f.period_to or dt.date.today()

@@ -37,11 +37,11 @@ class PublicSurveyRoutes(Controller):
         return await render(request, "surveys/link_problem.html", status_code=status, message=message,
                             reason=reason)
 
-    async def _page(self, request: Request, opened: dict[str, Any], token: str, *, form: dict[str, str],
+    async def _page(self, request: Request, opened: services.Opened, token: str, *, form: dict[str, str],
                     errors: FormErrors, status: int = 200) -> Any:
         if "sila_lang" not in request.cookies:  # the language the person chose for their messages
-            i18n.set_language(opened["invitation"]["language"])
-        response = await render(request, "surveys/answer.html", status_code=status, survey=opened["survey"],
+            i18n.set_language(opened.invitation.language)
+        response = await render(request, "surveys/answer.html", status_code=status, survey=opened.survey,
                                 token=token, form=form, errors=errors)
         response.headers.update(NO_STORE)
         return response
@@ -59,14 +59,14 @@ class PublicSurveyRoutes(Controller):
         tenant = tenant_of(request)
         try:
             opened = await services.open_link(tenant.id, token)
-            answers, typed, errors = forms.read_answers(opened["survey"]["questions"], data)
+            answers, typed, errors = forms.read_answers(opened.survey.questions, data)
             if errors:
                 return await self._page(request, opened, token, form=typed, errors=errors, status=400)
             await services.submit_answers(tenant, token, answers, bool(typed["anonymous"]))
         except services.LinkProblem as exc:
             return await self._problem(request, exc.reason)
         if "sila_lang" not in request.cookies:
-            i18n.set_language(opened["invitation"]["language"])
+            i18n.set_language(opened.invitation.language)
         return await render(request, "surveys/thanks.html")
 
 
@@ -85,8 +85,8 @@ class SurveyRoutes(Controller):
                         settings_errors: FormErrors | None = None, campaign_form: dict[str, str] | None = None,
                         campaign_errors: FormErrors | None = None, status: int = 200) -> Any:
         data = await services.overview(tenant_of(request).id)
-        return await render(request, "surveys/overview.html", status_code=status, **data,
-                            settings_form=settings_form or forms.settings_as_form(data["settings"]),
+        return await render(request, "surveys/overview.html", status_code=status, **vars(data),
+                            settings_form=settings_form or forms.settings_as_form(data.settings),
                             settings_errors=settings_errors or FormErrors(), campaign_form=campaign_form or {},
                             campaign_errors=campaign_errors or FormErrors(), campaign_status=services.CAMPAIGN_STATUS,
                             done=request.query_params.get("done", ""))
@@ -172,7 +172,7 @@ class SurveyRoutes(Controller):
             errors.add("survey", "Choose a survey.")
         return await self._overview(request, campaign_form=typed, campaign_errors=errors, status=400)
 
-    async def _campaign(self, request: Request, campaign_id: str) -> dict[str, Any]:
+    async def _campaign(self, request: Request, campaign_id: str) -> services.Campaign:
         return await services.campaign_progress(tenant_of(request).id, campaign_id)
 
     @get("/campaigns/{campaign_id:str}", name="survey_campaign")

@@ -34,6 +34,7 @@ from sila.platform.identity import valid_test_id
 from sila.platform.roles import Role
 from sila.tenants.beneficiaries.forms import ApplicantInput
 from sila.tenants.feedback import services as feedback
+from sila.tenants.surveys import queries as survey_queries
 from sila.tenants.surveys import services as surveys
 from sila.tenants.surveys.forms import read_answers
 from sila.tenants.committee import services as committee
@@ -300,16 +301,11 @@ async def _surveys(tenant: Any, rng: random.Random) -> None:
     """Everyone served is invited to the charity's survey, as a campaign would (the invitation
     messages go out as usual), and three in four answer it through the answer page's own reader
     and submission; the others' links stay open."""
-    async with tenant_scope(tenant.id) as tx:
-        conn = tx.connection
+    async with tenant_scope(tenant.id):
         sid = await surveys.ensure_default_in_scope(tenant.id)
-        served = await conn.fetch(surveys.SQL_DUE_SERVICES, dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc), 0, 0)
-        invited = await surveys.invite_many_in_scope(tenant, sid, [dict(
-            beneficiary=sd["beneficiary"], channel=sd["contact_channel"], language=sd["contact_language"],
-            mobile=sd["contact_mobile"], email=sd["contact_email"], request=sd["request"], delivery=sd["id"],
-            service_type=sd["service_type"], intake_channel=sd["channel_label"], staff=sd["delivered_by"])
-            for sd in served])
-        questions = (await surveys.get_survey_in_scope(conn, sid))["questions"]
+        served = await survey_queries.due_services(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc), 0, 0)
+        invited = await surveys.invite_many_in_scope(tenant, sid, [sd.person(delivery=True) for sd in served])
+        questions = (await surveys.get_survey_in_scope(sid)).questions
     for n, invitation in enumerate(invited):
         if n % 4 == 3:
             continue
