@@ -121,6 +121,44 @@ async def test_request_indicators_match_the_hand_count_at_riyadh_month_edges(oct
     assert autumn.decisions.decided == 4
 
 
+async def test_paused_clocks_and_appeals_count_against_the_date_in_force(charity):
+    """Issue 17's edges, hand-counted: a request whose clock stopped while the charity waited for
+    the applicant is judged against its date moved by the pause; an appealed request counts once,
+    by its last decision against the appeal's fresh window; a request waiting for the applicant
+    now is incomplete, never overdue, whatever its stored date says."""
+    tenant, staff = charity
+    o = staff["relations_officer"]
+    now = dt.datetime.now(dt.timezone.utc)
+    # p1: due 15 Oct, paused 6 days while papers were missing: due 21 Oct; decided 19 Oct, within.
+    p1 = await recorded(tenant, o, "phone", "family")
+    await served(tenant, o, p1)
+    await move(tenant, p1, submitted_at=riyadh(2026, 10, 1), base_due_at=riyadh(2026, 10, 15), paused_days=6,
+               due_at=riyadh(2026, 10, 21), decided_at=riyadh(2026, 10, 19))
+    # a1: declined 10 Oct, appealed 12 Oct with a fresh window to 26 Oct; accepted 20 Oct: within, once.
+    a1 = await recorded(tenant, o, "phone", "family")
+    await served(tenant, o, a1)
+    await move(tenant, a1, submitted_at=riyadh(2026, 10, 2), base_due_at=riyadh(2026, 10, 16),
+               appealed_at=riyadh(2026, 10, 12), due_at=riyadh(2026, 10, 26), decided_at=riyadh(2026, 10, 20))
+    # l1: due 18 Oct, decided 25 Oct: a week late.
+    l1 = await recorded(tenant, o, "interview", "family")
+    await served(tenant, o, l1)
+    await move(tenant, l1, submitted_at=riyadh(2026, 10, 4), due_at=riyadh(2026, 10, 18), decided_at=riyadh(2026, 10, 25))
+    # i1: waiting for the applicant now (its clock stopped), its stored date three days ago.
+    i1 = await recorded(tenant, o, "interview", "family")
+    await rs.act(tenant, i1, "mark_incomplete", officer_of(o), {"missing": "صك الإعالة"})
+    await move(tenant, i1, submitted_at=riyadh(2026, 10, 3), due_at=now - dt.timedelta(days=3))
+
+    d = await queries.dashboard(tenant.id, OCTOBER)
+    dec = d.decisions
+    assert (dec.decided, dec.with_window, dec.within) == (3, 3, 2)  # p1 and a1 within; l1 late
+    assert {g.key: g.count for g in dec.buckets if g.count} == {"window": 2, "week_late": 1}
+    assert dec.median_days == 18.0  # 18 (p1), 18 (a1), 21 (l1) days as the applicant waited them
+    assert d.overdue.count == 0 and d.incomplete.count == 1
+    assert [x.id for x in await queries.request_rows(tenant.id, OCTOBER, "incomplete")] == [i1]
+    assert {x.id for x in await queries.request_rows(tenant.id, OCTOBER, "decided")} == {p1, a1, l1}
+    assert await queries.request_rows(tenant.id, OCTOBER, "overdue") == []
+
+
 async def test_a_hijri_month_runs_from_riyadh_midnight_of_its_first_day(charity):
     tenant, staff = charity
     o = staff["relations_officer"]
