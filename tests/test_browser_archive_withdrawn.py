@@ -6,9 +6,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import pyotp
 import pytest
-from support.browser import axe_problems, screenshot
+from support.browser import axe_problems, operator_sign_in_page, screenshot
 from support.data import SERVICE_STEPS
 from support.servers import run_async
 
@@ -50,18 +49,9 @@ def test_a_withdrawn_archive_reads_as_such(server, make_operator, make_tenant, m
     tenant, op = run_async(setup())
     base = f"http://localhost:{server.port}"
     # Signed in once (a TOTP code works once); the other widths and languages share the session.
-    first = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="ar-SA")
-    page = first.new_page()
-    page.goto(base + "/operator/login")
-    page.get_by_label("البريد الإلكتروني").fill(op.email)
-    page.get_by_label("كلمة المرور").fill(op.password)
-    page.get_by_role("button", name="تسجيل الدخول").click()
-    page.wait_for_url(base + "/operator/login/code")
-    page.get_by_label("الرمز").fill(pyotp.TOTP(op.secret).now())
-    page.get_by_role("button", name="تأكيد").click()
-    page.wait_for_url(base + "/operator")
-    state = first.storage_state()
-    first.close()
+    page = operator_sign_in_page(chromium, base, op)
+    state = page.context.storage_state()
+    page.context.close()
     for lang, width in (("ar", 1366), ("ar", 390), ("en", 1366), ("en", 390)):
         context = chromium.new_context(viewport={"width": width, "height": 900}, locale="ar-SA",
                                        is_mobile=width < 500, storage_state=state)

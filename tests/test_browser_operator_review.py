@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import secrets
 
-import pyotp
 import pytest
-from support.browser import accept_confirmations, axe_problems, screenshot
+from support.browser import axe_problems, operator_sign_in_page, screenshot
 from support.clients import sign_up
 from support.data import PASSWORD
 from support.servers import run_async
@@ -25,15 +24,7 @@ def test_operator_asks_and_the_admin_answers_on_a_phone(server, make_operator, c
     op = run_async(make_operator(name="ريم الدوسري"))
     base = f"http://localhost:{server.port}"
 
-    desk = accept_confirmations(chromium.new_context(viewport={"width": 1366, "height": 900}, locale="ar-SA").new_page())
-    desk.goto(base + "/operator/login")
-    desk.get_by_label("البريد الإلكتروني").fill(op.email)
-    desk.get_by_label("كلمة المرور").fill(op.password)
-    desk.get_by_role("button", name="تسجيل الدخول").click()
-    desk.wait_for_url(base + "/operator/login/code")
-    desk.get_by_label("الرمز").fill(pyotp.TOTP(op.secret).now())
-    desk.get_by_role("button", name="تأكيد").click()
-    desk.wait_for_url(base + "/operator")
+    desk = operator_sign_in_page(chromium, base, op)
     # The registration filter takes a Hijri day and says, as it is typed, which day it is.
     desk.get_by_label("مسجّلة من تاريخ").fill("١٤٤٨/٠٦/٢٣")
     desk.locator("#created_from-day", has_text="٣ ديسمبر ٢٠٢٦").wait_for()

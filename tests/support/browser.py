@@ -68,3 +68,20 @@ def sign_in_page(chromium: Any, base: str, email: str, password: str) -> Any:
     page = accept_confirmations(context.new_page())
     sign_in_on(page, base, types.SimpleNamespace(email=email, password=password))
     return page
+
+
+def operator_sign_in_page(chromium: Any, base: str, op: Any, *, width: int = 1366) -> Any:
+    """An operator signed in through the real two-step form (password, then a TOTP code), Arabic;
+    `op` has email, password and secret (the `make_operator` fixture's account)."""
+    import pyotp
+
+    page = accept_confirmations(chromium.new_context(viewport={"width": width, "height": 900}, locale="ar-SA").new_page())
+    page.goto(base + "/operator/login")
+    page.get_by_label("البريد الإلكتروني").fill(op.email)
+    page.get_by_label("كلمة المرور").fill(op.password)
+    page.get_by_role("button", name="تسجيل الدخول").click()
+    page.wait_for_url(base + "/operator/login/code")
+    page.get_by_label("الرمز").fill(pyotp.TOTP(op.secret).now())
+    page.get_by_role("button", name="تأكيد").click()
+    page.wait_for_url(base + "/operator")
+    return page
