@@ -6,6 +6,7 @@ were), hostile files refused with a message. The pages, the real Celery worker, 
 other roles: tests/test_bulk_import_http.py."""
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -66,8 +67,15 @@ async def imported(tenant: Any, content: bytes, admin: Any, name: str = "مست�
     record = await queries.get_import_in_tenant(tenant.id, iid)
     await imports.start(tenant.id, iid, mapping if mapping is not None else record.mapping, actor=admin,
                         address="203.0.113.5")
-    await imports.run(iid, tenant.id)  # a session worker may have taken it first: then it is finished
-    return await queries.get_import_in_tenant(tenant.id, iid)
+    await imports.run(iid, tenant.id)
+    # In a full run the session's Celery worker may have taken the task first (run() then returns
+    # at once): wait for that worker to finish it.
+    for _ in range(600):
+        record = await queries.get_import_in_tenant(tenant.id, iid)
+        if record.status not in ("queued", "running"):
+            return record
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the import did not finish: {record}")
 
 
 async def count(tenant: Any) -> int:
