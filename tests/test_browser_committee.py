@@ -78,7 +78,7 @@ def test_the_session_page_and_the_committee_rule_at_phone_and_desktop_widths(ser
                 else:
                     assert page.locator("html").get_attribute("dir") == "ltr"
                     assert "casting vote of the presiding member" in text and "Attendance" in text
-                page.locator(".case-summary summary").click()  # the details open: documents, research
+                page.locator(".case-summary > details > summary").click()  # the details open: documents, research
                 screenshot(page, f"committee-session-{label}-{lang}")
                 _fits(page, width)
                 _clean(page)
