@@ -7,6 +7,7 @@ with what was exported, how many rows and whether full ID numbers went out."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,8 @@ from sila.platform.db import tenant_scope
 from sila.platform.i18n import N_
 from sila.platform.identity import mask_id
 from sila.platform.roles import Role
+from sila.tenants.policy import custom_fields
+from sila.tenants.policy import services as policy_services
 from sila.tenants.reports.period import Period
 
 ID_FIELD = crypto.column_field("beneficiary", "id_number_enc", {})
@@ -39,6 +42,10 @@ EXPORTS = {e.code: e for e in (
 )}
 
 
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _when(value: Any) -> str:
     return "" if value is None else to_riyadh(value).strftime("%Y-%m-%d %H:%M")
 
@@ -54,16 +61,24 @@ async def _requests(c: Any, period: Period, tid: Any, reveal: bool) -> Table:
 
     rows = await c.fetch(
         """select r.reference, r.submitted_at, r.channel_label, r.stage, r.decision, r.decided_at, r.due_at,
-                  r.need, b.name, b.id_last4, b.category, a.name as assignee
+                  r.need, b.name, b.id_last4, b.category, a.name as assignee, r.policy_version_number,
+                  r.custom_answers
            from support_request r join beneficiary b on b.id = r.beneficiary
            left join staff_user a on a.id = r.assignee
            where r.submitted_at >= $1 and r.submitted_at < $2 order by r.submitted_at""", period.start, period.end)
     g = i18n.gettext
+    lang = i18n.get_language()
+    # The charity's own questions: a column each, every request read with its pinned version's.
+    versions = await policy_services.form_questions_in_scope()
+    columns = custom_fields.export_columns(versions, lang)
     return Table([g("Reference"), g("Received"), g("Channel"), g("Stage"), g("Decision"), g("Decided"),
-                  g("Decision due"), g("Need"), g("Beneficiary"), g("ID number"), g("Category"), g("Assigned to")],
+                  g("Decision due"), g("Need"), g("Beneficiary"), g("ID number"), g("Category"), g("Assigned to")]
+                 + [header for _, header in columns],
                  [[r["reference"], _when(r["submitted_at"]), r["channel_label"], g(STAGE_LABELS.get(r["stage"], r["stage"])),
                    r["decision"] or "", _when(r["decided_at"]), _when(r["due_at"]), r["need"], r["name"],
-                   mask_id(r["id_last4"]), r["category"], r["assignee"] or ""] for r in rows])
+                   mask_id(r["id_last4"]), r["category"], r["assignee"] or ""]
+                  + custom_fields.export_cells(columns, versions.get(r["policy_version_number"], []),
+                                               _json(r["custom_answers"]), lang) for r in rows])
 
 
 async def _beneficiaries(c: Any, period: Period, tid: Any, reveal: bool) -> Table:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sila.tenants.policy import catalogue
 from sila.tenants.policy import services as policy_services
+from sila.tenants.policy.custom_fields import CustomField, from_dicts
 from sila.tenants.policy.deadlines import basis_of
 from sila.tenants.policy.services import PublishedVersion
 from sila.tenants.requests.workflow import Workflow
@@ -42,6 +43,9 @@ class PolicyTerms:
     channels: tuple[Term, ...]  # enabled only, in the policy's order
     tools: tuple[Term, ...]
     review_window_basis: str = "calendar"  # sila.platform.workdays: calendar or working days
+    # The charity's own questions on its support-request form, as this version published them
+    # (a request answers and is shown with the questions of the version it pins).
+    custom_fields: tuple[CustomField, ...] = ()
 
     @property
     def workflow(self) -> Workflow:
@@ -98,6 +102,7 @@ def terms_of(version: PublishedVersion) -> PolicyTerms:
         channels=tuple(_term(c, catalogue.CHANNELS) for c in version.channels),
         tools=tuple(_term(t, catalogue.TOOLS) for t in version.tools),
         review_window_basis=basis_of(policy),
+        custom_fields=tuple(from_dicts(policy.custom_fields)),
     )
 
 

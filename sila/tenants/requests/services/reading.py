@@ -44,6 +44,7 @@ async def get_request_in_tenant(tenant_id: Any, request_id: Any) -> dict[str, An
                where e.target_type = 'support_request' and e.target_id = $1 order by e.created_at""", str(rid))
     req = dict(row)
     req["missing"] = _json(req["missing"])
+    req["custom_answers"] = _json(req["custom_answers"])
     return {"req": req, "beneficiary": ben, "documents": docs,
             "verifications": [{**dict(v), "checklist": _json(v["checklist"]), "missing": _json(v["missing"])}
                               for v in verifications],
