@@ -240,6 +240,9 @@ def parse_answers(fields: list[CustomField], data: Any, *, uploaded: set[str] = 
             errors.add(f.name, form_layer.MSG_REQUIRED)
     if errors:
         return Answers(None, errors, parsed.typed)
+    if parsed.value is None:  # only hidden questions failed: read the shown ones on their own
+        again = form_layer.parse_form(answer_model(shown), data)
+        raw = again.value.model_dump() if again.value is not None else {}
     values = {f.key: raw.get(f.name) for f in shown if f.type != "file" and not _empty(raw.get(f.name))}
     return Answers(values, errors, parsed.typed)
 
