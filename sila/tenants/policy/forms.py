@@ -198,7 +198,8 @@ def parse_questions(data: Any, saved: list[cf.CustomField]) -> tuple[list[cf.Cus
     before = {f.key: f for f in saved}
     out: list[cf.CustomField] = []
     for value, typed in zip(rows.values, rows.typed, strict=True):
-        r = value.model_dump() if value is not None else {**typed, "required": bool(typed.get("required", "").strip())}
+        r: dict[str, Any] = value.model_dump() if value is not None else \
+            {**typed, "required": bool(typed.get("required", "").strip())}
         key = r["key"] if re.fullmatch(r"[a-z][a-z0-9_]{0,19}", r["key"]) and r["key"] not in {f.key for f in out} \
             else new_key(saved + out)
         field, _, answer = r["show_when_field"].partition("=")

@@ -487,7 +487,7 @@ def _moved_focus(prefix: str, action: str, index: int | None) -> str:
 def _conditions(earlier: list[Any], lang: str) -> list[tuple[str, str]]:
     """What a question may depend on: each answer of an earlier choice or yes/no question
     ("<key>=<answer>", "question: answer")."""
-    out = []
+    out: list[tuple[str, str]] = []
     for f in earlier:
         if f.type == "yes_no":
             answers = [("yes", i18n.gettext("Yes")), ("no", i18n.gettext("No"))]
