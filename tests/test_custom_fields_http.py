@@ -335,3 +335,32 @@ async def test_the_api_lists_the_questions_validates_answers_and_returns_them(se
     assert set(answers) == {"tenure", "members", "needs", "prisoner", "released"}
     assert answers["tenure"]["value"] == "own" and answers["tenure"]["text"] == "ملك"  # the applicant's language
     assert answers["released"]["value"] == "2025-09-15" and answers["prisoner"]["text"] == "نعم"
+
+
+async def test_invalid_utf8_in_an_answer_is_refused_not_a_500(server, charity):
+    tenant, _ = charity
+    client = server.client(tenant.slug)
+    page = client.get("/apply")
+    token = re.search(r'name="submit_token" value="([^"]+)"', page.text).group(1)
+    boundary = "sila-fields-boundary"
+    parts = [("_csrf_token", client.csrf("/apply").encode()), ("submit_token", token.encode()),
+             ("cf_tenure", b"rent"), ("cf_landlord", b"\xff\xfe\xc3("), ("cf_members", b"\xed\xa0\x80")]
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n"
+                    for name, value in parts) + f"--{boundary}--\r\n".encode()
+    response = client.http.post("/apply", content=body,
+                                headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 400, response.status_code
+    assert await scalar(tenant.id, "select count(*) from support_request") == 0
+
+
+async def test_a_change_to_the_questions_is_a_change_of_the_next_version(server, charity):
+    tenant, staff = charity
+    admin = sign_in(server, staff["admin"])
+    page = admin.get("/portal/policy/form")
+    assert page.status_code == 200 and 'value="tenure=rent"' in page.text
+    changed = [*QUESTIONS[:-1]]
+    changed[0] = CustomField("tenure", "choice", "نوع المسكن", "Tenure", required=True, options=TENURE)
+    assert admin.post("/portal/policy/form", editor_rows(changed, action="save")).status_code == 303
+    assert "تغيّرت أسئلة نموذج طلب الدعم" in admin.get("/portal/policy").text
+    # The published version's form is unchanged until the draft is published.
+    assert "نوع السكن" in server.client(tenant.slug).get("/apply").text
