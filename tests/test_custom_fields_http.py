@@ -362,5 +362,8 @@ async def test_a_change_to_the_questions_is_a_change_of_the_next_version(server,
     changed[0] = CustomField("tenure", "choice", "نوع المسكن", "Tenure", required=True, options=TENURE)
     assert admin.post("/portal/policy/form", editor_rows(changed, action="save")).status_code == 303
     assert "تغيّرت أسئلة نموذج طلب الدعم" in admin.get("/portal/policy").text
-    # The published version's form is unchanged until the draft is published.
+    # The published version's form is unchanged until the draft is published; its page lists them.
     assert "نوع السكن" in server.client(tenant.slug).get("/apply").text
+    version = await policy_services.current_policy_version(tenant.id)
+    shown = admin.get(f"/portal/policy/versions/{version.id}").text
+    assert "أسئلة نموذج طلب الدعم في هذا الإصدار" in shown and "نوع السكن" in shown and "نوع المسكن" not in shown

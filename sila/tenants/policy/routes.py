@@ -474,7 +474,9 @@ class PolicyRoutes(Controller):
         version = await services.get_version_in_tenant(tenant.id, version_id=version_id)
         doc = view.build(tenant, await services.get_profile(tenant.id), version.policy, version.approval)
         return await self._page(request, "policy/version.html", "history", version=version, doc=doc,
-                                published=request.query_params.get("published") == "1")
+                                published=request.query_params.get("published") == "1",
+                                questions=custom_fields.from_dicts(version.policy.custom_fields),
+                                type_names={t: i18n.gettext(label) for t, label in custom_fields.TYPE_LABELS.items()})
 
 
 def _moved_focus(prefix: str, action: str, index: int | None) -> str:
