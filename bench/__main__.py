@@ -1,4 +1,4 @@
-"""python -m bench run [--quick] [--regenerate] [--profile] [--only web,pipeline,campaign,reports,evidence]
+"""python -m bench run [--quick] [--regenerate] [--profile] [--only web,pipeline,campaign,reports,evidence,exports,import]
 python -m bench chaos [--quick] [--runs N] [--messages N] [--faults worker,redis,postgres,beat]
 python -m bench generate [--quick]"""
 from __future__ import annotations
@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="a tenth of the data, shorter load runs")
     p.add_argument("--regenerate", action="store_true", help="rebuild the bench databases even if present")
     p.add_argument("--profile", action="store_true", help="py-spy the queue page and the pipeline")
-    p.add_argument("--only", default="", help="comma-separated: web, pipeline, campaign, reports, evidence")
+    p.add_argument("--only", default="", help="comma-separated: web, pipeline, campaign, reports, evidence, exports, import")
     p.add_argument("--messages", type=int, default=None, help="pipeline size (default 10,000; 2,000 with --quick)")
     g = sub.add_parser("generate", help="only build the bench databases")
     g.add_argument("--quick", action="store_true")

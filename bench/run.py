@@ -494,6 +494,20 @@ async def evidence_pack(database: str) -> dict[str, Any]:
         await db.close_pool()
 
 
+def export_memory(database: str) -> dict[str, Any]:
+    """The beneficiary list of the tenant with the most beneficiaries as CSV and XLSX, streamed
+    (as the route sends it) and in memory (as exports were built before), each in a fresh process."""
+    out: dict[str, Any] = {}
+    for fmt in ("csv", "xlsx"):
+        for variant in ("in_memory", "streamed"):
+            done = subprocess.run([sys.executable, "-m", "bench.exports", database, variant, fmt], capture_output=True,
+                                  text=True, env=sila_env(database), cwd=ROOT, timeout=1800)
+            if done.returncode:
+                raise RuntimeError(done.stderr[-3000:])
+            out[f"{fmt}_{variant}"] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out
+
+
 def noop_celery(database: str, n: int) -> dict[str, Any]:
     import redis
 
@@ -557,8 +571,9 @@ def run(quick: bool, regenerate: bool, profile: bool, only: set[str] | None = No
     want = lambda name: only is None or name in only  # noqa: E731
     if want("web") and shutil.which("wrk") is None:
         raise SystemExit("bench: the web scenarios need wrk (apt-get install -y wrk), or use --only pipeline,campaign")
-    ensure_data(big_db, size, regenerate)
-    ensure_data(ten_db, size.ten(), regenerate)
+    if only is None or only - {"import"}:  # the import bench builds a database of its own
+        ensure_data(big_db, size, regenerate)
+        ensure_data(ten_db, size.ten(), regenerate)
     started = time.monotonic()
     results: dict[str, Any] = {"date": dt.date.today().isoformat(), "quick": quick, "size": size.__dict__,
                                "seconds_per_load_run": seconds}
@@ -607,6 +622,16 @@ def run(quick: bool, regenerate: bool, profile: bool, only: set[str] | None = No
     if want("evidence"):
         log("evidence: the governance evidence pack, largest tenant, twelve months")
         results["evidence"] = asyncio.run(evidence_pack(big_db))
+        save()
+    if want("exports"):
+        log("exports: the largest beneficiary list, CSV and XLSX, streamed vs in memory")
+        results["exports"] = export_memory(big_db)
+        save()
+    if want("import"):
+        from bench import imports as import_bench
+
+        log("import: beneficiaries from a CSV file, against a plain COPY of the same rows")
+        results["import"] = import_bench.run(quick)
         save()
     if want("campaign"):
         log(f"campaign: {size.big} beneficiaries")
@@ -694,6 +719,13 @@ def report(r: dict[str, Any]) -> None:
         log(f"  evidence pack, largest tenant ({x['requests']} requests, 12 months): {x['seconds']:.1f} s, "
             f"ZIP {x['zip_bytes'] / 1e6:.1f} MB, RSS {mb(x['rss_start'])} -> peak {mb(x['rss_peak'])} -> "
             f"{mb(x['rss_end'])} (target < 60 s, flat){'' if x['ok'] else ' — FAILED'}")
+    for _key, x in sorted((r.get("exports") or {}).items()):
+        log(f"  export {x['format']} {x['variant']:<9} {x['rows']} rows, {x['bytes'] / 1e6:.1f} MB in {x['seconds']:.1f} s, "
+            f"RSS {mb(x['rss_start'])} -> peak {mb(x['rss_peak'])} (+{mb(x['rss_peak'] - x['rss_start'])})")
+    if r.get("import"):
+        from bench import imports as import_bench
+
+        import_bench.report(r["import"], log, mb)
     log("  ratios:")
     for name, value in ratios:
         log(f"    {name:<66} {value:6.2f}")

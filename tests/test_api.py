@@ -157,6 +157,16 @@ def test_lists_page_by_cursor_filter_by_stage_and_day_and_details_carry_an_etag(
     times = [i["submitted_at"] for i in http.get("/api/v1/requests", params={"limit": 200}).json()["items"]]
     assert times == sorted(times)
     assert http.get("/api/v1/requests", params={"stage": "verify"}).json()["items"] == []
+    # Days at the ends of the calendar filter like the nearest sane day (they were a 500: the
+    # first day in Riyadh is before year 1 in UTC, and 9999-12-31 has no next day).
+    for path, first, last in (("/api/v1/requests", "submitted_from", "submitted_to"),
+                              ("/api/v1/decisions", "decided_from", None), ("/api/v1/services", "delivered_from",
+                                                                            "delivered_to"),
+                              ("/api/v1/survey-responses", "submitted_from", None),
+                              ("/api/v1/complaints", "received_from", None)):
+        wide = http.get(path, params={first: "0001-01-01", **({last: "9999-12-31"} if last else {})})
+        assert wide.status_code == 200, (path, wide.text)
+        assert http.get(path, params={first: "9999-12-31"}).json()["items"] == []
     delivered = http.get("/api/v1/requests", params={"stage": "deliver"}).json()["items"]
     assert len(delivered) == len(seen)
     tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()

@@ -5,25 +5,11 @@ told of what they did themselves."""
 from __future__ import annotations
 
 from support.clients import sign_in
-from support.data import audit_rows, create_staff, create_tenant, outbox_rows, publish_seed_policy, valid_id
+from support.data import (audit_rows, create_staff, create_tenant, outbox_rows, publish_seed_policy,
+                          recorded_request, valid_id)
 
 from sila.platform.db import tenant_scope
-from sila.platform.identity import normalise_mobile
-from sila.tenants.beneficiaries.forms import ApplicantInput
 from sila.tenants.requests import services as rs
-from sila.tenants.requests.terms import terms_in_force
-
-
-async def new_request(tenant, officer, name="هدى عبدالله") -> dict:
-    terms = await terms_in_force(tenant.id)
-    actor = rs.Actor(officer.id, "نورة الموظفة", frozenset({"relations_officer"}))
-    applicant = ApplicantInput(id_number=valid_id(), name=name, mobile=normalise_mobile("0551112233")[0], email="",
-                               preferred_channel="sms", preferred_language="ar", city="الرياض", category="family",
-                               household_size=3)
-    rid = await rs.record_by_staff(tenant, terms, rs.StaffIntake(applicant=applicant, channel=terms.staff_channels()[0],
-                                                                 need="إيجار", consent_text="موافقة"), actor)
-    async with tenant_scope(tenant.id) as tx:
-        return dict(await tx.connection.fetchrow("select * from support_request where id = $1", rid))
 
 
 async def assignees(tenant, ids) -> list:
@@ -37,7 +23,7 @@ async def test_bulk_assignment_from_the_queue(server):
     officer = await create_staff(tenant, "relations_officer", name="نورة")
     colleague = await create_staff(tenant, "relations_officer", name="ريم")
     researcher = await create_staff(tenant, "social_researcher")
-    a, b, c = [await new_request(tenant, officer) for _ in range(3)]
+    a, b, c = [await recorded_request(tenant, officer) for _ in range(3)]
     client = sign_in(server, officer)
     queue = client.get("/portal/requests")
     assert queue.status_code == 200 and f'id="pick-{a["id"]}"' in queue.text and 'id="requests"' in queue.text
@@ -79,7 +65,7 @@ async def test_another_tenants_id_assigns_nothing(server):
         await publish_seed_policy(t, "mafatih")
     officer, theirs = await create_staff(tenant, "relations_officer"), await create_staff(other, "relations_officer")
     colleague = await create_staff(tenant, "relations_officer")
-    mine, foreign = await new_request(tenant, officer), await new_request(other, theirs)
+    mine, foreign = await recorded_request(tenant, officer), await recorded_request(other, theirs)
     client = sign_in(server, officer)
     response = client.post("/portal/requests/bulk-assign",
                            {"requests": [str(mine["id"]), str(foreign["id"])], "assignee": str(colleague.id)})
@@ -96,10 +82,55 @@ async def test_a_referral_tells_the_researcher(app_db):
     await publish_seed_policy(tenant, "mafatih")
     officer = await create_staff(tenant, "relations_officer")
     researcher = await create_staff(tenant, "social_researcher")
-    req = await new_request(tenant, officer)
+    req = await recorded_request(tenant, officer)
     actor = rs.Actor(officer.id, "نورة الموظفة", frozenset({"relations_officer"}))
     await rs.act(tenant, req["id"], "verify", actor, {f"check_{k}": "on" for k in rs.CHECKLIST})
     await rs.act(tenant, req["id"], "refer", actor, {"researcher": str(researcher.id), "question": "هل السكن بالإيجار؟"})
     mails = await outbox_rows(tenant.id, "staff.referred")
     assert [m["recipient"] for m in mails] == [researcher.email]
     assert req["reference"] in mails[0]["body_text"] and "researcher=me" in mails[0]["body_text"]
+
+
+async def test_a_leaving_member_hands_over_their_open_requests(server):
+    """Removing or deactivating a member who holds open requests asks who takes them: another
+    relations officer (emailed once, each move audited) or nobody (back to the queue). Only the
+    page's own choices are taken; without one nothing changes and the member stays."""
+    tenant = await create_tenant()
+    await publish_seed_policy(tenant, "mafatih")
+    admin = await create_staff(tenant, "admin")
+    leaving = await create_staff(tenant, "relations_officer", name="سارة المغادرة")
+    taker = await create_staff(tenant, "relations_officer", name="ريم المتولية")
+    researcher = await create_staff(tenant, "social_researcher")
+    a, b = [await recorded_request(tenant, leaving) for _ in range(2)]
+    async with tenant_scope(tenant.id) as tx:  # a closed one stays as it was
+        await tx.connection.execute("update support_request set stage = 'closed' where id = $1", b["id"])
+    c = await recorded_request(tenant, leaving)
+    boss = sign_in(server, admin)
+    page = boss.get(f"/portal/staff/{leaving.id}/remove")
+    assert page.status_code == 200 and 'name="hand_to"' in page.text
+    assert f'value="{taker.id}"' in page.text and f'value="{researcher.id}"' not in page.text
+    assert f'value="{leaving.id}"' not in page.text and "لديه طلبان مفتوحان" in page.text
+
+    for hostile in ({}, {"hand_to": ""}, {"hand_to": "\x00"}, {"hand_to": str(researcher.id)},
+                    {"hand_to": str(leaving.id)}, {"hand_to": valid_id()}):
+        refused = boss.post(f"/portal/staff/{leaving.id}/remove", hostile)
+        assert refused.status_code == 400 and 'id="hand_to-error"' in refused.text, hostile
+        assert "\x00" in hostile.get("hand_to", "") or "اختر من يتولى طلباته المفتوحة" in refused.text
+    assert await assignees(tenant, [a["id"], c["id"]]) == [leaving.id, leaving.id]
+    assert boss.get(f"/portal/staff/{leaving.id}").status_code == 200  # still a member
+
+    assert boss.post(f"/portal/staff/{leaving.id}/remove", {"hand_to": str(taker.id)}).status_code == 303
+    assert await assignees(tenant, [a["id"], b["id"], c["id"]]) == [taker.id, leaving.id, taker.id]
+    assert len(await audit_rows(tenant.id, "request.assigned")) == 2
+    mails = await outbox_rows(tenant.id, "staff.assigned")
+    assert len(mails) == 1 and mails[0]["recipient"] == taker.email and c["reference"] in mails[0]["body_text"]
+
+    # Deactivating the taker, back to the queue: unassigned, nobody emailed; a member with no open
+    # requests is asked nothing.
+    confirm = boss.get(f"/portal/staff/{taker.id}/deactivate")
+    assert 'value="none"' in confirm.text
+    assert boss.post(f"/portal/staff/{taker.id}/deactivate", {"hand_to": "none"}).status_code == 303
+    assert await assignees(tenant, [a["id"], c["id"]]) == [None, None]
+    assert len(await outbox_rows(tenant.id, "staff.assigned")) == 1
+    assert 'name="hand_to"' not in boss.get(f"/portal/staff/{researcher.id}/remove").text
+    assert boss.post(f"/portal/staff/{researcher.id}/remove").status_code == 303

@@ -9,12 +9,14 @@ services and counts the charity must keep are still there, and the dashboard cou
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import json
 import re
 import secrets
 import subprocess
+import uuid
 from typing import Any
 
 import pytest
@@ -350,3 +352,109 @@ def parse_last4(number: str) -> str:
 async def _erased_at(tenant: Any, bid: Any) -> Any:
     async with tenant_scope(tenant.id) as tx:
         return await tx.connection.fetchval("select erased_at from beneficiary where id = $1", bid)
+
+
+async def _archive(tenant: Any) -> Any:
+    """An archive export as the operator's console queues it, built as its worker builds it."""
+    from sila.platform.operator import export
+
+    async with tenant_scope(tenant.id) as tx:
+        export_id = await tx.connection.fetchval("insert into tenant_export (tenant) values ($1) returning id",
+                                                 tenant.id)
+    await export.build_export(export_id)
+    return export_id
+
+
+async def _export_row(export_id: Any) -> dict[str, Any]:
+    conn = await owner_connection()
+    try:
+        return dict(await conn.fetchrow("select * from tenant_export where id = $1", export_id))
+    finally:
+        await conn.close()
+
+
+def _zip_text(path: Any) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return "".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist() if n.startswith("tables/"))
+
+
+async def test_erasure_withdraws_the_archive_exports_that_hold_the_person(charity):
+    from sila.platform import directory
+    from sila.platform.operator import export
+
+    tenant, staff = charity
+    p = await build_person(tenant, staff["relations_officer"], new_person())
+    built = await _archive(tenant)
+    path = directory.tenant_exports_dir(tenant.id) / f"{built}.zip"
+    assert (await _export_row(built))["status"] == "done" and p.name in _zip_text(path)
+
+    admin = Who(staff["admin"].id, "مدير الجمعية")
+    touched = await rights.erase(tenant.id, p.beneficiary, actor=admin, address="203.0.113.7")
+    assert touched["archive_exports"] == 1
+    row = await _export_row(built)
+    assert row["status"] == "withdrawn" and row["withdrawn_at"] is not None and not path.exists()
+    assert await export.create_link(None, {"id": uuid.uuid4()}, tenant.id, built) is None  # never offered again
+    assert await export.build_export(built) is None  # nor rebuilt by a redelivered task
+    conn = await owner_connection()
+    try:
+        audit = await conn.fetch("select target_id, after from audit_entry where tenant = $1 and action = $2",
+                                 tenant.id, "archive.withdrawn")
+        erased = json.loads(await conn.fetchval(
+            "select after from audit_entry where tenant = $1 and action = 'beneficiary.erased'", tenant.id))
+    finally:
+        await conn.close()
+    assert [a["target_id"] for a in audit] == [str(built)] and erased["archive_exports"] == 1
+
+
+async def test_an_archive_being_built_when_the_person_is_erased_is_rebuilt(charity, monkeypatch):
+    """The erasure lands after the build wrote the beneficiaries' table and before it finished:
+    the file is not kept, the export is queued again, and the rebuild holds the erased file."""
+    from sila.platform import directory
+    from sila.platform.operator import export
+
+    tenant, staff = charity
+    p = await build_person(tenant, staff["relations_officer"], new_person())
+    async with tenant_scope(tenant.id) as tx:
+        tables = await directory.tenant_owned_tables(tx.connection)
+        export_id = await tx.connection.fetchval("insert into tenant_export (tenant) values ($1) returning id",
+                                                 tenant.id)
+    progress, erased = export._progress, []
+
+    async def erase_midway(eid: Any, **values: Any) -> None:
+        await progress(eid, **values)
+        if values.get("tables_done") == tables.index("beneficiary") + 1 and not erased:
+            erased.append(await rights.erase(tenant.id, p.beneficiary, actor=Who(staff["admin"].id, "مدير"),
+                                             address=""))
+
+    monkeypatch.setattr(export, "_progress", erase_midway)
+    assert await export.build_export(export_id) is None
+    assert erased and erased[0]["archive_exports"] == 0  # nothing built yet to withdraw; the build is marked
+    # Queued again and handed to the broker: a worker of this test session may already have it.
+    again = await _export_row(export_id)
+    assert again["status"] in ("queued", "running", "done") and again["withdrawn_at"] is None
+    if again["status"] == "queued":
+        assert not (directory.tenant_exports_dir(tenant.id) / f"{export_id}.zip").exists()
+    monkeypatch.setattr(export, "_progress", progress)
+    await export.build_export(export_id)  # None when that worker is building it
+    for _ in range(300):
+        if (await _export_row(export_id))["status"] == "done":
+            break
+        await asyncio.sleep(0.2)
+    assert (await _export_row(export_id))["status"] == "done"
+    rebuilt = directory.tenant_exports_dir(tenant.id) / f"{export_id}.zip"
+    text = _zip_text(rebuilt)
+    assert p.name not in text and p.email not in text and rights.ERASED in text
+
+
+async def test_an_archive_built_before_the_person_came_is_kept(charity):
+    from sila.platform import directory
+
+    tenant, staff = charity
+    built = await _archive(tenant)
+    p = await build_person(tenant, staff["relations_officer"], new_person())
+    touched = await rights.erase(tenant.id, p.beneficiary, actor=Who(staff["admin"].id, "مدير"), address="")
+    assert touched["archive_exports"] == 0
+    assert (await _export_row(built))["status"] == "done"
+    assert (directory.tenant_exports_dir(tenant.id) / f"{built}.zip").exists()

@@ -64,7 +64,8 @@ def test_the_examples_of_the_issue():
 # --- the living demo ------------------------------------------------------------------------------
 
 COUNTED = ["support_request", "beneficiary", "committee_session", "committee_item", "committee_vote", "feedback",
-           "service_delivery", "membership"]
+           "service_delivery", "membership", "survey_invitation", "survey_response", "committee_attendance",
+           "committee_signature"]
 
 
 async def _counts(tenant_id):
@@ -89,7 +90,10 @@ async def test_the_demo_loads_every_stage_once_and_the_same_twice(app_db, tmp_pa
     for slug, c in after.items():
         stages = dict(c["stages"])
         assert stages.get("closed") and stages.get("rejected") and stages.get("verify"), (slug, stages)
-        assert c["feedback"] == 3
+        assert c["feedback"] >= 3  # the three written, and a follow-up for each low survey score
+        # Everyone served was invited to the survey; three in four answered (the first three of each four).
+        assert c["survey_invitation"] >= 2 and c["survey_invitation"] <= c["service_delivery"], (slug, c)
+        assert c["survey_response"] == c["survey_invitation"] - c["survey_invitation"] // 4, (slug, c)
         tenant = await directory.get_tenant_by_slug(slug)
         async with tenant_scope(tenant.id) as tx:
             overdue = await tx.connection.fetchval(
@@ -101,6 +105,12 @@ async def test_the_demo_loads_every_stage_once_and_the_same_twice(app_db, tmp_pa
         assert incomplete == 1, slug
         if any(s == "committee" for s, _ in c["stages"]) or c["committee_session"]:
             assert c["committee_session"] == 2 and c["committee_vote"] >= 2, (slug, c)
+            # Under the rule published with the policy: both members attend both sessions, both sign
+            # the closed one's minutes.
+            assert c["committee_attendance"] == 4 and c["committee_signature"] == 2, (slug, c)
+            async with tenant_scope(tenant.id) as tx:
+                rule = await tx.connection.fetchval("select rule->>'chair' from committee_session limit 1")
+            assert rule, slug
         if slug != "haramain":  # Haramain's policy has no review window: nothing is ever overdue
             assert overdue >= 1, slug
     # The same people on any fresh database: they come from a generator seeded by the slug.

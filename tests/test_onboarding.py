@@ -2,6 +2,7 @@
 the hand-over to the tenant's host, the auto-approval setting and the organisation profile."""
 from __future__ import annotations
 
+import re
 import secrets
 from urllib.parse import urlsplit
 
@@ -175,3 +176,75 @@ async def test_profile_keeps_input_on_errors_and_stores_logo_and_contacts(server
     # Saving again without a new file keeps the logo.
     assert client.post("/portal/profile", form).status_code == 303
     assert (await services.get_profile(tenant.id))["logo"] == profile["logo"]
+
+
+def _start_signup(server, address: str, email: str):
+    platform = server.client()
+    platform.get("/signup/organisation")
+    assert platform.post("/signup/organisation", signup_form(address)).status_code == 303
+    platform.get("/signup/account")
+    done = platform.post("/signup/account", {"name": "مديرة", "email": email, "password": PASSWORD, "confirm": PASSWORD})
+    assert done.status_code == 303 and done.headers["location"] == "/signup/done"
+    return platform
+
+
+async def _signup_links(tenant_id) -> list[str]:
+    from support.data import outbox_rows
+
+    return [urlsplit(re.search(r"https?://\S+", row["body_text"]).group(0)).path for row in await outbox_rows(tenant_id, "platform.signup_confirm")]
+
+
+async def test_an_unconfirmed_signup_can_resend_its_link_and_its_address_is_released_when_it_lapses(server):
+    """The check-your-email page sends a fresh link (the old one stops working), a few an hour;
+    a sign-up nobody confirmed within its link's life frees its address for the next one, which
+    deletes it (in the operator audit); a confirmed or staffed tenant's address is never freed."""
+    from sila.platform.db import platform_scope, tenant_scope
+
+    address, email = slug(), f"{secrets.token_hex(4)}@charity.test"
+    first = _start_signup(server, address, email)
+    page = first.get("/signup/done")
+    assert page.status_code == 200 and 'action="/signup/resend"' in page.text and "يومين" in page.text
+    tenant = await directory.get_tenant_by_slug(address)
+    [old_link] = await _signup_links(tenant.id)
+    resent = first.post("/signup/resend", {})
+    assert resent.status_code == 303 and resent.headers["location"] == "/signup/done?resent=sent"
+    assert "الرابط السابق لم يعد يعمل" in first.get(resent.headers["location"]).text
+    links = await _signup_links(tenant.id)
+    assert len(links) == 2 and links[0] == old_link and links[1] != old_link
+    host = server.client(address)
+    assert host.get(old_link).status_code == 404 and host.get(links[1]).status_code == 200
+    for _ in range(2):
+        assert first.post("/signup/resend", {}).status_code == 303
+    assert first.post("/signup/resend", {}).status_code == 429  # at most three an hour per sign-up
+    assert len(await _signup_links(tenant.id)) == 4
+
+    # Someone else wants the address: taken while the link works ...
+    second = server.client()
+    assert "مستخدم" in second.get("/signup/slug", params={"slug": address}).text
+    # ... free once it lapsed unconfirmed; registering takes it over and the old sign-up is gone.
+    async with platform_scope("test: the sign-up lapses") as tx:
+        await tx.connection.execute("update tenant set created_at = now() - interval '3 days' where id = $1", tenant.id)
+    async with tenant_scope(tenant.id) as tx:
+        await tx.connection.execute("update auth_token set expires_at = now() - interval '1 hour' where tenant = $1",
+                                    tenant.id)
+    assert f"{address}.localhost" in second.get("/signup/slug", params={"slug": address}).text
+    _start_signup(server, address, f"{secrets.token_hex(4)}@other.test")
+    taken_over = await directory.get_tenant_by_slug(address)
+    assert taken_over.id != tenant.id
+    async with platform_scope("test: read the operator audit") as tx:
+        released = await tx.connection.fetch(
+            "select subject_label from operator_audit where action = 'tenant.signup_released' and subject_tenant = $1",
+            tenant.id)
+        assert [r["subject_label"] for r in released] == [address]
+        assert await tx.connection.fetchval("select count(*) from auth_token where tenant = $1", tenant.id) == 0
+    # The first visitor's page now starts again instead of mailing a link to someone else's charity.
+    again = first.post("/signup/resend", {})
+    assert again.status_code in (303, 429)
+
+
+async def test_a_staffed_tenants_address_is_never_released(server, make_tenant):
+    from sila.tenants.onboarding import services as onboarding
+
+    tenant = await make_tenant()
+    assert await onboarding.slug_taken(tenant.slug) and not await onboarding.release_unconfirmed(tenant.slug)
+    assert await directory.get_tenant_by_slug(tenant.slug) is not None

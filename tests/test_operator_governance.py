@@ -52,3 +52,54 @@ def test_operator_numbers_count_published_policies_and_the_median_within_window(
     shown = f"{after.published} / {after.tenants}".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     assert shown in page.text
     assert "سارة" not in page.text  # numbers only: no beneficiary on the operator's page
+
+
+async def _counted_one_tenant_at_a_time() -> tuple[int, int, list[float]]:
+    """The numbers as the console counted them before the view: each tenant in its own scope."""
+    from sila.platform import directory
+    from sila.platform.db import tenant_scope
+
+    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=services.GOVERNANCE_DAYS)
+    tenants = [t for t in await directory.list_tenants() if t.status == "active"]
+    published, percents = 0, []
+    for t in tenants:
+        async with tenant_scope(t.id) as tx:
+            row = await tx.connection.fetchrow(
+                """select exists (select 1 from policy_version where approval is not null) as published,
+                          count(r.due_at) as with_window, count(*) filter (where r.decided_at <= r.due_at) as within
+                   from support_request r where r.decided_at >= $1""", since)
+        published += bool(row["published"])
+        if row["with_window"]:
+            percents.append(100 * row["within"] / row["with_window"])
+    return len(tenants), published, percents
+
+
+def test_the_one_query_gives_the_numbers_counted_tenant_by_tenant(server, make_tenant, make_staff):
+    from support.data import publish_seed_policy
+
+    for within, late in ((1, 2), (2, 0), (0, 1)):  # 33.3%, 100%, 0%: the median is not the mean
+        run_async(_charity_with_decisions(make_tenant, make_staff, publish_seed_policy, within=within, late=late))
+    tenants, published, percents = run_async(_counted_one_tenant_at_a_time())
+    numbers = run_async(services.governance_numbers())
+    assert (numbers.tenants, numbers.published, numbers.measured) == (tenants, published, len(percents))
+    assert numbers.median_within == round(services.median(percents), 1)
+    assert len(percents) >= 3
+
+
+def test_the_view_gives_the_app_role_nothing_outside_platform_scope(server, make_tenant):
+    """The view crosses tenants only in platform_scope(); in a tenant's scope it is empty, and the
+    requests table itself stays tenant-bound for the app role in platform scope."""
+    from sila.platform.db import platform_scope, tenant_scope
+
+    tenant = run_async(make_tenant(name_ar="جمعية للعرض"))
+
+    async def probe() -> tuple[int, int, int]:
+        async with tenant_scope(tenant.id) as tx:
+            in_tenant = await tx.connection.fetchval("select count(*) from governance_by_tenant")
+        async with platform_scope("test") as tx:
+            across = await tx.connection.fetchval("select count(*) from governance_by_tenant")
+            requests = await tx.connection.fetchval("select count(*) from support_request")
+        return in_tenant, across, requests
+
+    in_tenant, across, requests = run_async(probe())
+    assert in_tenant == 0 and across >= 1 and requests == 0

@@ -3,6 +3,7 @@ time the way the clock would have moved them), the period's edges in Riyadh time
 month, exports read back with openpyxl, the audit browser, roles and tenant isolation."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import io
@@ -14,7 +15,7 @@ import pytest
 from sila.platform.dates import RIYADH
 from sila.platform.db import tenant_scope
 from sila.platform.identity import normalise_mobile
-from sila.platform.spreadsheet import csv_bytes, escape_cell, xlsx_bytes
+from sila.platform.spreadsheet import escape_cell, xlsx_bytes
 from sila.tenants.beneficiaries.forms import ApplicantInput
 from sila.tenants.feedback import services as feedback
 from sila.tenants.reports import queries
@@ -22,6 +23,7 @@ from sila.tenants.reports.period import Period
 from sila.tenants.requests import services as rs
 from sila.tenants.requests.terms import terms_in_force
 from support.clients import sign_in
+from support.servers import run_async
 from support.data import SERVICE_STEPS, audit_rows, valid_id
 from support.intake import CHANNELS
 
@@ -244,9 +246,20 @@ async def test_feedback_satisfaction_and_messages_match_the_hand_count(charity):
     assert sms.delivery_rate == 33.3
 
 
-async def test_exports_open_in_a_spreadsheet_right_to_left_with_formulas_escaped_and_ids_masked(charity):
+async def exported(tenant_id, code, period, *, reveal, user, fmt) -> bytes:
+    """One export as its route sends it: CSV streamed batch by batch, XLSX from its constant-memory file."""
+    from sila.platform.spreadsheet import csv_stream, file_chunks, xlsx_file
     from sila.tenants.reports import exports
 
+    source = await exports.start(tenant_id, code, period, reveal=reveal, user=user, fmt=fmt, address="127.0.0.1")
+    if fmt == "csv":
+        chunks = csv_stream(source.headers, exports.rows(tenant_id, source))
+    else:
+        chunks = file_chunks(await xlsx_file("x", source.headers, exports.rows(tenant_id, source), rtl=True))
+    return b"".join([c async for c in chunks])
+
+
+async def test_exports_open_in_a_spreadsheet_right_to_left_with_formulas_escaped_and_ids_masked(charity):
     tenant, staff = charity
     o = staff["relations_officer"]
     number = valid_id()
@@ -257,30 +270,83 @@ async def test_exports_open_in_a_spreadsheet_right_to_left_with_formulas_escaped
 
     today = dt.datetime.now(RIYADH).date()
     period = Period("gregorian", (today.year, today.month), (today.year, today.month))
-    masked = await exports.build(tenant.id, "beneficiaries", period, reveal=False, user=Who, fmt="xlsx",
-                                 address="127.0.0.1")
-    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes("المستفيدون", masked.headers, masked.rows, rtl=True)))
+    masked = await exported(tenant.id, "beneficiaries", period, reveal=False, user=Who, fmt="xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(masked))
     sheet = book.active
     assert sheet.sheet_view.rightToLeft
     values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert values[0][0] == "'=HYPERLINK(\"http://evil\",\"x\")" and sheet.cell(2, 1).data_type == "s"
     assert values[0][1] == "••••••" + number[-4:] and number not in str(values)
-    full = await exports.build(tenant.id, "beneficiaries", period, reveal=True, user=Who, fmt="csv",
-                               address="127.0.0.1")
-    text = csv_bytes(full.headers, full.rows).decode("utf-8-sig")
+    text = (await exported(tenant.id, "beneficiaries", period, reveal=True, user=Who, fmt="csv")).decode("utf-8-sig")
     assert number in text and "'=HYPERLINK" in text
     [plain, revealed] = await audit_rows(tenant.id, "export.beneficiaries")
     assert plain["after"]["full_id_numbers"] is False and revealed["after"]["full_id_numbers"] is True
     assert revealed["actor_user"] == staff["relations_officer"].id and revealed["after"]["rows"] == 1
-    requests = await exports.build(tenant.id, "requests", period, reveal=True, user=Who, fmt="xlsx", address="")
-    assert number not in str(requests.rows)  # the request list never carries a full number
-    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes("x", requests.headers, requests.rows, rtl=True))).active
+    requests = await exported(tenant.id, "requests", period, reveal=True, user=Who, fmt="xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(requests)).active
+    assert number not in str([[c.value for c in row] for row in sheet.iter_rows()])  # never a full number
     assert sheet.cell(2, 9).value == "'=HYPERLINK(\"http://evil\",\"x\")"  # the beneficiary's name, escaped
     # An English page: a left-to-right sheet.
     ltr = openpyxl.load_workbook(io.BytesIO(xlsx_bytes("x", ["a"], [["b"]], rtl=False))).active
     assert not ltr.sheet_view.rightToLeft
     for dangerous in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"):
         assert escape_cell(dangerous) == "'" + dangerous
+
+
+async def test_exports_are_read_in_batches_in_order_and_a_dropped_download_frees_its_connection(
+        charity, monkeypatch):
+    from sila.platform import db
+    from sila.tenants.reports import exports
+
+    tenant, staff = charity
+    o = staff["relations_officer"]
+    names = [f"مستفيد رقم {i}" for i in range(7)]
+    for name in names:
+        await recorded(tenant, o, "phone", "family", name=name)
+    monkeypatch.setattr(exports, "BATCH", 3)  # seven rows: three batches, the last one short
+
+    class Who:
+        id, name, email, support_grant = o.id, "نورة", "n@x", None
+
+    today = dt.datetime.now(RIYADH).date()
+    period = Period("gregorian", (today.year, today.month), (today.year, today.month))
+    source = await exports.start(tenant.id, "beneficiaries", period, reveal=False, user=Who, fmt="csv", address="")
+    batches = [b async for b in exports.rows(tenant.id, source)]
+    assert [len(b) for b in batches] == [3, 3, 1] and [r[0] for b in batches for r in b] == names
+    book = openpyxl.load_workbook(io.BytesIO(await exported(tenant.id, "requests", period, reveal=False, user=Who,
+                                                            fmt="xlsx"))).active
+    assert [book.cell(r, 9).value for r in range(2, 9)] == names and book.cell(9, 1).value is None
+    # Downloads broken off after the first batch, more of them than the pool has connections:
+    # each reader is cancelled and its transaction ends, so the pool still serves.
+    for _ in range(getattr(db.DB.pool, "_maxsize", 10) + 2):
+        dropped = exports.rows(tenant.id, source)
+        assert len(await anext(dropped)) == 3
+        await dropped.aclose()
+    async with tenant_scope(tenant.id) as tx:
+        assert await asyncio.wait_for(tx.connection.fetchval("select count(*) from beneficiary"), 30) == 7
+
+
+def test_a_large_export_is_streamed_over_http(server, charity):
+    """The CSV leaves in chunks (no Content-Length: nothing was assembled first); the XLSX is
+    sent from its file; both read back, audited once each, and another tenant's staff get 404/403."""
+    import csv as csvlib
+
+    tenant, staff = charity
+    for i in range(3):
+        run_async(recorded(tenant, staff["relations_officer"], "phone", "family", name=f"اسم {i}"))
+    admin = sign_in(server, staff["admin"])
+    with admin.http.stream("GET", "/portal/reports/exports/beneficiaries/csv") as r:
+        assert r.status_code == 200 and "content-length" not in r.headers
+        assert r.headers["transfer-encoding"] == "chunked" and r.headers["cache-control"] == "private, no-store"
+        body = b"".join(r.iter_bytes())
+    lines = list(csvlib.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert len(lines) == 4 and {line[0] for line in lines[1:]} == {"اسم 0", "اسم 1", "اسم 2"}
+    xlsx = admin.get("/portal/reports/exports/beneficiaries/xlsx")
+    assert xlsx.status_code == 200 and xlsx.headers["content-type"].startswith("application/vnd.openxml")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet.sheet_view.rightToLeft and sheet.max_row == 4
+    entries = run_async(audit_rows(tenant.id, "export.beneficiaries"))
+    assert [(e["after"]["format"], e["after"]["rows"]) for e in entries] == [("csv", 3), ("xlsx", 3)]
 
 
 # --- over HTTP: roles, languages, tenant isolation, the audit browser ------------------------------

@@ -90,6 +90,11 @@ def test_the_actions_read_what_the_page_sends():
     spec = actions.SPECS["record_service"]
     value = parse_form(spec.form, {"service_type": "سلة غذائية", "amount": "٣٥٠", "delivered_on": "٠٥/١٢/٢٠٢٦"}).value
     assert (value.amount, value.delivered_on) == (decimal.Decimal(350), dt.date(2026, 12, 5))
+    # The field visit and the delivery may be written in the Hijri calendar staff think in.
+    value = parse_form(actions.SPECS["report"].form, {"notes": "زيارة", "visit_date": "١٤٤٨/٠٦/٠١"}).value
+    assert value.visit_date == dt.date(2026, 11, 11)
+    value = parse_form(spec.form, {"service_type": "سلة", "delivered_on": "1448-06-01"}).value
+    assert value.delivered_on == dt.date(2026, 11, 11)
     value = parse_form(actions.AttestForm, {"scan": PDF, "signer_name": "  نورة  "}).value
     assert value.scan is PDF and value.signer_name == "نورة"
     value = parse_form(actions.IncompleteForm, {"missing": "صورة الهوية\n\nصك الإعالة"}).value

@@ -326,6 +326,7 @@ async def test_a_declined_request_tells_the_applicant_the_reason(server, charity
     session = member.post("/portal/committee", {"held_at": "2026-11-25T19:00"}).headers["location"]
     member.post(f"{session}/agenda", {"requests": str(rid)})
     item = await scalar(tenant.id, "select id from committee_item")
+    assert member.post(f"{session}/items/{item}/vote", {"vote": "reject", "reasons": "الدخل مرتفع"}).status_code == 303
     response = member.post(f"{session}/items/{item}/decide", {"decision": "reject", "reason": ""})
     assert response.status_code == 400 and "اكتب السبب الذي سيُبلَّغ به المراجع" in response.text
     assert await stage_of(tenant.id, rid) == "committee"

@@ -179,6 +179,8 @@ async def test_every_action_a_role_is_not_offered_is_refused_and_changes_nothing
                 assert member.post(f"{session}/agenda", {"requests": str(rid)}).status_code == 303
                 item = await c.item_of(rid)
                 await prober.session_page(rid, session, item)
+                # The decision is the rule's outcome of the votes: the one member votes, then confirms.
+                assert member.post(f"{session}/items/{item}/vote", {"vote": code, "reasons": "x"}).status_code == 303
                 response = member.post(f"{session}/items/{item}/decide",
                                        {"decision": code, "reason": "خارج نطاق الدعم" if code == "reject" else ""})
                 assert response.status_code == 303

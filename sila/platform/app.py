@@ -103,6 +103,7 @@ def route_handlers() -> list[Any]:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     from sila.tenants.api import docs as api_docs
+    from sila.tenants.requests.services.handover import HANDOVER
 
     settings = settings or get_settings()
     db.configure(settings.app_dsn)
@@ -120,7 +121,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_startup=[startup],
         on_shutdown=[shutdown],
         before_send=[security_headers(hsts=settings.env == "production")],
-        state=State({"redis": redis, "settings": settings}),
+        state=State({"redis": redis, "settings": settings,
+                     "handover": HANDOVER}),  # what a leaving member hands over (the staff pages)
         stores={"sessions": RedisStore(redis, namespace="sila:session")},
         middleware=[
             LanguageMiddleware(settings.default_language),

@@ -93,7 +93,7 @@ async def load_demo(settings: Settings, credentials_path: Path | None = None) ->
     from sila.platform.accounts.services import add_member
     from sila.platform.operator.services import create_operator
     from sila.tenants.policy.demo import publish_seed_policy
-    from sila.tenants.work.demo import load_demo_cases
+    from sila.tenants.work.demo import demo_committee_rule, load_demo_cases
 
     path = credentials_path or Path(settings.data_dir) / CREDENTIALS_FILE
     creds = _credentials(path)
@@ -113,7 +113,10 @@ async def load_demo(settings: Settings, credentials_path: Path | None = None) ->
         await add_member(tenant, email=email, name=admin_name, role=Role.admin, password=password)
         await _ensure_password(email, password)
         # The tenant's policy, configured and published as its board approved it.
-        await publish_seed_policy(tenant, org)
+        async def committee_rule(draft: Any, tenant: Any = tenant) -> dict[str, Any]:
+            return await demo_committee_rule(tenant, passwords, _new_password, _ensure_password, draft)
+
+        await publish_seed_policy(tenant, org, committee=committee_rule)
         # Its staff, and requests at every stage of its procedure, surveys and complaints.
         logins = await load_demo_cases(tenant, passwords, _new_password, _ensure_password)
         _save_credentials(path, creds)

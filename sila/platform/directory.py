@@ -94,6 +94,19 @@ async def tenant_owned_tables(conn: Any) -> list[str]:
     return [r["table_name"] for r in await conn.fetch(SQL_TENANT_OWNED_TABLES)]
 
 
+async def delete_tenant_rows(conn: Any, tenant_id: uuid.UUID) -> dict[str, int]:
+    """Delete the tenant and every row it owns, in its open scope; returns rows per table.
+    Deleting the tenant row cascades to every table that references it; that is also the only
+    delete the immutable tables (published policies, documents) accept. The sweep after it
+    catches a table that carries `tenant` without a cascading foreign key."""
+    tables = await tenant_owned_tables(conn)
+    deleted = {t: await conn.fetchval(f'select count(*) from "{t}" where tenant = $1', tenant_id) for t in tables}
+    await conn.execute("delete from tenant where id = $1", tenant_id)
+    for table in tables:
+        await conn.execute(f'delete from "{table}" where tenant = $1', tenant_id)
+    return deleted
+
+
 def tenant_exports_dir(tenant_id: Any) -> Path:
     """Where a tenant's archive exports are written (shared by web and workers); deleted with it."""
     return Path(get_settings().data_dir).resolve() / "exports" / str(uuid.UUID(str(tenant_id)))

@@ -186,6 +186,7 @@ class TenantExport(Table, tablename="tenant_export", db=DB):
     created_at = Timestamptz()
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
+    withdrawn_at = Timestamptz(null=True, default=None)  # file deleted: a person in it was erased
 
 
 __all__ = [

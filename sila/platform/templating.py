@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from sila.platform import i18n, labels
 from sila.platform.dates import arabic_digits, dual_date, dual_datetime
@@ -35,6 +36,12 @@ def day_of(text: object) -> dt.date | None:
         return read_day(str(text or "")[:40])
     except ValueError:
         return None
+
+
+def ltr(value: object) -> Markup:
+    """An address, email or code inside a sentence of either direction: isolated left to right, so
+    an Arabic sentence does not carry its final dot into it («…a42c@charity.test.»)."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(value)
 
 
 def role_names(roles: object) -> str:
@@ -70,5 +77,5 @@ def environment() -> Environment:
         day_of=day_of,
     )
     env.filters.update(local_datetime=local_datetime, digits=digits, dual_date=dual_date, dual_datetime=dual_datetime,
-                       role_names=role_names)
+                       role_names=role_names, ltr=ltr)
     return env

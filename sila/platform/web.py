@@ -70,6 +70,9 @@ def _api_problem(request: Request, exc: HTTPException) -> Response:
     return problems.problem(status, "invalid" if errors else "", str(detail or ""), errors=errors, headers=headers)
 
 
+MSG_TOO_LARGE = i18n.N_("What you sent is larger than this page accepts. Go back and send a smaller file.")
+
+
 def handle_http_error(request: Request, exc: HTTPException) -> Response:
     if problems.is_api(request.url.path):  # the API answers in JSON, whichever layer refused
         return _api_problem(request, exc)
@@ -90,7 +93,8 @@ def handle_http_error(request: Request, exc: HTTPException) -> Response:
     if status == 429:
         return _error_page(request, "errors/429.html", 429)
     if status in (400, 413):
-        message = exc.message if isinstance(exc, input_guard.BadInput) else ""
+        message = exc.message if isinstance(exc, input_guard.BadInput) else \
+            i18n.gettext(MSG_TOO_LARGE) if status == 413 else ""
         return _error_page(request, "errors/400.html", status, message=message)
     return _error_page(request, "errors/error.html", status, detail=exc.detail)
 

@@ -32,6 +32,7 @@ TASK_MODULES = [
     "sila.tenants.notifications.tasks",
     "sila.tenants.surveys.tasks",
     "sila.tenants.reports.tasks",
+    "sila.tenants.beneficiaries.tasks",
 ]
 app = Celery("sila", include=TASK_MODULES)
 

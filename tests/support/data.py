@@ -62,14 +62,11 @@ async def audit_rows(tenant_id: Any, action_prefix: str = "") -> list[dict[str, 
              "after": _json.loads(r["after"]) if r["after"] else None} for r in rows]
 
 
-async def served_request(tenant: Any, officer: Any, *, mobile: str = "0551234567", channel: str = "sms",
-                         language: str = "ar", email: str = "", name: str = "مريم سعد العتيبي",
-                         service_type: str = "سلة غذائية", delivered_on: Any = None) -> dict[str, Any]:
-    """A request recorded by a relations officer, verified, and a service delivered on it — all
-    through issue 4's services. The tenant's policy must have the steps receive, verify, deliver."""
-    import datetime as _dt
-
-    from sila.platform.db import tenant_scope
+async def recorded_request(tenant: Any, officer: Any, *, mobile: str = "0551112233", channel: str = "sms",
+                           language: str = "ar", email: str = "", name: str = "هدى عبدالله",
+                           need: str = "إيجار") -> dict[str, Any]:
+    """A request recorded by a relations officer through the staff intake service (they hold it),
+    waiting for verification; its row."""
     from sila.platform.identity import normalise_mobile
     from sila.tenants.beneficiaries.forms import ApplicantInput
     from sila.tenants.requests import services as rs
@@ -81,7 +78,23 @@ async def served_request(tenant: Any, officer: Any, *, mobile: str = "0551234567
                                preferred_channel=channel, preferred_language=language, city="الرياض", category="family",
                                household_size=4)
     rid = await rs.record_by_staff(tenant, terms, rs.StaffIntake(applicant=applicant, channel=terms.staff_channels()[0],
-                                                                 need="سلة غذائية شهرية", consent_text="موافقة"), actor)
+                                                                 need=need, consent_text="موافقة"), actor)
+    async with tenant_scope(tenant.id) as tx:
+        return dict(await tx.connection.fetchrow("select * from support_request where id = $1", rid))
+
+
+async def served_request(tenant: Any, officer: Any, *, mobile: str = "0551234567", channel: str = "sms",
+                         language: str = "ar", email: str = "", name: str = "مريم سعد العتيبي",
+                         service_type: str = "سلة غذائية", delivered_on: Any = None) -> dict[str, Any]:
+    """A request recorded by a relations officer, verified, and a service delivered on it — all
+    through issue 4's services. The tenant's policy must have the steps receive, verify, deliver."""
+    import datetime as _dt
+
+    from sila.tenants.requests import services as rs
+
+    actor = rs.Actor(officer.id, "نورة الموظفة", frozenset({"relations_officer"}))
+    rid = (await recorded_request(tenant, officer, mobile=mobile, channel=channel, language=language, email=email,
+                                  name=name, need="سلة غذائية شهرية"))["id"]
     await rs.act(tenant, rid, "verify", actor, {f"check_{k}": "on" for k in rs.CHECKLIST})
     await rs.act(tenant, rid, "record_service", actor, {
         "service_type": service_type, "delivered_on": (delivered_on or _dt.date.today()).isoformat()})

@@ -99,6 +99,8 @@ async def build(server: Server, word: str, latin: str, *, sms: str, whatsapp: bo
     staff.post(f"{session}/agenda", {"requests": str(rid)})
     async with tenant_scope(tenant.id) as tx:
         item = await tx.connection.fetchval("select id from committee_item")
+    # Both committee members attend (the quorum of the default rule), one votes and confirms.
+    staff.post(f"{session}/attendance", {"present": [str(users["all"][0]), str(users["committee_member"][0])]})
     staff.post(f"{session}/items/{item}/vote", {"vote": "accept", "reasons": f"أسباب {word}"})
     staff.post(f"{session}/items/{item}/decide", {"decision": "accept"})
     assert act(staff, rid, "register").status_code == 303

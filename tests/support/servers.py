@@ -148,7 +148,11 @@ def start_server(env: Env, port: int | None = None, name: str = "web", *, access
     port = port or free_port()
     proc = Process(
         [sys.executable, "-m", "uvicorn", "--factory", "sila.platform.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--access-log" if access_log else "--no-access-log"],
+         "--port", str(port), "--access-log" if access_log else "--no-access-log",
+         # uvicorn closes a connection idle for 5 s; a test client that waited that long (a loaded
+         # machine, a fuzzer's database checksum between requests) then sends on a socket the server
+         # is closing and gets "Server disconnected without sending a response" (CI, stop 19).
+         "--timeout-keep-alive", "300"],
         env.child(**extra_env),
         f"{name}-{port}",
     )

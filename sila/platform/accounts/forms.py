@@ -97,3 +97,15 @@ class InviteStaffForm(Form):
 class RolesForm(Form):
     roles: Annotated[list[str], Many(ROLE_LABELS, required=N_(
         "Choose at least one role. To end their access, deactivate or remove them instead."))]
+
+
+NOBODY = "none"  # the confirmation's "back to the queue": a choice made, not a field left empty
+
+
+MSG_HAND_TO = N_("Choose who takes their open requests, or send them back to the queue.")
+
+
+class HandOverForm(Form):
+    """Who takes a leaving member's open requests: another relations officer, or nobody."""
+
+    hand_to: Annotated[str, Text(40, required=MSG_HAND_TO)]

@@ -1,6 +1,7 @@
 """Sign-in, sign-out, invitation and password-reset pages on a tenant's portal; staff admin."""
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from sila.platform.auth import (
     requires_tenant_site,
     start_session,
 )
+from sila.platform.actors import actor_of
 from sila.platform.roles import ROLE_LABELS, Role
 from sila.platform.ratelimit import hit, public_form_limit
 from sila.platform.tenancy import tenant_of
@@ -298,19 +300,38 @@ class StaffRoutes(Controller):
     async def remove_confirm(self, request: Request, user_id: FromPath[str]) -> Any:
         return await self._confirm(request, user_id, "remove")
 
-    async def _confirm(self, request: Request, user_id: str, action: str) -> Any:
+    async def _confirm(self, request: Request, user_id: str, action: str, *, errors: FormErrors | None = None,
+                       form: dict[str, Any] | None = None, status_code: int = 200) -> Any:
         member = await self._member(request, user_id)
         if action == "deactivate" and not member["active"]:
             return redirect(f"/portal/staff/{member['id']}")
+        handover, tenant = request.app.state.handover, tenant_of(request)
         return await render(request, "accounts/staff_confirm.html", action=action, member=member, invitation=None,
-                            role_labels=ROLE_LABELS, is_self=member["id"] == (await _me(request)).id)
+                            role_labels=ROLE_LABELS, is_self=member["id"] == (await _me(request)).id,
+                            open_count=await handover.open_count(tenant, member["id"]),
+                            candidates=await handover.candidates(tenant, member["id"]), nobody=forms.NOBODY,
+                            errors=errors or FormErrors(), form=form or {}, status_code=status_code)
 
-    async def _end_access(self, request: Request, user_id: str, action: str) -> Any:
+    async def _end_access(self, request: Request, user_id: str, action: str, data: dict[str, Any]) -> Any:
         member = await self._member(request, user_id)
         tenant, actor = tenant_of(request), await _me(request)
+        handover = request.app.state.handover
+        hand_over = None
+        if await handover.open_count(tenant, member["id"]):
+            # Their open requests go where the confirmation said: a choice among the page's own options.
+            parsed = parse_form(forms.HandOverForm, data)
+            offered = {str(m.id) for m in await handover.candidates(tenant, member["id"])} | {forms.NOBODY}
+            if parsed.value is not None and parsed.value.hand_to not in offered:
+                parsed.errors.add("hand_to", forms.MSG_HAND_TO)
+            if parsed.errors:
+                return await self._confirm(request, user_id, action, errors=parsed.errors, form=parsed.typed,
+                                           status_code=400)
+            assert parsed.value is not None
+            to = None if parsed.value.hand_to == forms.NOBODY else parsed.value.hand_to
+            hand_over = functools.partial(handover.hand_over, tenant, member["id"], to, await actor_of(request))
         change = services.deactivate if action == "deactivate" else services.remove
         try:
-            await change(tenant, member["id"], actor=actor.id, address=client_address(request))
+            await change(tenant, member["id"], actor=actor.id, address=client_address(request), hand_over=hand_over)
         except services.StaffError as exc:
             errors = FormErrors()
             errors.add("__all__", exc.msgid, **exc.variables)
@@ -321,12 +342,12 @@ class StaffRoutes(Controller):
         return redirect(f"/portal/staff?done={action}")
 
     @post("/{user_id:str}/deactivate", name="staff_deactivate")
-    async def deactivate(self, request: Request, user_id: FromPath[str]) -> Any:
-        return await self._end_access(request, user_id, "deactivate")
+    async def deactivate(self, request: Request, user_id: FromPath[str], data: FormData) -> Any:
+        return await self._end_access(request, user_id, "deactivate", data)
 
     @post("/{user_id:str}/remove", name="staff_remove")
-    async def remove(self, request: Request, user_id: FromPath[str]) -> Any:
-        return await self._end_access(request, user_id, "remove")
+    async def remove(self, request: Request, user_id: FromPath[str], data: FormData) -> Any:
+        return await self._end_access(request, user_id, "remove", data)
 
     @post("/{user_id:str}/reactivate", name="staff_reactivate")
     async def reactivate(self, request: Request, user_id: FromPath[str]) -> Any:
@@ -341,7 +362,8 @@ class StaffRoutes(Controller):
     @get("/invitations/{token_id:str}/revoke", name="staff_revoke_confirm")
     async def revoke_confirm(self, request: Request, token_id: FromPath[str]) -> Any:
         return await render(request, "accounts/staff_confirm.html", action="revoke", member=None, is_self=False,
-                            invitation=await self._invitation(request, token_id), role_labels=ROLE_LABELS)
+                            invitation=await self._invitation(request, token_id), role_labels=ROLE_LABELS,
+                            errors=FormErrors(), form={}, open_count=0)
 
     @post("/invitations/{token_id:str}/revoke", name="staff_revoke")
     async def revoke(self, request: Request, token_id: FromPath[str]) -> Any:

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sila.platform import audit
@@ -23,6 +23,9 @@ from sila.platform.roles import Role
 from sila.platform.tables import AuthToken, Membership, MemberDeactivation, Operator, StaffUser
 from sila.platform.tenancy import TenantInfo
 from sila.workers.outbox import enqueue
+
+# A leaving member's work handed over inside their leaving transaction (see requests' handover).
+HandOver = Callable[[], Awaitable[Any]]
 
 INVITE_TTL = dt.timedelta(days=7)
 RESET_TTL = dt.timedelta(hours=2)
@@ -425,7 +428,8 @@ async def _forget_links(conn: Any, email: str, user_id: uuid.UUID) -> None:
                        email, user_id)
 
 
-async def deactivate(tenant: TenantInfo, user_id: uuid.UUID, *, actor: uuid.UUID, address: str = "") -> None:
+async def deactivate(tenant: TenantInfo, user_id: uuid.UUID, *, actor: uuid.UUID, address: str = "",
+                     hand_over: HandOver | None = None) -> None:
     async with tenant_scope(tenant.id) as tx:
         conn = tx.connection
         member = await _locked_member(conn, tenant, user_id)
@@ -433,6 +437,8 @@ async def deactivate(tenant: TenantInfo, user_id: uuid.UUID, *, actor: uuid.UUID
             return
         if Role.admin in member["roles"]:
             await _keep_an_admin(conn, user_id)
+        if hand_over is not None:
+            await hand_over()
         await conn.execute('delete from membership where "user" = $1', user_id)
         await conn.execute(
             """insert into member_deactivation (tenant, "user", roles, deactivated_by) values ($1, $2, $3, $4)""",
@@ -457,13 +463,17 @@ async def reactivate(tenant: TenantInfo, user_id: uuid.UUID, *, actor: uuid.UUID
                            target_id=user_id, after={"roles": roles}, address=address)
 
 
-async def remove(tenant: TenantInfo, user_id: uuid.UUID, *, actor: uuid.UUID, address: str = "") -> None:
-    """The member leaves this tenant; their platform-wide account stays for their other tenants."""
+async def remove(tenant: TenantInfo, user_id: uuid.UUID, *, actor: uuid.UUID, address: str = "",
+                 hand_over: HandOver | None = None) -> None:
+    """The member leaves this tenant; their platform-wide account stays for their other tenants.
+    `hand_over` runs in the same transaction, so their work moves only if they do leave."""
     async with tenant_scope(tenant.id) as tx:
         conn = tx.connection
         member = await _locked_member(conn, tenant, user_id)
         if Role.admin in member["roles"]:
             await _keep_an_admin(conn, user_id)
+        if hand_over is not None:
+            await hand_over()
         await conn.execute('delete from membership where "user" = $1', user_id)
         await conn.execute('delete from member_deactivation where "user" = $1', user_id)
         await _forget_links(conn, member["email"], user_id)

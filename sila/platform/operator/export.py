@@ -5,6 +5,14 @@ in one ZIP. Built by a worker (`tasks.build_export`), callable directly (tests, 
 auditor) can check the archive is whole. Secrets (password and token hashes) are blanked.
 The admins are told by email that it is ready; a signed-in operator downloads it through a
 link made for them that works once, for 15 minutes (audited), and hands it over.
+
+An archive holds every beneficiary on file while it was built. When one of them is erased
+(`beneficiaries.rights.erase`), every archive that may hold them is withdrawn in the erasure's
+transaction (`withdraw_holding`): the row says `withdrawn` (never downloadable again), the file is
+deleted once the erasure commits, and the tenant's audit records it. An archive being built at
+that moment is marked too and is rebuilt from the erased rows instead of being finished. Copies
+already handed over, and the deployment's database backups, are outside the platform: see the
+README ("Erasure, archives and backups").
 """
 from __future__ import annotations
 
@@ -23,7 +31,7 @@ from typing import Any
 from sila.platform import crypto
 from sila.platform import directory
 from sila.platform.auth import new_token
-from sila.platform.db import platform_scope, tenant_scope
+from sila.platform.db import after_commit, platform_scope, tenant_scope
 from sila.platform.spreadsheet import escape_cell
 
 log = logging.getLogger(__name__)
@@ -129,7 +137,8 @@ async def _progress(export_id: uuid.UUID, **values: Any) -> None:
 async def _claim(export_id: uuid.UUID) -> dict[str, Any] | None:
     async with platform_scope("export claim") as tx:
         row = await tx.connection.fetchrow(
-            """update tenant_export set status = 'running', started_at = now(), tables_done = 0, error = ''
+            """update tenant_export set status = 'running', started_at = now(), tables_done = 0, error = '',
+                      withdrawn_at = null
                where id = $1 and (status in ('queued', 'failed')
                                   or (status = 'running' and started_at < now() - $2::interval))
                returning id, tenant""", export_id, STALE_RUNNING)
@@ -181,7 +190,8 @@ async def build_export(export_id: Any) -> Path | None:
             while chunk := fh.read(1 << 20):
                 digest.update(chunk)
         os.replace(partial, target)
-        await _finish(export_id, tid, tenant, counts, len(files), target.stat().st_size, digest.hexdigest())
+        if not await _finish(export_id, tid, tenant, counts, len(files), target.stat().st_size, digest.hexdigest()):
+            return None  # a person was erased while it was built: rebuilt from the erased rows
         return target
     except Exception as exc:
         partial.unlink(missing_ok=True)
@@ -192,18 +202,56 @@ async def build_export(export_id: Any) -> Path | None:
 
 
 async def _finish(export_id: uuid.UUID, tid: uuid.UUID, tenant: dict[str, Any], counts: dict[str, int],
-                  files: int, size: int, sha: str) -> None:
+                  files: int, size: int, sha: str) -> bool:
     """Mark it done and tell the admins it is ready (with its SHA-256), in one transaction. The
-    file itself is handed over by a signed-in operator (`create_link`), never by a mailed link."""
-    from sila.platform.operator.services import _tell_admins
+    file itself is handed over by a signed-in operator (`create_link`), never by a mailed link.
+
+    False when an erasure marked it while it was built (`withdrawn_at`): the file may hold the
+    person, so it is deleted and the export queued again. The row lock orders the two: an erasure
+    that comes after this commit finds the export done and withdraws it."""
+    from sila.platform.operator.services import _tell_admins, dispatch_export
 
     async with tenant_scope(tid) as tx:
-        await tx.connection.execute(
+        done = await tx.connection.fetchval(
             """update tenant_export set status = 'done', finished_at = now(), rows_total = $2, files_total = $3,
                       size_bytes = $4, sha256 = $5, download_token_hash = null, link_expires_at = null,
                       tables_done = tables_total
-               where id = $1""", export_id, sum(counts.values()), files, size, sha)
+               where id = $1 and withdrawn_at is null returning id""", export_id, sum(counts.values()), files, size, sha)
+        if done is None:
+            await tx.connection.execute(
+                "update tenant_export set status = 'queued', withdrawn_at = null, tables_done = 0 where id = $1",
+                export_id)
+            (directory.tenant_exports_dir(tid) / f"{export_id}.zip").unlink(missing_ok=True)
+            after_commit(lambda: dispatch_export(export_id))
+            return False
         await _tell_admins(tx.connection, tenant, "platform.export_ready", sha256=sha)
+    return True
+
+
+async def withdraw_holding(conn: Any, tid: Any, on_file_since: dt.datetime) -> list[uuid.UUID]:
+    """Inside an erasure's transaction (tenant scope): withdraw every archive that may hold a
+    person on file since `on_file_since` (built, or being built, after that), audited; their
+    files are deleted once the erasure commits. Returns the withdrawn (built) exports."""
+    from sila.platform import audit
+
+    rows = await conn.fetch(
+        """update tenant_export set withdrawn_at = now(), download_token_hash = null, link_expires_at = null,
+                  status = case when status = 'done' then 'withdrawn' else status end
+           where status in ('done', 'running') and coalesce(finished_at, now()) >= $1
+           returning id, status""", on_file_since)
+    withdrawn = [r["id"] for r in rows if r["status"] == "withdrawn"]
+    for export_id in withdrawn:
+        await audit.record(tid, "archive.withdrawn", actor_label="—", target_type="tenant_export",
+                           target_id=export_id, after={"reason": "beneficiary.erased"})
+    folder = directory.tenant_exports_dir(tid)
+
+    def delete_files() -> None:
+        for export_id in withdrawn:
+            (folder / f"{export_id}.zip").unlink(missing_ok=True)
+
+    if withdrawn:
+        after_commit(delete_files)
+    return withdrawn
 
 
 async def create_link(redis: Any, operator: dict[str, Any], tenant_id: uuid.UUID, export_id: uuid.UUID) -> str | None:

@@ -343,23 +343,20 @@ def median(values: list[float]) -> float | None:
 
 
 async def governance_numbers() -> GovernanceNumbers:
-    """Each tenant is read in its own scope (its requests and policy are not platform-readable);
-    "within the window" is the reports area's definition: decided no later than the request's own
-    due date, over the last year's decisions that had one."""
-    since = _now() - dt.timedelta(days=GOVERNANCE_DAYS)
-    tenants = [t for t in await directory.list_tenants() if t.status == "active"]
-    published, percents = 0, []
-    for t in tenants:
-        async with tenant_scope(t.id) as tx:
-            row = await tx.connection.fetchrow(
-                """select exists (select 1 from policy_version where approval is not null) as published,
-                          count(r.due_at) as with_window, count(*) filter (where r.decided_at <= r.due_at) as within
-                   from support_request r where r.decided_at >= $1""", since)
-        published += bool(row["published"])
-        if row["with_window"]:
-            percents.append(100 * row["within"] / row["with_window"])
-    found = median(percents)
-    return GovernanceNumbers(len(tenants), published, len(percents), None if found is None else round(found, 1))
+    """One query over the `governance_by_tenant` view (migrations/reports, numbers per tenant and
+    nothing else; requests and policies are not platform-readable themselves). "Within the window"
+    is the reports area's definition: decided no later than the request's own due date, over the
+    last year's (GOVERNANCE_DAYS) decisions that had one."""
+    async with platform_scope("operator governance numbers") as tx:
+        row = await tx.connection.fetchrow(
+            """select count(*) as tenants, count(*) filter (where published) as published,
+                      count(*) filter (where with_window > 0) as measured,
+                      percentile_cont(0.5) within group (order by 100.0 * within / with_window)
+                        filter (where with_window > 0) as median_within
+               from governance_by_tenant where status = 'active'""")
+    found = row["median_within"]
+    return GovernanceNumbers(row["tenants"], row["published"], row["measured"],
+                             None if found is None else round(float(found), 1))
 
 
 async def set_quota(operator: dict[str, Any], tenant_id: Any, quota: int, address: str) -> None:
@@ -491,7 +488,7 @@ async def exports_of(tenant_id: Any) -> list[dict[str, Any]]:
     async with platform_scope("operator export progress") as tx:
         rows = await tx.connection.fetch(
             """select id, tenant, status, tables_total, tables_done, rows_total, files_total, size_bytes, sha256, error,
-                      created_at, started_at, finished_at, link_expires_at
+                      created_at, started_at, finished_at, link_expires_at, withdrawn_at
                from tenant_export where tenant = $1 order by created_at desc""", uuid.UUID(str(tenant_id)))
     return [dict(r) for r in rows]
 
@@ -530,19 +527,10 @@ async def delete_tenant(operator: dict[str, Any], tenant_id: Any, confirm: str, 
                     """select "user" from membership where "user" = any($1::uuid[])
                        union select "user" from member_deactivation where "user" = any($1::uuid[])""",
                     list(members))}
-    deleted: dict[str, int] = {}
     async with tenant_scope(tid) as tx:
         conn = tx.connection
         await _lock_tenant(conn, tid)
-        tables = await directory.tenant_owned_tables(conn)
-        for table in tables:
-            deleted[table] = await conn.fetchval(f'select count(*) from "{table}" where tenant = $1', tid)
-        # Deleting the tenant row cascades to every table that references it; that is also the
-        # only delete the immutable tables (published policies, documents) accept. The sweep
-        # after it catches a table that carries `tenant` without a cascading foreign key.
-        await conn.execute("delete from tenant where id = $1", tid)
-        for table in tables:
-            await conn.execute(f'delete from "{table}" where tenant = $1', tid)
+        deleted = await directory.delete_tenant_rows(conn, tid)
         gone = list(members - keep)
         status = await conn.execute("delete from staff_user where id = any($1::uuid[])", gone)
         deleted["staff_user"] = int(status.split()[-1])

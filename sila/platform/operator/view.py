@@ -28,7 +28,7 @@ ACTION_LABELS = {
     "support.page_view": N_("Platform support viewed a page"),
 }
 EXPORT_STATUS = {"queued": N_("Waiting for a worker"), "running": N_("Being built"), "done": N_("Ready"),
-                 "failed": N_("Failed")}
+                 "failed": N_("Failed"), "withdrawn": N_("Withdrawn")}
 
 
 def action(code: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from sila.platform.forms import Form, Many, RiyadhDate, Text
+from sila.platform.forms import AnyDay, Form, Many, Text
 from sila.platform.i18n import N_
 
 # What a key may do, per area. `reveal` shows full ID numbers (each reveal audited).
@@ -36,7 +36,7 @@ class KeyForm(Form):
     name: Annotated[str, Text(100, required=N_("Name the key after the system that will use it."),
                               too_long=N_("Keep the name to 100 characters or fewer."))]
     scopes: Annotated[list[str], Many(SCOPES, required=MSG_SCOPES_REQUIRED)]
-    expires_on: Annotated[dt.date | None, RiyadhDate(bounded=True)]
+    expires_on: Annotated[dt.date | None, AnyDay()]
 
 
 class WebhookForm(Form):

@@ -38,9 +38,20 @@ def decode_cursor(raw: str | None, kind: type) -> tuple[Any, uuid.UUID] | None:
     return when, ident
 
 
+# A filter's day outside these finds what the nearest one finds (no row is older or newer), and
+# keeps the arithmetic in range: 0001-01-01 in Riyadh is a UTC time before year 1, and the day
+# after 9999-12-31 does not exist (both were a 500).
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
 def day_start(day: dt.date) -> dt.datetime:
     """The start of a Riyadh calendar day, as an aware time."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=RIYADH)
+    return dt.datetime.combine(min(max(day, FIRST_DAY), LAST_DAY), dt.time(0), tzinfo=RIYADH)
+
+
+def day_after(day: dt.date) -> dt.datetime:
+    """The start of the next Riyadh day: the end of a period that includes `day`."""
+    return day_start(min(max(day, FIRST_DAY), LAST_DAY) + dt.timedelta(days=1))
 
 
 class Page:
@@ -74,7 +85,7 @@ async def requests_page(tenant_id: Any, *, stages: list[str], since: dt.date | N
         args.append(day_start(since))
         conds.append(f"submitted_at >= ${len(args)}")
     if until:
-        args.append(day_start(until + dt.timedelta(days=1)))
+        args.append(day_after(until))
         conds.append(f"submitted_at < ${len(args)}")
     sql = ("""select id, reference, stage, channel, beneficiary, policy_version_number, submitted_at, due_at,
                      decision, decided_at, closed_at from support_request where """ + " and ".join(conds)

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import ValidationInfo, field_validator
 
-from sila.platform.forms import Choice, Digits, Email, Form, FormErrors, Mobile, RiyadhDate, SaudiId, Text, \
-    WholeNumber, earlier, parse_form, problem, riyadh_today
+from pydantic import BeforeValidator
+
+from sila.platform import i18n
+from sila.platform.dates import parse_digits
+from sila.platform.forms import AnyDay, Choice, Digits, Email, Flag, Form, FormErrors, Mobile, Parsed, RiyadhDate, \
+    SaudiId, Text, WholeNumber, earlier, parse_form, problem, raw_text, riyadh_today
 from sila.platform.i18n import N_
 
 CATEGORIES = {
@@ -182,3 +187,140 @@ class ErasureForm(Form):
         if confirm != (info.context or {}).get("last4"):
             raise problem(MSG_CONFIRM)
         return confirm
+
+
+# --- bulk import (sila.tenants.beneficiaries.imports) -------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportField:
+    label: str  # msgid
+    required: bool
+    headers: tuple[str, ...]  # header names, Arabic and English, that mean this field
+
+
+IMPORT_FIELDS: dict[str, ImportField] = {
+    "id_number": ImportField(N_("National ID or iqama number"), True, (
+        "رقم الهوية", "الهوية", "رقم الهوية الوطنية", "الهوية الوطنية", "السجل المدني", "رقم السجل المدني",
+        "رقم الإقامة", "الإقامة", "رقم الهوية أو الإقامة", "الهوية/الإقامة", "id", "id number", "national id",
+        "iqama", "iqama number", "national id or iqama", "id/iqama", "nid")),
+    "name": ImportField(N_("Full name"), True, (
+        "الاسم", "اسم المستفيد", "الاسم الكامل", "الاسم الرباعي", "اسم المستفيد الرباعي", "name", "full name",
+        "beneficiary name", "beneficiary")),
+    "mobile": ImportField(N_("Mobile number"), True, (
+        "الجوال", "رقم الجوال", "جوال", "الهاتف", "رقم الهاتف", "الهاتف المحمول", "رقم التواصل", "mobile",
+        "mobile number", "phone", "phone number", "cell", "telephone")),
+    "email": ImportField(N_("Email"), False, (
+        "البريد الإلكتروني", "البريد", "الإيميل", "الايميل", "email", "e-mail", "email address")),
+    "city": ImportField(N_("City"), False, ("المدينة", "المدينه", "مدينة السكن", "البلد", "city", "town")),
+    "category": ImportField(N_("Category"), False, (
+        "الفئة", "التصنيف", "فئة المستفيد", "نوع المستفيد", "category", "beneficiary category", "type")),
+    "household_size": ImportField(N_("Household size"), False, (
+        "عدد أفراد الأسرة", "أفراد الأسرة", "عدد الأفراد", "حجم الأسرة", "household size", "family size",
+        "household", "family members")),
+    "registered_on": ImportField(N_("Registered with the charity on"), False, (
+        "تاريخ التسجيل", "تاريخ القيد", "تاريخ الانضمام", "registered on", "registration date", "date registered",
+        "registered")),
+}
+MSG_CATEGORY = N_("Write one of the categories: %(choices)s.")
+MSG_MAP_REQUIRED = N_("Choose the column that holds this field: it is required.")
+MSG_MAP_TWICE = N_("This column is already chosen for another field.")
+MSG_LAWFUL = N_("Confirm that the charity may hold these people's data in Sila.")
+
+
+@functools.cache
+def _category_keys() -> dict[str, str]:
+    """Each category's code and its label in either language, compared as search keys."""
+    from sila.platform.search import name_key
+
+    keys = {}
+    for code, label in CATEGORIES.items():
+        keys[name_key(code)] = code
+        for lang in i18n.LANGUAGES:
+            with i18n.language(lang):
+                keys[name_key(i18n.gettext(label))] = code
+    return keys
+
+
+def _category(value: Any) -> str:
+    """A category by its code or its label in either language (what a spreadsheet would say)."""
+    from sila.platform.search import name_key
+
+    text = " ".join(raw_text(value).split())
+    if not text:
+        return ""
+    wanted = name_key(text)
+    if code := _category_keys().get(wanted):
+        return code
+    # "أرملة" for "أرملة أو مطلّقة": taken when the words name exactly one category.
+    words = set(wanted.split())
+    codes = {c for key, c in _category_keys().items() if words <= set(key.split())}
+    if len(codes) == 1:
+        return codes.pop()
+    raise problem(MSG_CATEGORY, choices="، ".join(i18n.gettext(x) for x in CATEGORIES.values()))
+
+
+class ImportRow(Form):
+    """One row of an imported file, as the mapping names its cells: the intake form's rules."""
+
+    id_number: SaudiId
+    name: Annotated[str, Text(200, required=N_("Enter the applicant's full name."),
+                              too_long=N_("Keep the name to 200 characters or fewer."))]
+    mobile: Annotated[str, Mobile()]
+    email: Annotated[str, Email()]
+    city: Annotated[str, Text(100, too_long=N_("Keep the city to 100 characters or fewer."))]
+    category: Annotated[str, BeforeValidator(_category)]
+    household_size: Annotated[int | None, WholeNumber(
+        1, 50, message=N_("Enter the number of people in the household (1 to 50)."))]
+    registered_on: Annotated[dt.date | None, AnyDay()]
+
+    @field_validator("registered_on")
+    @classmethod
+    def _past(cls, day: dt.date | None) -> dt.date | None:
+        return _not_in_future(day)
+
+
+COLUMN = WholeNumber(0, 99, message=N_("Choose a column of the file from the list."))
+
+
+class MappingForm(Form):
+    """Which column of the file holds each of Sila's fields ("" = not in the file)."""
+
+    map_id_number: Annotated[int | None, COLUMN]
+    map_name: Annotated[int | None, COLUMN]
+    map_mobile: Annotated[int | None, COLUMN]
+    map_email: Annotated[int | None, COLUMN]
+    map_city: Annotated[int | None, COLUMN]
+    map_category: Annotated[int | None, COLUMN]
+    map_household_size: Annotated[int | None, COLUMN]
+    map_registered_on: Annotated[int | None, COLUMN]
+    lawful: Annotated[bool, Flag()]
+
+    def mapping(self) -> dict[str, int]:
+        return {f: getattr(self, "map_" + f) for f in IMPORT_FIELDS if getattr(self, "map_" + f) is not None}
+
+
+def read_mapping(data: Any, columns: int) -> Parsed[MappingForm]:
+    """The mapping, with every rule said at once (a column chosen twice, a required field left out,
+    the lawful basis), not only the first kind of error found."""
+    parsed = parse_form(MappingForm, data)
+    errors = parsed.errors
+    seen: set[int] = set()
+    for code, field in IMPORT_FIELDS.items():
+        name = "map_" + code
+        if name in errors:
+            continue
+        raw = parse_digits(parsed.typed.get(name, "")).strip()
+        column = int(raw) if raw.isascii() and raw.isdigit() else None
+        if column is None:
+            if field.required:
+                errors.add(name, MSG_MAP_REQUIRED)
+        elif column >= columns:
+            errors.add(name, N_("Choose a column of the file from the list."))
+        elif column in seen:
+            errors.add(name, MSG_MAP_TWICE)
+        else:
+            seen.add(column)
+    if not parsed.typed.get("lawful", "").strip():
+        errors.add("lawful", MSG_LAWFUL)
+    return Parsed(None if errors else parsed.value, errors, parsed.typed)

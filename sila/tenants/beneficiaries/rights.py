@@ -429,6 +429,10 @@ async def erase(tenant_id: Any, beneficiary_id: Any, *, actor: Any, address: str
                 json.dumps(_scrub(after, gone), ensure_ascii=False) if after is not None else None,
                 ERASED if any(w in r["actor_label"] for w in gone) else r["actor_label"])
         touched["audit_entries"] = len(rows)
+        # The operator's archive exports that may hold this person are withdrawn and their files deleted.
+        from sila.platform.operator.export import withdraw_holding
+
+        touched["archive_exports"] = len(await withdraw_holding(c, tid, ben["created_at"]))
         await c.execute(
             """update beneficiary_rights_request set status = 'done', closed_at = now(), closed_by = $2
                where beneficiary = $1 and kind = 'erasure' and status = 'open'""", bid,

@@ -9,21 +9,24 @@ import datetime as dt
 from typing import Any
 
 from litestar import Controller, Request, Response, post, get
+from litestar.datastructures import UploadFile
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 
 from sila.platform.auth import client_address, load_staff_user, requires_staff
 from sila.platform.tenancy import tenant_of
-from sila.platform import i18n
-from sila.platform.dates import dual_date
+from sila.platform import i18n, spreadsheet
+from sila.platform.dates import dual_date, dual_datetime
 from sila.platform.downloads import content_disposition
 from sila.platform.errors import NotFound
 from sila.platform.forms import FormErrors, parse_form, riyadh_today
 from sila.platform.pdf import render_pdf
 from sila.platform.web import redirect, render
-from sila.platform.bodies import FormData
+from sila.platform.bodies import UPLOAD_BODY_LIMIT, FormData, MultipartData
 from sila.platform.roles import Role
-from sila.tenants.beneficiaries import forms, rights, services
+from sila.platform.spreadsheet import SheetError
+from sila.platform.templating import digits
+from sila.tenants.beneficiaries import forms, imports, queries, rights, services
 from sila.tenants.beneficiaries.forms import SearchForm
 from sila.tenants.requests.display import template_helpers
 
@@ -231,4 +234,101 @@ class RightsRoutes(Controller):
 
 
 MSG_ERASED = i18n.N_("This person's data was erased: nothing on the file can change any more.")
-HANDLERS = [BeneficiaryRoutes, RightsRoutes]
+
+
+class ImportRoutes(Controller):
+    """Bulk import of existing beneficiaries (sila.tenants.beneficiaries.imports): upload, match the
+    columns over a preview, a worker imports while the page's bar polls, the rejected rows download.
+    The admin's alone; platform support may look, never import."""
+
+    path = "/portal/beneficiaries/import"
+    guards = [requires_staff(Role.admin)]
+
+    async def _start_page(self, request: Request, errors: FormErrors | None = None, status: int = 200) -> Any:
+        return await render(request, "beneficiaries/import.html", status_code=status, errors=errors or FormErrors(),
+                            imports=await queries.imports(tenant_of(request).id), statuses=imports.STATUS,
+                            max_mb=imports.MAX_BYTES // (1024 * 1024), max_rows=imports.MAX_ROWS,
+                            fields=forms.IMPORT_FIELDS, dual_datetime=dual_datetime)
+
+    @get("/", name="beneficiary_import")
+    async def start_page(self, request: Request) -> Any:
+        return await self._start_page(request)
+
+    @post("/", name="beneficiary_import_upload", request_max_body_size=UPLOAD_BODY_LIMIT)
+    async def upload(self, request: Request, data: MultipartData) -> Any:
+        user = _acting(await load_staff_user(request))
+        errors = FormErrors()
+        value = data.get("file") if data else None
+        if isinstance(value, list):
+            value = value[-1] if value else None
+        if not isinstance(value, UploadFile) or not value.filename:
+            errors.add("file", imports.MSG_NO_FILE)
+            return await self._start_page(request, errors, 400)
+        content = await value.read()
+        try:
+            import_id = await imports.upload(tenant_of(request).id, value.filename, content, actor=user,
+                                             address=client_address(request))
+        except SheetError as exc:
+            errors.add("file", exc.msgid, **{k: digits(v) for k, v in exc.params.items()})
+            return await self._start_page(request, errors, 400)
+        return redirect(f"/portal/beneficiaries/import/{import_id}")
+
+    async def _import_page(self, request: Request, import_id: str, *, form: dict[str, str] | None = None,
+                           errors: FormErrors | None = None, status: int = 200) -> Any:
+        tenant = tenant_of(request)
+        record = await queries.get_import_in_tenant(tenant.id, import_id)
+        user = await load_staff_user(request)
+        mapping = record.mapping
+        shown = form or {"map_" + f: str(mapping[f]) if f in mapping else "" for f in forms.IMPORT_FIELDS}
+        return await render(request, "beneficiaries/import_mapping.html", status_code=status, record=record,
+                            rows=await imports.preview(tenant.id, record.id) if record.status == "mapping" else [],
+                            fields=forms.IMPORT_FIELDS, form=shown, errors=errors or FormErrors(),
+                            statuses=imports.STATUS, dual_datetime=dual_datetime,
+                            can_start=bool(user and not user.support_grant and record.status == "mapping"))
+
+    @get("/{import_id:str}", name="beneficiary_import_page")
+    async def import_page(self, request: Request, import_id: FromPath[str]) -> Any:
+        return await self._import_page(request, import_id)
+
+    @post("/{import_id:str}", name="beneficiary_import_start")
+    async def start(self, request: Request, import_id: FromPath[str], data: FormData) -> Any:
+        tenant = tenant_of(request)
+        record = await queries.get_import_in_tenant(tenant.id, import_id)  # NotFound before anything else
+        user = _acting(await load_staff_user(request))
+        if record.status != "mapping":
+            errors = FormErrors()
+            errors.add("__all__", imports.MSG_NOT_STARTED)
+            return await self._import_page(request, import_id, errors=errors, status=409)
+        parsed = forms.read_mapping(data, len(record.headers))
+        if parsed.value is None:
+            return await self._import_page(request, import_id, form=parsed.typed, errors=parsed.errors, status=400)
+        try:
+            await imports.start(tenant.id, record.id, parsed.value.mapping(), actor=user,
+                                address=client_address(request))
+        except imports.NotStartable:
+            errors = FormErrors()
+            errors.add("__all__", imports.MSG_NOT_STARTED)
+            return await self._import_page(request, import_id, errors=errors, status=409)
+        return redirect(f"/portal/beneficiaries/import/{record.id}")
+
+    @get("/{import_id:str}/progress", name="beneficiary_import_progress")
+    async def progress(self, request: Request, import_id: FromPath[str]) -> Any:
+        """The import's progress and counts: what the page's bar polls (htmx) until it is finished."""
+        record = await queries.get_import_in_tenant(tenant_of(request).id, import_id)
+        return await render(request, "beneficiaries/_import_progress.html", record=record, statuses=imports.STATUS)
+
+    @get("/{import_id:str}/rejected/{fmt:str}", name="beneficiary_import_rejected")
+    async def rejected(self, request: Request, import_id: FromPath[str], fmt: FromPath[str]) -> Response:
+        if fmt not in spreadsheet.CONTENT_TYPES:
+            raise NotFound(fmt)
+        user = _acting(await load_staff_user(request))
+        record, headers, rows = await imports.rejected_report(tenant_of(request).id, import_id, actor=user,
+                                                              address=client_address(request), fmt=fmt)
+        body = spreadsheet.render(fmt, i18n.gettext("Rejected rows"), headers, rows, rtl=i18n.get_language() == "ar")
+        stem = record.file_name.rsplit(".", 1)[0] or "import"
+        return Response(content=body, media_type=spreadsheet.CONTENT_TYPES[fmt], headers={
+            "Content-Disposition": content_disposition(f"{stem}-rejected.{fmt}", "attachment"),
+            "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+
+
+HANDLERS = [ImportRoutes, BeneficiaryRoutes, RightsRoutes]

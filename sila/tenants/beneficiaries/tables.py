@@ -67,3 +67,39 @@ class BeneficiaryRightsRequest(Table, tablename="beneficiary_rights_request", db
     recorded_at = Timestamptz()
     closed_by = ForeignKey(StaffUser, null=True, default=None)
     closed_at = Timestamptz(null=True, default=None)
+
+
+class BeneficiaryImport(Table, tablename="beneficiary_import", db=DB):
+    """An uploaded file of existing beneficiaries, its mapping, and its run (sila.tenants.beneficiaries.imports)."""
+
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    file_name = Text()
+    file_format = Varchar(length=4)
+    encoding = Varchar(length=12, default="")
+    content = Bytea()
+    size_bytes = Integer()
+    sha256 = Varchar(length=64)
+    headers = JSONB(default=[])
+    mapping = JSONB(default={})
+    language = Varchar(length=5, default="ar")
+    status = Varchar(length=10, default="mapping")
+    rows_estimate = Integer(default=0)
+    rows_done = Integer(default=0)
+    imported = Integer(default=0)
+    existing = Integer(default=0)
+    rejected = Integer(default=0)
+    error = Text(default="")
+    uploaded_by = ForeignKey(StaffUser, null=True, default=None)
+    created_at = Timestamptz()
+    started_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+
+
+class BeneficiaryImportRejection(Table, tablename="beneficiary_import_rejection", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    import_ = UUID(db_column_name="import")
+    row_number = Integer()
+    cells = JSONB()
+    problems = Text()

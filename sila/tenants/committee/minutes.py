@@ -10,7 +10,8 @@ from typing import Any
 
 from sila.platform.pdf import render_pdf
 from sila.tenants.committee.forms import VOTES
-from sila.tenants.committee.services import session_detail
+from sila.tenants.committee.rule import MAJORITIES
+from sila.tenants.committee.services import minutes_digest, session_detail
 from sila.tenants.requests.display import template_helpers
 
 FONTS_CSS = """
@@ -21,5 +22,8 @@ FONTS_CSS = """
 
 async def minutes_pdf(tenant: Any, session_id: Any, lang: str) -> bytes:
     data = await session_detail(tenant.id, session_id)
+    signed_by = {str(s["member"]): s for s in data["signatures"]}
     return await render_pdf("committee/minutes.html", {**template_helpers(), **data, "vote_labels": VOTES,
-                                                       "tenant": tenant, "fonts_css": FONTS_CSS}, lang=lang)
+                                                       "majority_labels": MAJORITIES, "signed_by": signed_by,
+                                                       "digest": minutes_digest(data), "tenant": tenant,
+                                                       "fonts_css": FONTS_CSS}, lang=lang)

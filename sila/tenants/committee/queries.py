@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import uuid
+from typing import Any
 
 from sila.platform.db import current_connection
 
@@ -27,3 +29,88 @@ async def session_summaries() -> list[SessionSummary]:
              count(i.decision) as decided from committee_session s
            left join committee_item i on i.session = s.id group by s.id order by s.held_at desc""")
     return [SessionSummary(**dict(r)) for r in rows]
+
+
+@dataclasses.dataclass(frozen=True)
+class PastRequest:
+    id: uuid.UUID
+    reference: str
+    submitted_at: dt.datetime
+    stage: str
+    decision: str | None
+    need: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PastService:
+    delivered_on: dt.date
+    service_type: str
+    amount: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseSummary:
+    """What a committee member reads before voting on a request (templates/committee/_case_summary.html)."""
+
+    request: uuid.UUID
+    reference: str
+    need: str
+    due_at: dt.datetime | None
+    review_window_basis: str
+    beneficiary_name: str
+    category: str
+    household_size: int | None
+    city: str
+    verifications: list[dict[str, Any]]  # outcome, checklist {code: bool}, missing [..], note, by, at
+    referrals: list[dict[str, Any]]  # question, notes, visit_date, visit_report, researcher_name, answered_at
+    documents: list[dict[str, Any]]  # id, kind, filename
+    previous: list[PastRequest]  # the same person's other requests, newest first
+    services: list[PastService]  # services the same person received, newest first
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def case_summaries(request_ids: list[uuid.UUID]) -> dict[uuid.UUID, CaseSummary]:
+    """The case summary of each request, in a few reads for the whole agenda."""
+    if not request_ids:
+        return {}
+    c = current_connection()
+    rows = await c.fetch(
+        """select r.id, r.reference, r.need, r.due_at, r.review_window_basis, r.beneficiary, b.name, b.category,
+             b.household_size, b.city from support_request r join beneficiary b on b.id = r.beneficiary
+           where r.id = any($1::uuid[])""", request_ids)
+    people = [r["beneficiary"] for r in rows]
+    verifications = await c.fetch(
+        """select request, outcome, checklist, missing, note, verified_by_name, verified_at from request_verification
+           where request = any($1::uuid[]) order by verified_at""", request_ids)
+    referrals = await c.fetch(
+        """select f.request, f.question, f.notes, f.visit_date, f.visit_report, f.answered_at, s.name as researcher_name
+           from request_referral f left join staff_user s on s.id = f.researcher
+           where f.request = any($1::uuid[]) order by f.referred_at""", request_ids)
+    documents = await c.fetch(
+        """select id, request, kind, filename from request_document where request = any($1::uuid[])
+           order by created_at""", request_ids)
+    previous = await c.fetch(
+        """select id, beneficiary, reference, submitted_at, stage, decision, need from support_request
+           where beneficiary = any($1::uuid[]) order by submitted_at desc""", people)
+    services = await c.fetch(
+        """select beneficiary, delivered_on, service_type, amount from service_delivery
+           where beneficiary = any($1::uuid[]) order by delivered_on desc""", people)
+    out: dict[uuid.UUID, CaseSummary] = {}
+    for r in rows:
+        rid, person = r["id"], r["beneficiary"]
+        out[rid] = CaseSummary(
+            request=rid, reference=r["reference"], need=r["need"], due_at=r["due_at"],
+            review_window_basis=r["review_window_basis"], beneficiary_name=r["name"], category=r["category"] or "",
+            household_size=r["household_size"], city=r["city"] or "",
+            verifications=[{**dict(v), "checklist": _json(v["checklist"]) or {}, "missing": _json(v["missing"]) or []}
+                           for v in verifications if v["request"] == rid],
+            referrals=[dict(f) for f in referrals if f["request"] == rid],
+            documents=[dict(d) for d in documents if d["request"] == rid],
+            previous=[PastRequest(p["id"], p["reference"], p["submitted_at"], p["stage"], p["decision"], p["need"])
+                      for p in previous if p["beneficiary"] == person and p["id"] != rid],
+            services=[PastService(s["delivered_on"], s["service_type"], s["amount"])
+                      for s in services if s["beneficiary"] == person])
+    return out

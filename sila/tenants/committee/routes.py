@@ -19,6 +19,7 @@ from sila.platform.tenancy import tenant_of
 from sila.platform.web import redirect, render
 from sila.tenants.committee import forms, services
 from sila.tenants.committee.minutes import minutes_pdf
+from sila.tenants.committee.rule import MAJORITIES
 from sila.tenants.requests import services as requests
 from sila.tenants.requests.display import template_helpers
 from sila.tenants.requests.services import Problem, TransitionError
@@ -28,7 +29,8 @@ FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENC
 
 async def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Any:
     return await render(request, template, status_code=status_code, **template_helpers(), vote_labels=forms.VOTES,
-                        **context)
+                        decision_labels=forms.DECISIONS, majority_labels=MAJORITIES,
+                        outcome_text=lambda o: o.text(i18n.gettext), **context)
 
 
 class CommitteeRoutes(Controller):
@@ -126,6 +128,36 @@ class CommitteeRoutes(Controller):
         tenant = tenant_of(request)
         return await self._on_item(request, session_id, item_id, forms.DecideForm, data, lambda value, actor: (
             services.decide(tenant, session_id, item_id, value.decision, value.reason, actor)))
+
+    @post("/{session_id:str}/items/{item_id:str}/conflict", name="committee_conflict")
+    async def conflict(self, request: Request, session_id: FromPath[str], item_id: FromPath[str],
+                       data: FormData) -> Any:
+        tenant = tenant_of(request)
+        return await self._on_item(request, session_id, item_id, forms.ConflictForm, data, lambda value, actor: (
+            services.declare_conflict(tenant, session_id, item_id, value.reasons, actor)))
+
+    @get("/{session_id:str}/items/{item_id:str}/tally", name="committee_tally")
+    async def tally(self, request: Request, session_id: FromPath[str], item_id: FromPath[str]) -> Any:
+        """The item's votes and the rule's outcome so far: the session page refreshes it (htmx)."""
+        tenant = tenant_of(request)
+        await services.get_item_in_tenant(tenant.id, session_id, item_id)
+        data = await services.session_detail(tenant.id, session_id)
+        item = next(i for i in data["items"] if str(i["id"]) == str(item_id))
+        return await page(request, "committee/_tally.html", it=item, **data)
+
+    @post("/{session_id:str}/attendance", name="committee_attendance")
+    async def attendance(self, request: Request, session_id: FromPath[str], data: FormData) -> Any:
+        parsed = parse_form(forms.AttendanceForm, data)
+        if parsed.value is None:
+            await services.get_session_in_tenant(tenant_of(request).id, session_id)
+            return await self._detail(request, session_id, errors=parsed.errors, status_code=400)
+        return await self._run(request, session_id, {}, services.record_attendance(
+            tenant_of(request), session_id, parsed.value.present, await actor_of(request)))
+
+    @post("/{session_id:str}/sign", name="committee_sign")
+    async def sign(self, request: Request, session_id: FromPath[str]) -> Any:
+        return await self._run(request, session_id, {}, services.sign_minutes(
+            tenant_of(request), session_id, await actor_of(request)))
 
     @post("/{session_id:str}/close", name="committee_close")
     async def close(self, request: Request, session_id: FromPath[str]) -> Any:

@@ -1,11 +1,20 @@
-"""The research committee (لجنة البحث): sessions with an agenda of requests, each member's vote with
-reasons, and the decision per request, which moves the request on through the requests area's one
-workflow entry point (`requests.act_in_scope`, as a decision taken in a session).
+"""The research committee (لجنة البحث): sessions with an agenda of requests, attendance, each
+member's vote with reasons (or a declared conflict of interest), and the decision per request by
+the committee's rule (`rule.py`): the system computes the outcome, the presiding member (chair, or
+deputy when the chair is absent) confirms it or defers the item, and an accepted or declined
+request moves on through the requests area's one workflow entry point (`requests.act_in_scope`, as
+a decision taken in a session). Members sign the minutes of a closed session.
+
+A session keeps the rule of the policy version in force when it was opened. A policy without a
+rule set up gets the fallback the policy page describes: every committee member on the staff at
+that moment is a member, no chair (any member present confirms), majority quorum, simple majority.
 
 This area calls the requests area's services only, never its routes."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -15,7 +24,9 @@ from sila.platform.errors import NotFound
 from sila.platform.i18n import N_
 from sila.platform.roles import Role
 from sila.tenants.committee import queries
-from sila.tenants.committee.forms import MSG_DECISION_REQUIRED, MSG_VOTE_REQUIRED, MSG_WHEN_REQUIRED, VOTES
+from sila.tenants.committee.forms import DECISIONS, MSG_DECISION_REQUIRED, MSG_VOTE_REQUIRED, MSG_WHEN_REQUIRED, VOTES
+from sila.tenants.committee.rule import CommitteeRule, Outcome, outcome
+from sila.tenants.policy import services as policy
 from sila.tenants.requests import services as requests
 from sila.tenants.requests.services import MSG_WRONG_ROLE, Actor, Problem, TransitionError
 from sila.tenants.requests.tables import CommitteeSession
@@ -29,11 +40,78 @@ MSG_ALREADY_ON_AGENDA = N_("This request is already on an agenda.")
 MSG_ITEM_DECIDED = N_("The committee has already decided on this request.")
 MSG_UNDECIDED_ITEMS = N_("Decide on every request on the agenda before closing the session.")
 MSG_NOTHING_CHOSEN = N_("Choose at least one request.")
+MSG_NOT_A_MEMBER = N_("Only the members of this session's committee can do this.")
+MSG_NOT_PRESIDING = N_("Only the member presiding (the chair, or the deputy when the chair is absent) confirms "
+                       "the decision, and only while present.")
+MSG_NOT_THE_OUTCOME = N_("The votes do not give this decision; confirm the outcome the rule gives, or defer.")
+MSG_CONFLICT_DECLARED = N_("You declared a conflict of interest on this request: you do not vote on it.")
+MSG_NOT_PRESENT_MEMBER = N_("Choose the members present from the list.")
+MSG_NOT_CLOSED = N_("The minutes can be signed once the session is closed.")
+MSG_ALREADY_SIGNED = N_("You have already signed these minutes.")
+MSG_NOT_ATTENDED = N_("Only the members who attended the session sign its minutes.")
 
 
 def _require(actor: Actor, roles: AbstractSet[str]) -> None:
     if not actor.roles & roles:
         raise TransitionError(MSG_WRONG_ROLE, "role")
+
+
+def _closed(session_status: str) -> None:
+    if session_status != "open":
+        raise TransitionError(MSG_SESSION_CLOSED, "state")
+
+
+def rule_of(session: dict[str, Any]) -> CommitteeRule:
+    raw = session["rule"]
+    return CommitteeRule.from_dict(json.loads(raw) if isinstance(raw, str) else raw)
+
+
+def _member_of(rule: CommitteeRule, actor: Actor) -> None:
+    if Role.committee_member not in actor.roles or str(actor.id) not in rule.members:
+        raise TransitionError(MSG_NOT_A_MEMBER, "role")
+
+
+async def _rule_in_force(tenant_id: Any) -> tuple[CommitteeRule, int | None]:
+    """The committee rule of the policy version in force (in the open scope), or the fallback."""
+    version = await policy.current_policy_version(tenant_id)
+    rule = CommitteeRule.from_dict(version.policy.committee if version else {})
+    if not rule.configured:
+        staff = await current_connection().fetch(
+            """select u.id, coalesce(nullif(u.name, ''), u.email) as name from membership m
+               join staff_user u on u.id = m."user" where m.role = 'committee_member' and u.is_active
+               order by u.name""")
+        rule = CommitteeRule(members=tuple(str(r["id"]) for r in staff), member_names=tuple(r["name"] for r in staff))
+    return rule, version.number if version else None
+
+
+async def _present(session_id: Any) -> set[str]:
+    rows = await current_connection().fetch(
+        "select member from committee_attendance where session = $1 and present", session_id)
+    return {str(r["member"]) for r in rows}
+
+
+async def _votes(item_id: Any) -> tuple[dict[str, str], set[str]]:
+    """The item's votes {member: vote} and the members who declared a conflict on it."""
+    rows = await current_connection().fetch("select member, vote from committee_vote where item = $1", item_id)
+    votes = {str(r["member"]): r["vote"] for r in rows if r["member"] and r["vote"] != "conflict"}
+    return votes, {str(r["member"]) for r in rows if r["member"] and r["vote"] == "conflict"}
+
+
+async def tally_in_scope(rule: CommitteeRule, session_id: Any, item_id: Any) -> tuple[Outcome, set[str], set[str]]:
+    """The rule's outcome for the item now, with the members present and the conflicted ones."""
+    present = await _present(session_id)
+    votes, conflicts = await _votes(item_id)
+    return outcome(rule, present, conflicts, votes), present, conflicts
+
+
+async def _mark_present(tenant_id: Any, session_id: Any, actor: Actor) -> None:
+    """A member who votes or declares a conflict is at the session."""
+    await current_connection().execute(
+        """insert into committee_attendance (tenant, session, member, member_name, present, recorded_by)
+           values ($1, $2, $3, $4, true, $3)
+           on conflict (tenant, session, member) do update set present = true, recorded_by = excluded.recorded_by,
+             recorded_at = now() where not committee_attendance.present""",
+        tenant_id, session_id, actor.id, actor.name)
 
 
 async def sessions(tenant_id: Any) -> list[queries.SessionSummary]:
@@ -42,6 +120,8 @@ async def sessions(tenant_id: Any) -> list[queries.SessionSummary]:
 
 
 async def create_session(tenant: Any, held_at: dt.datetime | None, location: str, actor: Actor) -> Any:
+    """A new session under the committee rule in force; requests deferred by an earlier session
+    (and still waiting for the committee) are put on its agenda first."""
     _require(actor, ORGANISERS)
     if held_at is None:
         raise Problem("held_at", MSG_WHEN_REQUIRED)
@@ -50,12 +130,23 @@ async def create_session(tenant: Any, held_at: dt.datetime | None, location: str
         # Numbers follow each other per tenant; the lock makes two at once wait, not collide.
         await c.execute("select pg_advisory_xact_lock(hashtext('committee_session:' || $1))", str(tenant.id))
         number = await c.fetchval("select coalesce(max(number), 0) + 1 from committee_session")
+        rule, version = await _rule_in_force(tenant.id)
         sid = await c.fetchval(
-            """insert into committee_session (tenant, number, held_at, location, created_by)
-               values ($1, $2, $3, $4, $5) returning id""", tenant.id, number, held_at, location, actor.id)
+            """insert into committee_session (tenant, number, held_at, location, created_by, rule,
+                 policy_version_number) values ($1, $2, $3, $4, $5, $6::jsonb, $7) returning id""",
+            tenant.id, number, held_at, location, actor.id, json.dumps(rule.to_dict(), ensure_ascii=False), version)
+        deferred = await c.fetch(
+            """select r.id from support_request r where r.stage = 'committee'
+                 and exists (select 1 from committee_item i where i.request = r.id and i.decision = 'deferred')
+                 and not exists (select 1 from committee_item i where i.request = r.id and i.decision is null)
+               order by r.due_at nulls last""")
+        for position, d in enumerate(deferred, start=1):
+            await c.execute("insert into committee_item (tenant, session, request, position) values ($1, $2, $3, $4)",
+                            tenant.id, sid, d["id"], position)
         await audit.record(tenant.id, "committee.session_opened", actor_user=actor.id, actor_label=actor.name,
                            target_type="committee_session", target_id=sid, address=actor.address,
-                           after={"number": number, "held_at": held_at, "location": location})
+                           after={"number": number, "held_at": held_at, "location": location,
+                                  "policy_version": version, "carried_over": len(deferred)})
     return sid
 
 
@@ -68,6 +159,12 @@ async def get_session_in_scope(session_id: Any, *, lock: bool = False) -> dict[s
     if row is None:
         raise NotFound(session_id)
     return row
+
+
+async def get_session_in_tenant(tenant_id: Any, session_id: Any) -> dict[str, Any]:
+    """The session, for a route that must answer 404 for another tenant's id before anything else."""
+    async with tenant_scope(tenant_id):
+        return await get_session_in_scope(session_id)
 
 
 async def waiting_requests(tenant_id: Any) -> list[dict[str, Any]]:
@@ -88,8 +185,7 @@ async def add_to_agenda(tenant: Any, session_id: Any, request_ids: list[Any], ac
     async with tenant_scope(tenant.id) as tx:
         c = tx.connection
         session = await get_session_in_scope(session_id, lock=True)
-        if session["status"] != "open":
-            raise Problem("requests", MSG_SESSION_CLOSED)
+        _closed(session["status"])
         if not ids:
             raise Problem("requests", MSG_NOTHING_CHOSEN)
         position = await c.fetchval("select coalesce(max(position), 0) from committee_item where session = $1",
@@ -113,7 +209,7 @@ async def add_to_agenda(tenant: Any, session_id: Any, request_ids: list[Any], ac
 async def _item(item_id: Any) -> dict[str, Any]:
     iid = parse_uuid(item_id)
     row = await current_connection().fetchrow(
-        """select i.*, s.status as session_status, s.number as session_number from committee_item i
+        """select i.*, s.status as session_status, s.number as session_number, s.rule from committee_item i
            join committee_session s on s.id = i.session where i.id = $1 for update of i""", iid) if iid else None
     if row is None:
         raise NotFound()
@@ -130,20 +226,31 @@ async def get_item_in_tenant(tenant_id: Any, session_id: Any, item_id: Any) -> d
     return item
 
 
+async def _open_item(tenant_id: Any, session_id: Any, item_id: Any, actor: Actor) -> tuple[dict[str, Any], CommitteeRule]:
+    """The item, locked, of an open session whose committee `actor` is a member of; another
+    tenant's or another session's id is NotFound first, whatever else is wrong."""
+    item = await _item(item_id)
+    if str(item["session"]) != str(parse_uuid(session_id)):
+        raise NotFound()
+    rule = rule_of(item)
+    _member_of(rule, actor)
+    _closed(item["session_status"])
+    if item["decision"]:
+        raise TransitionError(MSG_ITEM_DECIDED, "state")
+    return item, rule
+
+
 async def cast_vote(tenant: Any, session_id: Any, item_id: Any, vote: str, reasons: str, actor: Actor) -> None:
     _require(actor, {Role.committee_member})  # only members vote; an admin organises but has no vote
     async with tenant_scope(tenant.id) as tx:
-        item = await _item(item_id)  # first: another tenant's id is "not found", whatever the input
-        if str(item["session"]) != str(parse_uuid(session_id)):
-            raise NotFound()
+        item, _ = await _open_item(tenant.id, session_id, item_id, actor)
         if vote not in VOTES:
             raise Problem("vote", MSG_VOTE_REQUIRED)
-        if item["session_status"] != "open":
-            raise Problem("vote", MSG_SESSION_CLOSED)
-        if item["decision"]:
-            raise Problem("vote", MSG_ITEM_DECIDED)
         before = await tx.connection.fetchrow(
             "select vote, reasons from committee_vote where item = $1 and member = $2", item["id"], actor.id)
+        if before and before["vote"] == "conflict":
+            raise TransitionError(MSG_CONFLICT_DECLARED, "state")
+        await _mark_present(tenant.id, item["session"], actor)
         await tx.connection.execute(
             """insert into committee_vote (tenant, item, member, member_name, vote, reasons)
                values ($1, $2, $3, $4, $5, $6)
@@ -155,25 +262,81 @@ async def cast_vote(tenant: Any, session_id: Any, item_id: Any, vote: str, reaso
                            after={"session": item["session_number"], "vote": vote, "reasons": reasons.strip()})
 
 
-async def decide(tenant: Any, session_id: Any, item_id: Any, decision: str, reason: str, actor: Actor) -> str:
-    """The committee's decision on one request: moves the request on (accepted) or ends it
-    (declined, with the reason the applicant is told), in the same transaction."""
+async def declare_conflict(tenant: Any, session_id: Any, item_id: Any, reasons: str, actor: Actor) -> None:
+    """The member has a conflict of interest on this request: any vote of theirs is withdrawn and
+    they are counted neither for quorum nor in the vote on it."""
     _require(actor, {Role.committee_member})
     async with tenant_scope(tenant.id) as tx:
-        item = await _item(item_id)
-        if str(item["session"]) != str(parse_uuid(session_id)):
-            raise NotFound()
-        if decision not in ("accept", "reject"):
+        item, _ = await _open_item(tenant.id, session_id, item_id, actor)
+        before = await tx.connection.fetchrow(
+            "select vote, reasons from committee_vote where item = $1 and member = $2", item["id"], actor.id)
+        await _mark_present(tenant.id, item["session"], actor)
+        await tx.connection.execute(
+            """insert into committee_vote (tenant, item, member, member_name, vote, reasons)
+               values ($1, $2, $3, $4, 'conflict', $5)
+               on conflict (tenant, item, member) do update set vote = 'conflict', reasons = excluded.reasons,
+                 cast_at = now()""", tenant.id, item["id"], actor.id, actor.name, reasons.strip())
+        await audit.record(tenant.id, "committee.conflict_declared", actor_user=actor.id, actor_label=actor.name,
+                           target_type="support_request", target_id=item["request"], address=actor.address,
+                           before=dict(before) if before else None,
+                           after={"session": item["session_number"], "reasons": reasons.strip()})
+
+
+async def record_attendance(tenant: Any, session_id: Any, present: list[str], actor: Actor) -> None:
+    """Who of the session's members is present (the others absent). The organisers record it: an
+    admin, or a member of this session's committee."""
+    _require(actor, ORGANISERS)
+    async with tenant_scope(tenant.id) as tx:
+        session = await get_session_in_scope(session_id, lock=True)
+        rule = rule_of(session)
+        if Role.admin not in actor.roles:
+            _member_of(rule, actor)
+        _closed(session["status"])
+        if any(p not in rule.members for p in present):
+            raise Problem("present", MSG_NOT_PRESENT_MEMBER)
+        before = sorted(await _present(session["id"]))
+        for member, name in zip(rule.members, rule.member_names or rule.members, strict=False):
+            await tx.connection.execute(
+                """insert into committee_attendance (tenant, session, member, member_name, present, recorded_by)
+                   select $1, $2, u.id, $4, $5, $6 from staff_user u where u.id = $3::uuid
+                   on conflict (tenant, session, member) do update set present = excluded.present,
+                     recorded_by = excluded.recorded_by, recorded_at = now()""",
+                tenant.id, session["id"], member, name, member in present, actor.id)
+        await audit.record(tenant.id, "committee.attendance", actor_user=actor.id, actor_label=actor.name,
+                           target_type="committee_session", target_id=session["id"], address=actor.address,
+                           before={"present": before}, after={"present": sorted(present)})
+
+
+async def decide(tenant: Any, session_id: Any, item_id: Any, decision: str, reason: str, actor: Actor) -> str:
+    """The presiding member confirms the committee's decision on one item: the outcome the rule
+    gives the votes (accepted: the request moves on; declined: it ends, with the reason the
+    applicant is told), or deferral to a later session (the request stays at the committee, its
+    window still counting). The tally it was confirmed on is kept with the item."""
+    _require(actor, {Role.committee_member})
+    async with tenant_scope(tenant.id) as tx:
+        item, rule = await _open_item(tenant.id, session_id, item_id, actor)
+        if decision not in DECISIONS:
             raise Problem("decision", MSG_DECISION_REQUIRED)
-        if item["session_status"] != "open":
-            raise Problem("decision", MSG_SESSION_CLOSED)
-        if item["decision"]:
-            raise Problem("decision", MSG_ITEM_DECIDED)
+        result, present, conflicts = await tally_in_scope(rule, item["session"], item["id"])
+        if not rule.may_confirm(str(actor.id), present, conflicts):
+            raise TransitionError(MSG_NOT_PRESIDING, "role")
+        tally = json.dumps({**result.to_dict(), "present": sorted(present), "conflicts": sorted(conflicts)},
+                           ensure_ascii=False)
+        if decision == "defer":
+            await tx.connection.execute(
+                """update committee_item set decision = 'deferred', reason = $2, decided_by = $3, decided_at = now(),
+                     tally = $4::jsonb where id = $1""", item["id"], reason.strip(), actor.id, tally)
+            await audit.record(tenant.id, "committee.deferred", actor_user=actor.id, actor_label=actor.name,
+                               target_type="support_request", target_id=item["request"], address=actor.address,
+                               after={"session": item["session_number"], "reason": reason.strip()})
+            return "committee"
+        if decision != result.decision:
+            raise TransitionError(MSG_NOT_THE_OUTCOME, "state")
         stage = await requests.act_in_scope(tenant, item["request"], decision, actor, {"reason": reason}, in_session=True)
         await tx.connection.execute(
-            """update committee_item set decision = $2, reason = $3, decided_by = $4, decided_at = now()
-               where id = $1""", item["id"], "accepted" if decision == "accept" else "rejected", reason.strip(),
-            actor.id)
+            """update committee_item set decision = $2, reason = $3, decided_by = $4, decided_at = now(),
+                 tally = $5::jsonb where id = $1""", item["id"], "accepted" if decision == "accept" else "rejected",
+            reason.strip(), actor.id, tally)
     return stage
 
 
@@ -181,8 +344,9 @@ async def close_session(tenant: Any, session_id: Any, actor: Actor) -> None:
     _require(actor, ORGANISERS)
     async with tenant_scope(tenant.id) as tx:
         session = await get_session_in_scope(session_id, lock=True)
-        if session["status"] != "open":
-            raise Problem("session", MSG_SESSION_CLOSED)
+        if Role.admin not in actor.roles:
+            _member_of(rule_of(session), actor)
+        _closed(session["status"])
         if await tx.connection.fetchval(
                 "select count(*) from committee_item where session = $1 and decision is null", session["id"]):
             raise Problem("session", MSG_UNDECIDED_ITEMS)
@@ -195,9 +359,13 @@ async def close_session(tenant: Any, session_id: Any, actor: Actor) -> None:
 
 
 async def session_detail(tenant_id: Any, session_id: Any) -> dict[str, Any]:
+    """Everything the session page and the minutes show: the session and its rule, attendance,
+    each item with its case summary, votes and the rule's outcome (live while undecided, as
+    confirmed once decided), and the minutes' signatures."""
     async with tenant_scope(tenant_id) as tx:
         c = tx.connection
         session = await get_session_in_scope(session_id)
+        rule = rule_of(session)
         items = await c.fetch(
             """select i.*, r.reference, r.need, r.stage, r.due_at, b.name as beneficiary_name,
                  u.name as decided_by_name
@@ -207,17 +375,70 @@ async def session_detail(tenant_id: Any, session_id: Any) -> dict[str, Any]:
         votes = await c.fetch(
             """select v.* from committee_vote v join committee_item i on i.id = v.item
                where i.session = $1 order by v.member_name""", session["id"])
-        members = await c.fetch(
-            """select u.id, u.name, u.email from membership m join staff_user u on u.id = m."user"
-               where m.role = 'committee_member' order by u.name""")
+        attendance = await c.fetch(
+            "select member, member_name, present from committee_attendance where session = $1", session["id"])
+        signatures = await c.fetch(
+            "select member, member_name, signed_at, minutes_sha256 from committee_signature where session = $1 "
+            "order by signed_at", session["id"])
         names = await c.fetch(
             "select id, name from staff_user where id = any($1::uuid[])",
             [x for x in (session["created_by"], session["closed_by"]) if x])
+        summaries = await queries.case_summaries([i["request"] for i in items])
     by_item: dict[Any, list[dict[str, Any]]] = {}
     for v in votes:
         by_item.setdefault(v["item"], []).append(dict(v))
+    present = {str(a["member"]) for a in attendance if a["present"]}
+    recorded = {str(a["member"]) for a in attendance}
     people = {r["id"]: r["name"] for r in names}
+    shown_items = []
+    for i in items:
+        item_votes = by_item.get(i["id"], [])
+        conflicts = {str(v["member"]) for v in item_votes if v["vote"] == "conflict" and v["member"]}
+        ballot = {str(v["member"]): v["vote"] for v in item_votes if v["vote"] != "conflict" and v["member"]}
+        shown_items.append({**dict(i), "votes": item_votes, "summary": summaries.get(i["request"]),
+                            "outcome": outcome(rule, present, conflicts, ballot), "conflicts": conflicts,
+                            "presiding": rule.presiding(present, conflicts),
+                            "confirmed": json.loads(i["tally"]) if isinstance(i["tally"], str) else i["tally"]})
     return {"session": {**session, "created_by_name": people.get(session["created_by"], ""),
                         "closed_by_name": people.get(session["closed_by"], "")},
-            "items": [{**dict(i), "votes": by_item.get(i["id"], [])} for i in items],
-            "members": [dict(m) for m in members]}
+            "rule": rule, "items": shown_items, "present": present,
+            "attendance": [{"id": m, "name": rule.name_of(m) or m, "present": m in present, "recorded": m in recorded}
+                           for m in rule.members],
+            "members": [{"id": m, "name": rule.name_of(m)} for m in rule.members],
+            "signatures": [dict(s) for s in signatures]}
+
+
+def minutes_digest(detail: dict[str, Any]) -> str:
+    """SHA-256 of what the minutes record (attendance, each item's votes and decision): what a
+    member's signature confirms. The same closed session always gives the same digest."""
+    record = {
+        "session": [str(detail["session"]["id"]), detail["session"]["number"], str(detail["session"]["held_at"]),
+                    detail["session"]["location"], str(detail["session"]["closed_at"])],
+        "present": sorted(detail["present"]),
+        "items": [[str(i["request"]), i["kind"], i["decision"], i["reason"], str(i["decided_at"]),
+                   sorted([str(v["member"]), v["vote"], v["reasons"]] for v in i["votes"])] for i in detail["items"]],
+    }
+    return hashlib.sha256(json.dumps(record, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+async def sign_minutes(tenant: Any, session_id: Any, actor: Actor) -> None:
+    """A member who attended confirms the closed session's minutes: their recorded e-signature
+    (who, when, from where, and the digest of the minutes they confirmed)."""
+    _require(actor, {Role.committee_member})
+    detail = await session_detail(tenant.id, session_id)  # NotFound first for another tenant's id
+    _member_of(detail["rule"], actor)
+    if detail["session"]["status"] != "closed":
+        raise TransitionError(MSG_NOT_CLOSED, "state")
+    if str(actor.id) not in detail["present"]:
+        raise TransitionError(MSG_NOT_ATTENDED, "role")
+    digest = minutes_digest(detail)
+    async with tenant_scope(tenant.id) as tx:
+        done = await tx.connection.fetchval(
+            """insert into committee_signature (tenant, session, member, member_name, minutes_sha256, address)
+               values ($1, $2, $3, $4, $5, $6) on conflict (tenant, session, member) do nothing returning id""",
+            tenant.id, detail["session"]["id"], actor.id, actor.name, digest, actor.address[:64])
+        if done is None:
+            raise TransitionError(MSG_ALREADY_SIGNED, "state")
+        await audit.record(tenant.id, "committee.minutes_signed", actor_user=actor.id, actor_label=actor.name,
+                           target_type="committee_session", target_id=detail["session"]["id"], address=actor.address,
+                           after={"minutes_sha256": digest})

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
+from redis.exceptions import RedisError
 
 from sila.platform import directory, i18n
 from sila.platform.accounts import services as accounts
@@ -26,7 +27,7 @@ from sila.platform.auth import (
 from sila.platform.db import tenant_scope
 from sila.platform.roles import Role
 from sila.platform.tables import AuthToken
-from sila.platform.ratelimit import public_form_limit
+from sila.platform.ratelimit import hit, public_form_limit
 from sila.platform.tenancy import tenant_of
 from sila.platform.forms import parse_form
 from sila.platform.web import FormErrors, redirect, render
@@ -38,6 +39,7 @@ from sila.tenants.policy.uploads import store_upload
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 SESSION_KEY = "signup"
+RESENDS = 3  # confirmation links resent per sign-up an hour
 
 
 def _signup(request: Request) -> dict[str, Any]:
@@ -141,7 +143,31 @@ class SignupRoutes(Controller):
         done = _signup(request).get("done")
         if not done:
             return redirect("/signup")
-        return await render(request, "onboarding/done.html", done=done)
+        return await self._done_page(request, done, request.query_params.get("resent", ""))
+
+    async def _done_page(self, request: Request, done: dict[str, Any], resent: str, status_code: int = 200) -> Any:
+        return await render(request, "onboarding/done.html", status_code=status_code, done=done, resent=resent,
+                            signup_days=services.SIGNUP_TTL.days,
+                            portal_url=request.app.state.settings.tenant_url(done["slug"], "/login"))
+
+    @post("/resend", name="signup_resend")
+    async def resend(self, request: Request) -> Any:
+        """A new confirmation link for this visitor's own sign-up (the one in their session, to
+        the address they gave): at most RESENDS an hour per sign-up."""
+        done = _signup(request).get("done")
+        if not done:
+            return redirect("/signup")
+        try:
+            count = await hit(request.app.state.redis, f"sila:signup-resend:{done['slug']}", 3600)
+        except RedisError:
+            count = 0  # the public forms' limits fail open when Redis is away
+        if count > RESENDS:
+            return await self._done_page(request, done, "limit", 429)
+        outcome = await services.resend_signup(done["slug"], done["email"], i18n.get_language())
+        if outcome == "gone":  # released or deleted meanwhile: the sign-up starts again
+            _remember(request, done=None)
+            return redirect("/signup/organisation")
+        return redirect(f"/signup/done?resent={outcome}")
 
     @post("/restart", name="signup_restart")
     async def restart(self, request: Request) -> Any:

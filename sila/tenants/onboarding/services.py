@@ -153,7 +153,23 @@ SIGNUP_TTL = dt.timedelta(days=2)
 
 
 async def slug_taken(slug: str) -> bool:
-    return await Tenant.exists().where(Tenant.slug == slug)
+    """Held by a tenant: any tenant but a sign-up nobody confirmed within its link's life (whose
+    address the next sign-up takes over, see `release_unconfirmed`)."""
+    tenant = await directory.get_tenant_by_slug(slug)
+    if tenant is None:
+        return False
+    async with tenant_scope(tenant.id) as tx:
+        return await _held(tx.connection, tenant.id)
+
+
+async def _held(conn: Any, tenant_id: Any) -> bool:
+    return bool(await conn.fetchval(
+        """select exists (select 1 from membership) or exists (select 1 from member_deactivation)
+                  or exists (select 1 from auth_token where purpose = 'signup'
+                             and (used_at is not null or expires_at > now()))
+                  or (select created_at > now() - $2::interval from tenant where id = $1)
+                  or not exists (select 1 from auth_token where purpose = 'signup')""",
+        tenant_id, SIGNUP_TTL))
 
 
 async def register(org: dict[str, str], account: dict[str, str], password: str, *, auto_approve: bool,
@@ -163,7 +179,7 @@ async def register(org: dict[str, str], account: dict[str, str], password: str, 
     is not proven by typing it), and the answer is the same whether or not the address already
     has an account: sign-up tells nobody who has one, and checks no password."""
     email = normalise_email(account["email"])
-    if await slug_taken(org["slug"]):
+    if await slug_taken(org["slug"]) or not await release_unconfirmed(org["slug"]):
         raise SignupError("slug", MSG_SLUG_TAKEN)
     try:
         tenant = await directory.create_tenant(
@@ -171,24 +187,19 @@ async def register(org: dict[str, str], account: dict[str, str], password: str, 
             status="active" if auto_approve else "pending")
     except asyncpg.UniqueViolationError:  # the same address, claimed a moment ago
         raise SignupError("slug", MSG_SLUG_TAKEN) from None
-    token, digest = new_token()
-    link = get_settings().tenant_url(tenant.slug, f"/welcome/{token}")
     try:
         async with tenant_scope(tenant.id):
             await TenantProfile.insert(TenantProfile(
                 tenant=tenant.id, regulator=org["regulator"], regulator_other=org.get("regulator_other", ""),
                 licence_number=org["licence_number"],
                 region=org["region"], city=org["city"], setup_done=["organisation", "account"]))
+            token, digest = new_token()
             row = await AuthToken.insert(AuthToken(
                 tenant=tenant.id, purpose="signup", email=email, roles=[Role.admin], token_hash=digest,
                 expires_at=dt.datetime.now(dt.timezone.utc) + SIGNUP_TTL,
                 signup={"name": account["name"], "password_hash": hash_password(password)},
             )).returning(AuthToken.id)
-            subject, text, html = compose("platform.signup_confirm", lang,
-                                          {"tenant": tenant, "link": link, "days": SIGNUP_TTL.days})
-            # "platform.": the platform's own mail, sent now even while the tenant is pending.
-            await enqueue(tenant_id=tenant.id, channel="email", kind="platform.signup_confirm", recipient=email,
-                          subject=subject, body_text=text, body_html=html)
+            await _send_signup_link(tenant, email, token, lang)
             await audit.record(tenant.id, "tenant.registered", actor_label=email, target_type="auth_token",
                                target_id=row[0]["id"],
                                after={k: v for k, v in org.items()} | {"status": tenant.status})
@@ -199,6 +210,62 @@ async def register(org: dict[str, str], account: dict[str, str], password: str, 
         clear_cache()
         raise
     return tenant
+
+
+async def _send_signup_link(tenant: TenantInfo, email: str, token: str, lang: str) -> None:
+    link = get_settings().tenant_url(tenant.slug, f"/welcome/{token}")
+    subject, text, html = compose("platform.signup_confirm", lang,
+                                  {"tenant": tenant, "link": link, "days": SIGNUP_TTL.days})
+    # "platform.": the platform's own mail, sent now even while the tenant is pending.
+    await enqueue(tenant_id=tenant.id, channel="email", kind="platform.signup_confirm", recipient=email,
+                  subject=subject, body_text=text, body_html=html)
+
+
+async def resend_signup(slug: str, email: str, lang: str) -> str:
+    """A fresh link for a sign-up nobody confirmed yet, to the address it was made with (the old
+    link stops working; an expired one is renewed). "sent", "confirmed" (sign in instead), or
+    "gone" (released or deleted meanwhile: register again)."""
+    tenant = await directory.get_tenant_by_slug(slug)
+    if tenant is None:
+        return "gone"
+    async with tenant_scope(tenant.id) as tx:
+        conn = tx.connection
+        if await conn.fetchval("select exists (select 1 from membership)"):
+            return "confirmed"
+        row = await conn.fetchrow(
+            """select id from auth_token where purpose = 'signup' and email = $1 and used_at is null
+               order by created_at desc limit 1 for update""", normalise_email(email))
+        if row is None:
+            return "gone"
+        token, digest = new_token()
+        await conn.execute("update auth_token set token_hash = $2, expires_at = $3 where id = $1", row["id"],
+                           digest, dt.datetime.now(dt.timezone.utc) + SIGNUP_TTL)
+        await _send_signup_link(tenant, normalise_email(email), token, lang)
+        await audit.record(tenant.id, "tenant.signup_resent", actor_label=email, target_type="auth_token",
+                           target_id=row["id"])
+    return "sent"
+
+
+async def release_unconfirmed(slug: str) -> bool:
+    """An address held by a sign-up nobody confirmed within its link's life is free again: that
+    tenant (nothing but its profile, its empty draft and the sent link) is deleted, recorded in
+    the operator audit. False, and nothing changes, for any tenant someone has joined or whose
+    link still works."""
+    tenant = await directory.get_tenant_by_slug(slug)
+    if tenant is None:
+        return True
+    async with tenant_scope(tenant.id) as tx:
+        conn = tx.connection
+        await conn.execute("select 1 from tenant where id = $1 for update", tenant.id)
+        if await _held(conn, tenant.id):
+            return False
+        deleted = await directory.delete_tenant_rows(conn, tenant.id)
+        await conn.execute(
+            """insert into operator_audit (operator_label, action, subject_tenant, subject_label, detail)
+               values ('sila', 'tenant.signup_released', $1, $2, $3::jsonb)""",
+            tenant.id, tenant.slug, json.dumps({"rows": deleted, "name_ar": tenant.name_ar}))
+    clear_cache()
+    return True
 
 
 # --- the organisation profile ------------------------------------------------------------------

@@ -7,7 +7,9 @@ idempotent: a tenant that already has a published version is left as it is.
 """
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sila.platform import directory
@@ -20,12 +22,16 @@ from sila.tenants.policy.seeds import SeedOrganisation, get_seed, seed_organisat
 DEMO_PUBLISHER = "Sila demo data"
 
 
-async def publish_seed_policy(tenant: TenantInfo, seed: SeedOrganisation | Any) -> None:
-    """`seed`: a SeedOrganisation, or anything with the `slug` of one (or the slug itself)."""
+async def publish_seed_policy(tenant: TenantInfo, seed: SeedOrganisation | Any,
+                              committee: Callable[[Any], Awaitable[dict[str, Any]]] | None = None) -> None:
+    """`seed`: a SeedOrganisation, or anything with the `slug` of one (or the slug itself).
+    `committee(draft)`, when given, returns the research committee's rule to publish with it."""
     if not isinstance(seed, SeedOrganisation):
         seed = get_seed(getattr(seed, "slug", seed))
     if await services.current_policy_version(tenant.id) is not None:
         return
+    if committee is not None:
+        seed = dataclasses.replace(seed, draft=services.replace(seed.draft, committee=await committee(seed.draft)))
     async with tenant_scope(tenant.id) as tx:
         # A demo tenant is fully onboarded: profile present, every checklist step done.
         await tx.connection.execute(

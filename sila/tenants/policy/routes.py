@@ -21,7 +21,11 @@ from sila.platform.downloads import content_disposition
 from sila.platform.roles import Role
 from sila.platform.tenancy import TenantInfo, tenant_of
 from sila.platform.web import FormErrors, redirect, render
+from sila.platform.forms import parse_form, ticked
+from sila.tenants.committee import forms as committee_forms
+from sila.tenants.committee import rule as committee_rule
 from sila.tenants.onboarding import services as onboarding
+from sila.tenants.requests import services as requests
 from sila.tenants.policy import catalogue, custom_fields, deadlines, forms, importer, services, view
 from sila.tenants.policy.uploads import store_upload
 from sila.tenants.policy.rules import TARGETS, ChannelConfig, ToolConfig, diff_versions, validate_approval
@@ -37,7 +41,8 @@ FIX_PAGES = {
     "review_window_days": "/portal/policy/window", "review_window_text_ar": "/portal/policy/window",
     "review_window_text_en": "/portal/policy/window", "review_window_basis": "/portal/policy/window",
     "verify_target_days": "/portal/policy/window", "research_target_days": "/portal/policy/window",
-    "approval": "/portal/policy/approval", "custom_fields": "/portal/policy/form",
+    "approval": "/portal/policy/approval", "committee": "/portal/policy/committee",
+    "custom_fields": "/portal/policy/form",
 }
 
 
@@ -347,6 +352,48 @@ class PolicyRoutes(Controller):
         await deadlines.remove_closure(tenant_of(request).id, closure_id, _user(request).id)
         return redirect("/portal/policy/closures?removed=1")
 
+    # --- the research committee: members, chair and deputy, quorum and majority ------------------
+
+    async def _committee_page(self, request: Request, rule: Any, errors: FormErrors | None = None,
+                              typed: dict[str, Any] | None = None, status_code: int = 200) -> Any:
+        tenant = tenant_of(request)
+        state = await services.load_draft(tenant.id)
+        staff = await requests.staff_with_role(tenant.id, Role.committee_member)
+        return await self._page(request, "policy/committee.html", "committee", status_code=status_code,
+                                draft=state.draft, rule=rule, staff=staff, errors=errors or FormErrors(),
+                                typed=typed, quorum_kinds=committee_rule.QUORUM_KINDS,
+                                majorities=committee_rule.MAJORITIES, majority_labels=committee_rule.MAJORITIES)
+
+    @get("/committee", name="policy_committee")
+    async def committee(self, request: Request) -> Any:
+        state = await services.load_draft(tenant_of(request).id)
+        return await self._committee_page(request, committee_rule.CommitteeRule.from_dict(state.draft.committee))
+
+    @post("/committee", name="policy_committee_save")
+    async def committee_save(self, request: Request, data: FormData) -> Any:
+        tenant = tenant_of(request)
+        parsed = parse_form(committee_forms.RuleForm, data)
+        typed = {**parsed.typed, "members": ticked(data, "members")}
+        staff = {str(s.id): s.name or s.email for s in await requests.staff_with_role(tenant.id, Role.committee_member)}
+        if parsed.value is None:
+            return await self._committee_page(request, committee_rule.CommitteeRule(), parsed.errors, typed, 400)
+        v = parsed.value
+        members = tuple(m for m in v.members)
+        rule = committee_rule.CommitteeRule(
+            members=members, member_names=tuple(staff.get(m, "") for m in members), chair=v.chair or None,
+            deputy=v.deputy or None, quorum=v.quorum, quorum_count=v.quorum_count if v.quorum == "fixed" else None,
+            majority=v.majority, casting_vote=v.casting_vote)
+        errors = FormErrors()
+        for key, msgids in committee_rule.validate(rule, staff).items():
+            for msgid in msgids:
+                errors.add(key, msgid, n=committee_rule.MAX_MEMBERS)
+        if errors:
+            return await self._committee_page(request, rule, errors, typed, 400)
+        state = await services.load_draft(tenant.id)
+        await services.save_section(tenant.id, "committee", services.replace(state.draft, committee=rule.to_dict()),
+                                    actor=_user(request).id)
+        return redirect("/portal/policy/committee?saved=1")
+
     # --- texts and layout ---------------------------------------------------------------------
 
     @get("/texts", name="policy_texts")
@@ -475,6 +522,8 @@ class PolicyRoutes(Controller):
         doc = view.build(tenant, await services.get_profile(tenant.id), version.policy, version.approval)
         return await self._page(request, "policy/version.html", "history", version=version, doc=doc,
                                 published=request.query_params.get("published") == "1",
+                                committee=committee_rule.CommitteeRule.from_dict(version.policy.committee),
+                                majority_labels=committee_rule.MAJORITIES,
                                 questions=custom_fields.from_dicts(version.policy.custom_fields),
                                 type_names={t: i18n.gettext(label) for t, label in custom_fields.TYPE_LABELS.items()})
 

@@ -137,6 +137,9 @@ class PolicyDraft:
     # The charity's own questions on its support-request form (custom_fields.CustomField as
     # dicts): versioned with the policy, so a request pins the form it was submitted on.
     custom_fields: list[dict] = field(default_factory=list)
+    # The research committee: members, chair and deputy, quorum and majority
+    # (sila.tenants.committee.rule.CommitteeRule as a dict; empty: not set up).
+    committee: dict = field(default_factory=dict)
 
     def enabled_steps(self) -> list[str]:
         return [s.code for s in self.steps if s.enabled]
@@ -330,6 +333,15 @@ def validate_draft(draft: PolicyDraft) -> Errors:
         for msgid in msgids:
             _add(errors, key, msgid)
 
+    if draft.committee:
+        from sila.tenants.committee import rule as committee_rule
+
+        cr = committee_rule.CommitteeRule.from_dict(draft.committee)
+        # Which staff may be members is the page's check (it knows the staff); here, the shape.
+        for key, msgids in committee_rule.validate(cr, cr.members).items():
+            for msgid in msgids:
+                _add(errors, f"committee.{key}", msgid)
+
     w = draft.review_window_days
     if draft.has_committee:
         if w is None:
@@ -454,6 +466,7 @@ MSG_WINDOW_WORDING = N_("Review window wording changed.")
 MSG_BASIS_WORKING = N_("The review window now counts working days.")
 MSG_BASIS_CALENDAR = N_("The review window now counts calendar days.")
 MSG_TARGETS = N_("Step targets changed.")
+MSG_COMMITTEE = N_("The research committee's members or decision rule changed.")
 MSG_INTRO = N_("Introduction changed.")
 MSG_GOAL = N_("General goal changed.")
 MSG_GOALS = N_("Detailed goals changed.")
@@ -523,6 +536,8 @@ def diff_versions(a: dict, b: dict, lang: str = "en") -> list[Change]:
         out.append(Change(MSG_BASIS_WORKING if y.review_window_basis == workdays.WORKING else MSG_BASIS_CALENDAR))
     if any(getattr(x, n) != getattr(y, n) for n in TARGETS):
         out.append(Change(MSG_TARGETS))
+    if x.committee != y.committee:
+        out.append(Change(MSG_COMMITTEE))
 
     for names, msg in ((("introduction_ar", "introduction_en"), MSG_INTRO),
                        (("general_goal_ar", "general_goal_en"), MSG_GOAL),

@@ -233,6 +233,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "texts": ("introduction_ar", "introduction_en", "general_goal_ar", "general_goal_en",
               "detailed_goals_ar", "detailed_goals_en", "layout", "table_of_contents"),
     "source": ("source_document", "offer_original"),
+    "committee": ("committee",),
 }
 
 

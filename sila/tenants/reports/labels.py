@@ -35,12 +35,17 @@ AUDIT_FAMILIES = {
     "feedback.": N_("Suggestions and complaints"),
     "staff.": N_("Staff"),
     "support.": N_("Platform support"),
+    "archive.": N_("Archive exports"),
 }
 ACTIONS = {
     "beneficiary.viewed": N_("Opened a beneficiary's file"),
     "beneficiary.id_revealed": N_("Revealed a full ID number"),
     "beneficiary.created": N_("Opened a beneficiary file"),
     "beneficiary.updated": N_("Changed a beneficiary's details"),
+    "beneficiary.import_uploaded": N_("Uploaded a file of beneficiaries to import"),
+    "beneficiary.import_started": N_("Started importing beneficiaries"),
+    "beneficiary.import_finished": N_("Finished importing beneficiaries"),
+    "beneficiary.import_report_downloaded": N_("Downloaded an import's rejected rows"),
     "request.document_viewed": N_("Opened a request's document"),
     "export.requests": N_("Exported the request list"),
     "export.beneficiaries": N_("Exported the beneficiary list"),
@@ -48,6 +53,8 @@ ACTIONS = {
     "export.survey_answers": N_("Exported survey answers"),
     "export.audit": N_("Exported the audit"),
     "support.page_view": N_("Platform support viewed a page"),
+    "beneficiary.erased": N_("Erased a person's data"),
+    "archive.withdrawn": N_("An archive export holding an erased person was withdrawn and deleted"),
     "auth.login": N_("Signed in"),
 }
 

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from sila.platform.actors import Actor
 from sila.platform.db import parse_uuid
-from sila.platform.forms import Amount, Flag, Form, FormErrors, RiyadhDate, Text
+from sila.platform.forms import Amount, AnyDay, Flag, Form, FormErrors, Text
 from sila.platform.i18n import N_
 from sila.tenants.beneficiaries import contact
 from sila.tenants.beneficiaries import services as beneficiaries
@@ -44,7 +44,6 @@ MSG_OTHER_RESEARCHER = N_("This request was referred to another researcher.")
 MSG_SCAN_REQUIRED = N_("Attach the scan of the signed attestation.")
 MSG_SERVICE_REQUIRED = N_("Describe the service delivered.")
 MSG_CLOSE_NEEDS_SERVICE = N_("Record the service delivered before closing the request.")
-MSG_DATE_INVALID = N_("Enter the date as YYYY-MM-DD.")
 MSG_AMOUNT_INVALID = N_("Enter the amount in riyals, e.g. 1500 or 1500.50.")
 
 
@@ -99,7 +98,7 @@ class NoteForm(Form):
 
 class ReportForm(Form):
     notes: Annotated[str, Note(required=MSG_NOTES_REQUIRED)]
-    visit_date: Annotated[dt.date | None, RiyadhDate(message=MSG_DATE_INVALID, bounded=True)]
+    visit_date: Annotated[dt.date | None, AnyDay()]
     visit_report: Annotated[str, Note()]
     visit_file: Annotated[Any, Attached()]
 
@@ -119,7 +118,7 @@ class RejectForm(Form):
 
 class ServiceForm(Form):
     service_type: Annotated[str, Text(200, required=MSG_SERVICE_REQUIRED)]
-    delivered_on: Annotated[dt.date | None, RiyadhDate(message=MSG_DATE_INVALID, bounded=True)]
+    delivered_on: Annotated[dt.date | None, AnyDay()]
     amount: Annotated[decimal.Decimal | None, Amount(message=MSG_AMOUNT_INVALID)]
     description: Annotated[str, Note()]
 

@@ -80,6 +80,15 @@ async def is_member(user_id: Any) -> bool:
         'select 1 from membership where "user" = $1', uid))
 
 
+async def open_assigned_to(user_id: Any) -> list[uuid.UUID]:
+    """The open requests a member holds, oldest first (what they hand over when they leave)."""
+    uid = parse_uuid(user_id)
+    rows = await current_connection().fetch(
+        """select id from support_request where assignee = $1 and stage not in ('closed', 'rejected')
+           order by submitted_at""", uid) if uid else []
+    return [r["id"] for r in rows]
+
+
 async def is_researcher(user_id: Any) -> bool:
     return await is_member_with_role(user_id, Role.social_researcher)
 

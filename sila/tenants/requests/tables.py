@@ -5,7 +5,7 @@ are plain UUID columns, since Piccolo's ForeignKey cannot express a composite ke
 """
 from __future__ import annotations
 
-from piccolo.columns import JSONB, UUID, Array, Bytea, Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, Array, Boolean, Bytea, Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from sila.platform.db import DB
@@ -120,6 +120,8 @@ class CommitteeSession(Table, tablename="committee_session", db=DB):
     created_at = Timestamptz()
     closed_by = ForeignKey(StaffUser, null=True, default=None)
     closed_at = Timestamptz(null=True, default=None)
+    rule = JSONB(default={})  # the policy's committee rule when the session was opened (committee/rule.py)
+    policy_version_number = Integer(null=True, default=None)
 
 
 class CommitteeItem(Table, tablename="committee_item", db=DB):
@@ -128,10 +130,12 @@ class CommitteeItem(Table, tablename="committee_item", db=DB):
     session = UUID()
     request = UUID()
     position = Integer()
-    decision = Varchar(length=10, null=True, default=None)
+    kind = Varchar(length=10, default="request")  # "request", or "appeal" (an appeal of a declined request)
+    decision = Varchar(length=10, null=True, default=None)  # accepted | rejected | deferred
     reason = Text(default="")
     decided_by = ForeignKey(StaffUser, null=True, default=None)
     decided_at = Timestamptz(null=True, default=None)
+    tally = JSONB(null=True, default=None)  # the rule's outcome the decision was confirmed on
 
 
 class CommitteeVote(Table, tablename="committee_vote", db=DB):
@@ -140,9 +144,33 @@ class CommitteeVote(Table, tablename="committee_vote", db=DB):
     item = UUID()
     member = ForeignKey(StaffUser, null=True, default=None)
     member_name = Text()
-    vote = Varchar(length=10)
+    vote = Varchar(length=10)  # accept | reject | abstain | conflict (declared: not counted)
     reasons = Text(default="")
     cast_at = Timestamptz()
+
+
+class CommitteeAttendance(Table, tablename="committee_attendance", db=DB):
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    session = UUID()
+    member = ForeignKey(StaffUser, null=False)
+    member_name = Text(default="")
+    present = Boolean()
+    recorded_by = ForeignKey(StaffUser, null=True, default=None)
+    recorded_at = Timestamptz()
+
+
+class CommitteeSignature(Table, tablename="committee_signature", db=DB):
+    """A member's confirmation of a closed session's minutes: a recorded e-signature."""
+
+    id = UUID(primary_key=True)
+    tenant = ForeignKey(Tenant, index=True, null=False)
+    session = UUID()
+    member = ForeignKey(StaffUser, null=True, default=None)
+    member_name = Text()
+    signed_at = Timestamptz()
+    minutes_sha256 = Varchar(length=64)
+    address = Varchar(length=64, default="")
 
 
 class ServiceDelivery(Table, tablename="service_delivery", db=DB):
@@ -160,4 +188,4 @@ class ServiceDelivery(Table, tablename="service_delivery", db=DB):
 
 
 ALL = [SupportRequest, RequestDocument, RequestVerification, RequestAttestation, RequestReferral,
-       CommitteeSession, CommitteeItem, CommitteeVote, ServiceDelivery]
+       CommitteeSession, CommitteeItem, CommitteeVote, CommitteeAttendance, CommitteeSignature, ServiceDelivery]

@@ -6,7 +6,8 @@ tenant's policy. It adds a relations officer, a social researcher and two commit
 taken through the real services to every stage the policy has: some waiting, one incomplete
 for ten days, some overdue, one declined, some served and closed; a committee session held
 with votes, decisions and minutes, and the next one with its agenda; suggestions and
-complaints, one answered. The survey invitations and applicants' messages are the ones those
+complaints, one answered. The committee's rule (members, chair and deputy) is in the first
+published version: `demo_committee_rule` makes the members' accounts before it is published. The survey invitations and applicants' messages are the ones those
 services queue themselves (the worker of `sila dev` delivers them to the development inbox).
 
 Deterministic: names, ID numbers and mobiles come from a generator seeded by the tenant's slug,
@@ -32,7 +33,10 @@ from sila.platform.identity import valid_test_id
 from sila.platform.roles import Role
 from sila.tenants.beneficiaries.forms import ApplicantInput
 from sila.tenants.feedback import services as feedback
+from sila.tenants.surveys import services as surveys
+from sila.tenants.surveys.forms import read_answers
 from sila.tenants.committee import services as committee
+from sila.tenants.committee.rule import CommitteeRule
 from sila.tenants.requests import services as requests
 from sila.tenants.requests.terms import terms_in_force
 from sila.tenants.requests.uploads import Upload
@@ -151,6 +155,7 @@ async def load_demo_cases(tenant: Any, passwords: dict[str, str], new_password: 
         if days_ago:
             await _move_back(tenant.id, rid, days_ago)
     await _feedback(tenant, officer, rng)
+    await _surveys(tenant, rng)
     return logins
 
 
@@ -190,11 +195,27 @@ async def _move_back(tenant_id: Any, rid: Any, days: int) -> None:
                  created_at = created_at - make_interval(days => $2) where id = $1""", rid, days)
 
 
+async def demo_committee_rule(tenant: Any, passwords: dict[str, str], new_password: Callable[[], str],
+                              ensure_password: Callable[[str, str], Awaitable[None]], draft: Any) -> dict[str, Any]:
+    """The demo committee's rule for the policy about to be published (`draft`): the two committee
+    members, the first chairing and the second deputy, majority quorum, simple majority, a casting
+    vote. Their accounts are made now, so the first version already names them; {} without a
+    committee step."""
+    if "committee" not in draft.enabled_steps():
+        return {}
+    staff = await _ensure_staff(tenant, passwords, new_password, ensure_password, {Role.committee_member})
+    chair, deputy = staff["committee1"], staff["committee2"]
+    return CommitteeRule(members=(str(chair.id), str(deputy.id)), member_names=(chair.name, deputy.name),
+                         chair=str(chair.id), deputy=str(deputy.id)).to_dict()
+
+
 async def _session(tenant: Any, staff: dict[str, Actor], items: list[tuple[Any, str]], *, days: int,
                    close: bool) -> None:
-    """A committee session `days` from now with `items` on its agenda; when `close`, each item is
-    voted on by every member and decided (declined for the target "rejected"), then the session
-    is closed and its minutes can be printed."""
+    """A committee session `days` from now with `items` on its agenda. When `close`: both members
+    attend, each item is voted on by both and confirmed by the chair (declined for the target
+    "rejected"), the session is closed and both members sign its minutes. Otherwise the next
+    session is under way: attendance recorded, the deputy has declared a conflict of interest on
+    the first request and the chair has voted on it, so its tally shows the quorum is not met."""
     members = [staff[k] for k in ("committee1", "committee2") if k in staff]
     officer = staff["officer"]
     if not members or not items:
@@ -203,17 +224,24 @@ async def _session(tenant: Any, staff: dict[str, Actor], items: list[tuple[Any, 
     chair = members[0]  # members open and close sessions; the relations officer sets the agenda
     sid = await committee.create_session(tenant, now + dt.timedelta(days=days), f"مقر الجمعية {DEMO}", chair)
     await committee.add_to_agenda(tenant, sid, [rid for rid, _ in items], officer)
-    if not close:
-        return
+    await committee.record_attendance(tenant, sid, [str(m.id) for m in members], chair)
     detail = await committee.session_detail(tenant.id, sid)
+    if not close:
+        first = detail["items"][0]
+        if len(members) > 1:
+            await committee.declare_conflict(tenant, sid, first["id"], f"قرابة مع المتقدم {DEMO}", members[1])
+        await committee.cast_vote(tenant, sid, first["id"], "accept", f"رأي العضو {DEMO}", chair)
+        return
     for item in detail["items"]:
         target = next(t for rid, t in items if str(rid) == str(item["request"]))
         vote = "reject" if target == "rejected" else "accept"
         for m in members:
             await committee.cast_vote(tenant, sid, item["id"], vote, f"رأي العضو {DEMO}", m)
         reason = f"لا تنطبق شروط الدعم على الحالة {DEMO}" if vote == "reject" else ""
-        await committee.decide(tenant, sid, item["id"], vote, reason, members[0])
+        await committee.decide(tenant, sid, item["id"], vote, reason, chair)
     await committee.close_session(tenant, sid, chair)
+    for m in members:
+        await committee.sign_minutes(tenant, sid, m)
 
 
 async def _feedback(tenant: Any, officer: Actor, rng: random.Random) -> None:
@@ -229,3 +257,39 @@ async def _feedback(tenant: Any, officer: Actor, rng: random.Random) -> None:
             async with tenant_scope(tenant.id) as tx:
                 fid = await tx.connection.fetchval("select id from feedback where reference = $1", ref)
             await feedback.answer(tenant, fid, f"نعتذر عن التأخر، وقد عُرض طلبك على اللجنة هذا الأسبوع. {DEMO}", officer)
+
+
+COMMENTS = ["الخدمة ممتازة وسريعة، جزاكم الله خيرًا", "أتمنى تقصير مدة الانتظار", "",
+            "التواصل عبر الجوال كان واضحًا", ""]
+
+
+async def _surveys(tenant: Any, rng: random.Random) -> None:
+    """Everyone served is invited to the charity's survey, as a campaign would (the invitation
+    messages go out as usual), and three in four answer it through the answer page's own reader
+    and submission; the others' links stay open."""
+    async with tenant_scope(tenant.id) as tx:
+        conn = tx.connection
+        sid = await surveys.ensure_default_in_scope(tenant.id)
+        served = await conn.fetch(surveys.SQL_DUE_SERVICES, dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc), 0, 0)
+        invited = await surveys.invite_many_in_scope(tenant, sid, [dict(
+            beneficiary=sd["beneficiary"], channel=sd["contact_channel"], language=sd["contact_language"],
+            mobile=sd["contact_mobile"], email=sd["contact_email"], request=sd["request"], delivery=sd["id"],
+            service_type=sd["service_type"], intake_channel=sd["channel_label"], staff=sd["delivered_by"])
+            for sd in served])
+        questions = (await surveys.get_survey_in_scope(conn, sid))["questions"]
+    for n, invitation in enumerate(invited):
+        if n % 4 == 3:
+            continue
+        data: dict[str, str] = {}
+        for q in questions:
+            if q["type"] == "rating":
+                data[q["key"]] = str(rng.choice([5, 5, 4, 4, 3, 2]))
+            elif q["type"] == "nps":
+                data[q["key"]] = str(rng.choice([10, 9, 9, 8, 7, 5]))
+            elif q["type"] == "choice" and q.get("options"):
+                data[q["key"]] = str(rng.randrange(len(q["options"])))
+            elif q["type"] == "text" and (comment := rng.choice(COMMENTS)):
+                data[q["key"]] = f"{comment} {DEMO}"
+        answers, _, errors = read_answers(questions, data)
+        assert not errors, errors  # the demo answers as the page would accept
+        await surveys.submit_answers(tenant, surveys.token_for(tenant.id, invitation), answers, anonymous=False)
