@@ -51,7 +51,32 @@
     }, true);
   }
 
-  function start() { setUpMenu(); labelStackedTables(); }
+  /* A charity's own question with a condition (data-show-when: the earlier question's field,
+     data-show-value: the answer that shows it) is hidden until that answer is chosen; a question
+     hidden in turn hides those that depend on it. The server applies the same condition. */
+  function conditionalQuestions() {
+    var questions = document.querySelectorAll("[data-show-when]");
+    if (!questions.length) { return; }
+    function chosen(form, name) {
+      var holder = document.getElementById(name + "-question");
+      if (holder && holder.hidden) { return []; }
+      var values = [];
+      Array.prototype.forEach.call(form.querySelectorAll("[name='" + name + "']"), function (input) {
+        if ((input.type === "radio" || input.type === "checkbox") ? input.checked : input.value) { values.push(input.value); }
+      });
+      return values;
+    }
+    function update() {
+      Array.prototype.forEach.call(questions, function (q) {  /* in reading order: a condition looks back */
+        var form = q.closest("form");
+        q.hidden = !form || chosen(form, q.getAttribute("data-show-when")).indexOf(q.getAttribute("data-show-value")) < 0;
+      });
+    }
+    document.addEventListener("change", update);
+    update();
+  }
+
+  function start() { setUpMenu(); labelStackedTables(); conditionalQuestions(); }
   confirmations();
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
   document.addEventListener("htmx:afterSwap", labelStackedTables);

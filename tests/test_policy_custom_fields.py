@@ -51,7 +51,8 @@ def test_every_type_answered_and_the_hidden_ones_dropped():
     assert answers.errors == {}
     v = answers.values
     assert v["tenure"] == "rent" and v["rent"] == Decimal("12500.50") and v["members"] == 5
-    assert v["needs"] == ["food", "cloth"] and v["since"] == dt.date(2025, 1, 31) and tuple(v["released"]) == (1447, 3, 23)
+    # Both date types read either calendar (forms.AnyDay) and keep the Gregorian day.
+    assert v["needs"] == ["food", "cloth"] and v["since"] == dt.date(2025, 1, 31) and v["released"] == dt.date(2025, 9, 15)
     assert "relation" not in v  # shown only when the provider is a prisoner: dropped, not kept
 
 
@@ -63,6 +64,10 @@ def test_required_and_conditional():
         assert set(renter.errors) == {"cf_rent", "cf_lease", "cf_relation"}
         empty = cf.parse_answers(FIELDS, {})
         assert set(empty.errors) == {"cf_tenure", "cf_members"}
+        # Bad answers to hidden questions neither fail nor are kept; the shown ones are.
+        hidden_bad = cf.parse_answers(FIELDS, {"cf_tenure": "own", "cf_members": "3", "cf_rent": "lots",
+                                               "cf_prisoner": "no", "cf_relation": "x\x00"})
+        assert hidden_bad.errors == {} and hidden_bad.values == {"tenure": "own", "members": 3, "prisoner": "no"}
 
 
 def test_bad_input_is_refused_beside_its_field_and_kept():
@@ -87,3 +92,25 @@ def test_the_questions_are_part_of_the_policy_draft_and_its_versions():
     assert cf.from_dicts(again.custom_fields) == FIELDS
     draft.custom_fields = [{"key": "x", "type": "choice", "label_ar": "س", "options": []}]
     assert "custom_fields.0.options" in validate_draft(draft)
+
+
+def test_answers_are_stored_as_json_and_read_back_in_either_language():
+    import json
+
+    answers = cf.parse_answers(FIELDS, {"cf_tenure": "rent", "cf_rent": "1500.5", "cf_members": "4",
+                                        "cf_needs": ["cloth", "food"], "cf_prisoner": "yes", "cf_relation": "ابن",
+                                        "cf_since": "1446/07/01"}, uploaded={"cf_lease"})
+    stored = json.loads(json.dumps(cf.to_json(answers.values)))
+    assert stored["rent"] == "1500.5" and stored["since"] == "2025-01-01" and stored["needs"] == ["cloth", "food"]
+    stored["lease"] = {"document": "d", "filename": "lease.pdf"}
+    with i18n.language("en"):
+        rows = {r.label: r.text for r in cf.answer_rows(FIELDS, stored, "en")}
+    assert rows["Housing tenure"] == "Rent" and rows["Yearly rent"] == "1500.5 riyals"
+    assert rows["الاحتياجات"] == "كسوة, غذاء" and rows["هل العائل نزيل؟"] == "Yes"
+    with i18n.language("ar"):
+        ar = {r.label: r for r in cf.answer_rows(FIELDS, stored, "ar")}
+    assert ar["نوع السكن"].text == "إيجار" and ar["عدد أفراد الأسرة"].text == "٤" and ar["هل العائل نزيل؟"].text == "نعم"
+    assert "هـ" in ar["تاريخ بدء الحاجة"].text and ar["صورة عقد الإيجار"].document == "d"
+    columns = cf.export_columns({1: FIELDS[:3], 2: [FIELDS[0], FIELDS[3]]}, "en")
+    assert [k for k, _ in columns] == ["tenure", "members", "rent", "landlord"]  # newest version first
+    assert cf.export_cells(columns, FIELDS[:3], stored, "en") == ["Rent", "", "1500.5", ""]

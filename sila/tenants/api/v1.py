@@ -39,16 +39,19 @@ from sila.platform.tenancy import tenant_of
 from sila.tenants.api import queries
 from sila.tenants.api.services import ApiCaller, authenticate
 from sila.tenants.beneficiaries import services as beneficiaries
+from sila.tenants.policy import custom_fields
 from sila.tenants.requests import forms as request_forms
 from sila.tenants.requests import services as requests
 from sila.tenants.requests.services import Problem as InputProblem
-from sila.tenants.requests.terms import PolicyTerms, terms_in_force
+from sila.tenants.requests.terms import PolicyTerms, terms_in_force, terms_of_version
 from sila.tenants.requests.workflow import STAGES, TransitionError
 
 CALLER = "sila_api_caller"
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 RATE_WINDOW = 60
 MAX_BODY = 64 * 1024
+MSG_NOT_A_QUESTION = i18n.N_("The form of the policy in force has no question with this key.")
+MSG_FILE_QUESTION = i18n.N_("A file question cannot be answered through the API.")
 MSG_POLICY_VERSION = i18n.N_("The policy in force is another version: show the applicant the policy in force "
                              "(GET /api/v1/policy) and send its version number.")
 Limit = Annotated[int, Parameter(ge=1, le=200, description="Rows per page (1–200).")]
@@ -160,6 +163,27 @@ class Tool(msgspec.Struct):
     label_en: str
 
 
+class QuestionOption(msgspec.Struct):
+    value: str
+    label_ar: str
+    label_en: str
+
+
+class Question(msgspec.Struct):
+    """One of the charity's own questions on its request form (`answers` of `POST /requests`)."""
+
+    key: str
+    type: str  # short_text long_text number amount choice choices yes_no date_hijri date_gregorian file
+    label_ar: str
+    label_en: str
+    help_ar: str
+    help_en: str
+    required: bool  # when shown
+    options: list[QuestionOption]
+    show_when_field: str  # asked only when this earlier question's answer is show_when_value ("" = always)
+    show_when_value: str
+
+
 class Policy(msgspec.Struct):
     """The policy in force: what a request is promised, and the texts an applicant must accept
     (an intake system shows them, in the applicant's language, before `POST /requests`)."""
@@ -177,6 +201,7 @@ class Policy(msgspec.Struct):
     declaration_en: str
     consent_ar: str
     consent_en: str
+    questions: list[Question] = []
 
 
 class Beneficiary(msgspec.Struct):
@@ -240,6 +265,17 @@ class Service(msgspec.Struct):
     recorded_at: dt.datetime
 
 
+class Answer(msgspec.Struct):
+    """An answer to one of the charity's own questions, as asked by the request's policy version."""
+
+    key: str
+    type: str
+    question_ar: str
+    question_en: str
+    value: Any  # as stored: text, a whole number, an amount as text, an ISO day, option codes, or a file's name
+    text: str  # the answer as a person reads it (option names, Yes/No), in the request's language
+
+
 class RequestDetail(msgspec.Struct):
     id: uuid.UUID
     reference: str
@@ -257,6 +293,7 @@ class RequestDetail(msgspec.Struct):
     closed_at: dt.datetime | None
     history: list[StageChange]
     services: list[Service]
+    answers: list[Answer] = []
 
 
 class Decision(msgspec.Struct):
@@ -343,6 +380,10 @@ class NewRequest(msgspec.Struct):
     attest: bool
     consent: bool
     policy_version: int
+    # Answers to the charity's own questions (`GET /policy` lists them), by question key: text,
+    # numbers, "yes"/"no" (or true/false), option codes (a list for several choices), days in
+    # either calendar. File questions cannot be answered here; a required one refuses the request.
+    answers: dict[str, str | int | bool | list[str] | None] = {}
 
 
 class Created(msgspec.Struct):
@@ -483,7 +524,10 @@ def _policy(terms: PolicyTerms, org_ar: str, org_en: str) -> Policy:
         tools=[Tool(t.key, t.label_ar, t.label_en) for t in terms.tools], online_requests_open=terms.public_form_open,
         declaration_ar=request_forms.declaration_text(terms, "ar"),
         declaration_en=request_forms.declaration_text(terms, "en"),
-        consent_ar=request_forms.consent_text(org_ar, "ar"), consent_en=request_forms.consent_text(org_en, "en"))
+        consent_ar=request_forms.consent_text(org_ar, "ar"), consent_en=request_forms.consent_text(org_en, "en"),
+        questions=[Question(f.key, f.type, f.label_ar, f.label_en, f.help_ar, f.help_en, f.required,
+                            [QuestionOption(o.value, o.label_ar, o.label_en) for o in f.options],
+                            f.show_when_field, f.show_when_value) for f in terms.custom_fields])
 
 
 @get("/policy", name="api_policy", guards=[public], tags=["policy"],
@@ -562,7 +606,36 @@ async def _detail(tenant_id: Any, request_id: Any) -> RequestDetail:
         beneficiary_id=req["beneficiary"], policy_version=req["policy_version_number"], steps=list(req["steps"]),
         need=req["need"], submitted_at=req["submitted_at"], due_at=req["due_at"], decision=req["decision"],
         decision_reason=req["decision_reason"] or "", decided_at=req["decided_at"], closed_at=req["closed_at"],
-        history=history, services=[_service(s) for s in await queries.request_services(tenant_id, req["id"])])
+        history=history, services=[_service(s) for s in await queries.request_services(tenant_id, req["id"])],
+        answers=await _answers(tenant_id, req))
+
+
+async def _answers(tenant_id: Any, req: dict[str, Any]) -> list[Answer]:
+    terms = await terms_of_version(tenant_id, req["policy_version_number"])
+    stored = req["custom_answers"] or {}
+    out = []
+    for f in terms.custom_fields if terms else ():
+        if f.key in stored:
+            value = stored[f.key]
+            out.append(Answer(key=f.key, type=f.type, question_ar=f.label_ar, question_en=f.label_en,
+                              value=value.get("filename", "") if f.type == "file" and isinstance(value, dict) else value,
+                              text=custom_fields.answer_text(f, value, req["contact_language"] or "ar")))
+    return out
+
+
+def _answers_form(terms: PolicyTerms, answers: dict[str, Any], errors: FormErrors) -> dict[str, Any]:
+    """The API's answers as the online form posts them (`cf_<key>`), for the same parse_answers."""
+    fields = {f.key: f for f in terms.custom_fields}
+    form: dict[str, Any] = {}
+    for key, value in answers.items():
+        f = fields.get(key)
+        if f is None or f.type == "file":
+            errors.add(f"answers.{key}", MSG_NOT_A_QUESTION if f is None else MSG_FILE_QUESTION)
+            continue
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        form[f.name] = [str(v) for v in value] if isinstance(value, list) else "" if value is None else str(value)
+    return form
 
 
 @get("/requests/{request_id:str}", name="api_request", guards=[needs("requests:read")], security=BEARER, tags=["requests"],
@@ -597,6 +670,9 @@ async def create_request(request: Request, data: NewRequest, idempotency_key: Id
     errors = parsed.errors
     if data.policy_version != terms.number:
         errors.add("policy_version", MSG_POLICY_VERSION)
+    answers = custom_fields.parse_answers(list(terms.custom_fields), _answers_form(terms, data.answers, errors))
+    for name, messages in answers.errors.items():  # "cf_rent" -> "answers.rent", as the request names it
+        errors.setdefault(f"answers.{name.removeprefix('cf_')}", []).extend(messages)
     if parsed.value is None or errors:
         raise _invalid(errors)
     applicant, need, signer = request_forms.applicant_of(parsed.value), parsed.value.need, parsed.value.signature
@@ -610,7 +686,8 @@ async def create_request(request: Request, data: NewRequest, idempotency_key: Id
             applicant=applicant, need=need, signer_name=signer,
             form_text=request_forms.declaration_text(terms, lang),
             consent_text=request_forms.consent_text(tenant.name(lang), lang), files=[], token=token,
-            address=caller.address, user_agent=f"{caller.label} ({request.headers.get('user-agent', '')})"[:500]))
+            address=caller.address, user_agent=f"{caller.label} ({request.headers.get('user-agent', '')})"[:500],
+            custom_answers=answers.values or {}))
         row = await current_connection().fetchrow("select id, stage from support_request where submit_token = $1",
                                                   token)
         created = Created(id=row["id"], reference=result.reference, stage=row["stage"], due_at=result.due_at,

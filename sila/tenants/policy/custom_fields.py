@@ -14,6 +14,7 @@ required) only when an earlier choice or yes/no field has a given value. Answers
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import Annotated, Any
@@ -21,13 +22,15 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, create_model
 
 from sila.platform import forms as form_layer
-from sila.platform.dates import parse_digits
+from sila.platform import i18n
+from sila.platform.dates import arabic_digits, dual_date, parse_digits
 from sila.platform.i18n import N_
 
 TYPES = ("short_text", "long_text", "number", "amount", "choice", "choices", "yes_no", "date_gregorian",
          "date_hijri", "file")
 CHOICE_TYPES = ("choice", "choices")
-CONDITION_TYPES = ("choice", "yes_no")  # what a condition may look at
+CONDITION_TYPES = ("choice", "yes_no")
+DATE_TYPES = ("date_gregorian", "date_hijri")  # what a condition may look at
 YES_NO = ("yes", "no")
 MAX_FIELDS, MAX_OPTIONS, MAX_LABEL, MAX_HELP = 30, 30, 200, 500
 SHORT, LONG = 300, 4000
@@ -43,6 +46,14 @@ MSG_CONDITION = N_("A question can only depend on an earlier choice or yes/no qu
 MSG_DUPLICATE_KEY = N_("Each question needs its own key.")
 MSG_AMOUNT = N_("Enter an amount in riyals, such as 1500 or 1500.50.")
 MSG_NUMBER = N_("Enter a whole number.")
+
+# What the editor offers, in its order (labels for the admin).
+TYPE_LABELS = {
+    "short_text": N_("Short text"), "long_text": N_("Long text"), "number": N_("Whole number"),
+    "amount": N_("Amount in riyals"), "choice": N_("One choice from a list"),
+    "choices": N_("Several choices from a list"), "yes_no": N_("Yes or no"),
+    "date_hijri": N_("Date (Hijri first)"), "date_gregorian": N_("Date (Gregorian first)"), "file": N_("File"),
+}
 
 
 @dataclasses.dataclass
@@ -170,10 +181,8 @@ def _annotation(f: CustomField) -> Any:
         return Annotated[list[str], form_layer.Many(options, max_items=MAX_OPTIONS)]
     if f.type == "yes_no":
         return Annotated[str, form_layer.Choice(YES_NO, allow_empty=True)]
-    if f.type == "date_gregorian":
-        return Annotated[Any, form_layer.RiyadhDate(bounded=True)]
-    if f.type == "date_hijri":
-        return Annotated[Any, form_layer.HijriDay()]
+    if f.type in DATE_TYPES:  # either calendar is accepted; the type says which one the hint shows
+        return Annotated[dt.date | None, form_layer.AnyDay()]
     raise ValueError(f.type)
 
 
@@ -231,5 +240,107 @@ def parse_answers(fields: list[CustomField], data: Any, *, uploaded: set[str] = 
             errors.add(f.name, form_layer.MSG_REQUIRED)
     if errors:
         return Answers(None, errors, parsed.typed)
+    if parsed.value is None:  # only hidden questions failed: read the shown ones on their own
+        again = form_layer.parse_form(answer_model(shown), data)
+        raw = again.value.model_dump() if again.value is not None else {}
     values = {f.key: raw.get(f.name) for f in shown if f.type != "file" and not _empty(raw.get(f.name))}
     return Answers(values, errors, parsed.typed)
+
+
+# --- stored answers and how they read --------------------------------------------------------
+
+
+def to_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Parsed answers as the request stores them (JSON): amounts as text (no float rounding),
+    days as ISO dates, files as {"document", "filename"} (added by the intake service)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, Decimal):
+            out[key] = str(value)
+        elif isinstance(value, dt.date):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
+
+
+def _option_label(f: CustomField, value: str, lang: str) -> str:
+    for o in f.options:
+        if o.value == value:
+            return (o.label_en if not lang.startswith("ar") else "") or o.label_ar
+    return value
+
+
+def answer_text(f: CustomField, value: Any, lang: str, *, export: bool = False) -> str:
+    """One stored answer as a person reads it, in `lang` (an export keeps Western digits and
+    ISO dates, so spreadsheets sort and sum them)."""
+    if value is None or value == "" or value == []:
+        return ""
+    with i18n.language(lang):
+        if f.type == "choice":
+            return _option_label(f, str(value), lang)
+        if f.type == "choices":
+            labels = [_option_label(f, str(v), lang) for v in (value if isinstance(value, list) else [value])]
+            return (" | " if export else ("، " if lang.startswith("ar") else ", ")).join(labels)
+        if f.type == "yes_no":
+            return i18n.gettext("Yes") if value == "yes" else i18n.gettext("No")
+        if f.type in DATE_TYPES:
+            try:
+                day = dt.date.fromisoformat(str(value))
+            except ValueError:
+                return str(value)
+            return day.isoformat() if export else dual_date(day, lang)
+        if f.type == "file":
+            return str(value.get("filename", "")) if isinstance(value, dict) else ""
+        if f.type in ("number", "amount"):
+            text = str(value)
+            if export:
+                return text
+            text = arabic_digits(text) if lang.startswith("ar") else text
+            return i18n.gettext("%(amount)s riyals", amount=text) if f.type == "amount" else text
+        return str(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class AnswerRow:
+    label: str
+    text: str
+    multiline: bool = False
+    document: str | None = None  # a file answer's request document id
+
+
+def answer_rows(fields: list[CustomField], answers: dict[str, Any] | None, lang: str) -> list[AnswerRow]:
+    """The answered questions of a request, in the order of the form it was submitted on."""
+    answers = answers or {}
+    rows = []
+    for f in fields:
+        value = answers.get(f.key)
+        text = answer_text(f, value, lang)
+        if not text:
+            continue
+        document = str(value.get("document")) if f.type == "file" and isinstance(value, dict) else None
+        rows.append(AnswerRow(f.label(lang), text, f.type == "long_text", document))
+    return rows
+
+
+def hint(f: CustomField, lang: str) -> str:
+    return (f.help_en if not lang.startswith("ar") else "") or f.help_ar
+
+
+def export_columns(versions: dict[int, list[CustomField]], lang: str) -> list[tuple[str, str]]:
+    """One column per question key across the published versions, (key, header): the newest
+    version's wording and order first, then questions only earlier versions asked."""
+    columns: dict[str, str] = {}
+    for number in sorted(versions, reverse=True):
+        for f in versions[number]:
+            columns.setdefault(f.key, f.label(lang))
+    return list(columns.items())
+
+
+def export_cells(columns: list[tuple[str, str]], fields: list[CustomField], answers: dict[str, Any] | None,
+                 lang: str) -> list[str]:
+    """A request's answers under `columns`, read with the questions of the version it pins."""
+    by_key = {f.key: f for f in fields}
+    answers = answers or {}
+    return [answer_text(by_key[key], answers.get(key), lang, export=True) if key in by_key else ""
+            for key, _ in columns]

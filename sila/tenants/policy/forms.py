@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from typing import Annotated, Any
 from pydantic import BeforeValidator
 
@@ -21,6 +22,7 @@ from sila.platform.dates import MSG_HIJRI_INVALID, DateRangeError, localised_num
 from sila.platform.forms import Flag, Form, FormErrors, Many, RiyadhDate, Text, WholeNumber, parse_form, parse_rows, \
     ticked
 from sila.platform.i18n import N_
+from sila.tenants.policy import custom_fields as cf
 from sila.tenants.policy import deadlines
 from sila.tenants.policy.rules import (
     MSG_MEETING_INVALID,
@@ -144,6 +146,90 @@ def parse_steps(data: Any) -> tuple[list[StepConfig], FormErrors]:
     rows, errors = _rows(StepRow, data, "steps")
     return [StepConfig(code=r["code"], enabled=r["enabled"], text_ar=r["text_ar"], text_en=r["text_en"])
             for r in rows], errors
+
+
+# --- the support-request form's own questions (custom_fields) -----------------------------------
+
+class QuestionRow(Form):
+    key: Annotated[str, Text(40)]
+    type: Annotated[str, Text(40)]  # the rules say which types exist (custom_fields.TYPES)
+    label_ar: Annotated[str, Text(LABEL, fold=False)]
+    label_en: Annotated[str, Text(LABEL, fold=False)]
+    help_ar: Annotated[str, Text(NOTE, fold=False)]
+    help_en: Annotated[str, Text(NOTE, fold=False)]
+    required: Annotated[bool, Flag()]
+    # One option a line, «Arabic | English» (English optional): quicker to type on a phone than
+    # a row of boxes per option, and the order of the lines is the order of the options.
+    options: Annotated[str, Text(LONG, multiline=True)]
+    show_when_field: Annotated[str, Text(80)]  # "<earlier key>=<its answer>", or "" for always
+
+
+def options_text(field: cf.CustomField) -> str:
+    return "\n".join(o.label_ar + (f" | {o.label_en}" if o.label_en else "") for o in field.options)
+
+
+def _options(text: str, before: list[cf.Option]) -> list[cf.Option]:
+    """Options from the lines typed; an option keeps its code when its Arabic name is unchanged, so
+    a condition on it (and answers given to earlier versions) still mean the same option."""
+    known = {normalise_name(o.label_ar): o.value for o in before}
+    used = {o.value for o in before}
+    out = []
+    for line in text.splitlines():
+        ar, _, en = line.partition("|")
+        ar, en = " ".join(ar.split()), " ".join(en.split())
+        if not ar and not en:
+            continue
+        value = known.pop(normalise_name(ar), None) if ar else None
+        if value is None:
+            n = 1
+            while f"o{n}" in used:
+                n += 1
+            value = f"o{n}"
+        used.add(value)
+        out.append(cf.Option(value, ar, en))
+    return out
+
+
+def parse_questions(data: Any, saved: list[cf.CustomField]) -> tuple[list[cf.CustomField], FormErrors]:
+    """The questions as posted, in the page's order; each keeps its key (hidden on the page: answers
+    and conditions refer to it), a malformed or repeated key gets a new one, and a saved question
+    keeps its type (the page does not offer to change it)."""
+    rows = parse_rows(QuestionRow, data, "custom_fields", max_rows=cf.MAX_FIELDS + 1)
+    before = {f.key: f for f in saved}
+    out: list[cf.CustomField] = []
+    for value, typed in zip(rows.values, rows.typed, strict=True):
+        r: dict[str, Any] = value.model_dump() if value is not None else \
+            {**typed, "required": bool(typed.get("required", "").strip())}
+        key = r["key"] if re.fullmatch(r"[a-z][a-z0-9_]{0,19}", r["key"]) and r["key"] not in {f.key for f in out} \
+            else new_key(saved + out)
+        field, _, answer = r["show_when_field"].partition("=")
+        kind = before[key].type if key in before else r["type"]  # a saved question keeps its type
+        out.append(cf.CustomField(
+            key=key, type=kind, label_ar=r["label_ar"], label_en=r["label_en"], help_ar=r["help_ar"],
+            help_en=r["help_en"], required=r["required"],
+            options=_options(r["options"], before[key].options if key in before else []) if kind in cf.CHOICE_TYPES else [],
+            show_when_field=field, show_when_value=answer))
+    return out, rows.errors
+
+
+class NewQuestionForm(Form):
+    new_type: Annotated[str, form_layer.Choice(cf.TYPES, message=cf.MSG_TYPE)]
+
+
+def apply_move_any(items: list[Any], action: str, index: int) -> bool:
+    """Up / down for rows that may all be removed (the questions are all the tenant's own)."""
+    target = index - 1 if action == "up" else index + 1
+    if not 0 <= target < len(items):
+        return False
+    items[index], items[target] = items[target], items[index]
+    return True
+
+
+def new_key(fields: list[cf.CustomField]) -> str:
+    n = 1
+    while f"q{n}" in {f.key for f in fields}:
+        n += 1
+    return f"q{n}"
 
 
 class WindowForm(Form):

@@ -26,7 +26,7 @@ from sila.tenants.committee import forms as committee_forms
 from sila.tenants.committee import rule as committee_rule
 from sila.tenants.onboarding import services as onboarding
 from sila.tenants.requests import services as requests
-from sila.tenants.policy import catalogue, deadlines, forms, importer, services, view
+from sila.tenants.policy import catalogue, custom_fields, deadlines, forms, importer, services, view
 from sila.tenants.policy.uploads import store_upload
 from sila.tenants.policy.rules import TARGETS, ChannelConfig, ToolConfig, diff_versions, validate_approval
 
@@ -43,6 +43,7 @@ FIX_PAGES = {
     "verify_target_days": "/portal/policy/window", "research_target_days": "/portal/policy/window",
     "appeal_days": "/portal/policy/window", "online_completion": "/portal/policy/window",
     "approval": "/portal/policy/approval", "committee": "/portal/policy/committee",
+    "custom_fields": "/portal/policy/form",
 }
 
 
@@ -210,6 +211,56 @@ class PolicyRoutes(Controller):
                 extra += (name,)
         await services.save_section(tenant.id, "steps", draft, actor=_user(request).id, also=extra)
         return await self._saved(request, "steps", action, _moved_focus("steps", action, index) if moved else "")
+
+    # --- the support-request form's own questions ---------------------------------------------
+
+    async def _questions_page(self, request: Request, items: list[Any], errors: FormErrors, *,
+                              status_code: int = 200, focus: str = "") -> Any:
+        lang = i18n.get_language()
+        types = [(t, i18n.gettext(label)) for t, label in custom_fields.TYPE_LABELS.items()]
+        return await self._page(request, "policy/form.html", "form", status_code=status_code, items=items,
+                                type_names=dict(types),
+                                errors=errors, focus=focus or request.query_params.get("focus", ""),
+                                types=types,
+                                conditions=[_conditions(items[:i], lang) for i in range(len(items))],
+                                options_text=forms.options_text, max_fields=custom_fields.MAX_FIELDS)
+
+    @get("/form", name="policy_form")
+    async def questions(self, request: Request) -> Any:
+        state = await services.load_draft(tenant_of(request).id)
+        items = custom_fields.from_dicts(state.draft.custom_fields)
+        return await self._questions_page(request, items, forms.page_errors(state.draft, "custom_fields"))
+
+    @post("/form", name="policy_form_save")
+    async def questions_save(self, request: Request, data: FormData) -> Any:
+        tenant = tenant_of(request)
+        state = await services.load_draft(tenant.id)
+        items, errors = forms.parse_questions(data, custom_fields.from_dicts(state.draft.custom_fields))
+        action, index = forms.parse_action(data)
+        if action == "add":  # shown, not saved: the new question needs its wording first
+            kind = forms.parse_form(forms.NewQuestionForm, data)
+            if kind.value is None or len(items) >= custom_fields.MAX_FIELDS:
+                _merge(errors, kind.errors)
+                if len(items) >= custom_fields.MAX_FIELDS:
+                    errors.add("new_type", custom_fields.MSG_TOO_MANY)
+                return await self._questions_page(request, items, errors, status_code=400)
+            items.append(custom_fields.CustomField(forms.new_key(items), kind.value.new_type, ""))
+            return await self._questions_page(request, items, errors, focus=f"custom_fields.{len(items) - 1}.label_ar")
+        moved = False
+        if index is not None and 0 <= index < len(items):
+            if action == "remove":
+                del items[index]
+                moved = True
+            elif action in ("up", "down"):
+                moved = forms.apply_move_any(items, action, index)
+        draft = services.replace(state.draft, custom_fields=custom_fields.to_dicts(items))
+        _merge(errors, forms.page_errors(draft, "custom_fields"))
+        if errors:
+            return await self._questions_page(request, items, errors, status_code=400)
+        await services.save_section(tenant.id, "form", draft, actor=_user(request).id)
+        focus = _moved_focus("custom_fields", action, index) if moved and action != "remove" else ""
+        anchor = f"&focus={quote(focus)}#{quote(focus.rsplit('.', 1)[0])}" if focus else ""
+        return redirect(f"/portal/policy/form?saved=1{anchor}")
 
     # --- review window ------------------------------------------------------------------------
 
@@ -474,7 +525,9 @@ class PolicyRoutes(Controller):
         return await self._page(request, "policy/version.html", "history", version=version, doc=doc,
                                 published=request.query_params.get("published") == "1",
                                 committee=committee_rule.CommitteeRule.from_dict(version.policy.committee),
-                                majority_labels=committee_rule.MAJORITIES)
+                                majority_labels=committee_rule.MAJORITIES,
+                                questions=custom_fields.from_dicts(version.policy.custom_fields),
+                                type_names={t: i18n.gettext(label) for t, label in custom_fields.TYPE_LABELS.items()})
 
 
 def _moved_focus(prefix: str, action: str, index: int | None) -> str:
@@ -482,6 +535,21 @@ def _moved_focus(prefix: str, action: str, index: int | None) -> str:
     if action == "remove" or index is None:
         return ""
     return f"{prefix}.{index - 1 if action == 'up' else index + 1}.{action}"
+
+
+def _conditions(earlier: list[Any], lang: str) -> list[tuple[str, str]]:
+    """What a question may depend on: each answer of an earlier choice or yes/no question
+    ("<key>=<answer>", "question: answer")."""
+    out: list[tuple[str, str]] = []
+    for f in earlier:
+        if f.type == "yes_no":
+            answers = [("yes", i18n.gettext("Yes")), ("no", i18n.gettext("No"))]
+        elif f.type == "choice":
+            answers = [(o.value, (o.label_en if lang != "ar" else "") or o.label_ar) for o in f.options]
+        else:
+            continue
+        out.extend((f"{f.key}={value}", f"{f.label(lang) or f.key}: {text}") for value, text in answers)
+    return out
 
 
 def _merge(errors: FormErrors, more: FormErrors) -> None:

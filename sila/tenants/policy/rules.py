@@ -488,6 +488,7 @@ MSG_GOALS = N_("Detailed goals changed.")
 MSG_LAYOUT = N_("Layout changed to: %(name)s")
 MSG_TOC_ON = N_("Table of contents added.")
 MSG_TOC_OFF = N_("Table of contents removed.")
+MSG_FORM_QUESTIONS = N_("The questions of the support-request form changed.")
 
 
 def _key(item) -> str:
@@ -567,6 +568,8 @@ def diff_versions(a: dict, b: dict, lang: str = "en") -> list[Change]:
         out.append(Change(MSG_LAYOUT, {"name": layout.label(lang) if layout else y.layout}))
     if x.table_of_contents != y.table_of_contents:
         out.append(Change(MSG_TOC_ON if y.table_of_contents else MSG_TOC_OFF))
+    if x.custom_fields != y.custom_fields:
+        out.append(Change(MSG_FORM_QUESTIONS))
     return out
 
 

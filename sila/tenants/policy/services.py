@@ -17,7 +17,7 @@ from typing import Any
 
 from sila.platform import audit
 from sila.platform.dates import HijriDate, Reconciled, dual_date, format_gregorian, format_hijri, weekday_name
-from sila.platform.db import parse_uuid, tenant_scope
+from sila.platform.db import current_connection, parse_uuid, tenant_scope
 from sila.platform.errors import NotFound
 from sila.platform.files import DOCX, EXTENSIONS, JPEG, PDF, PNG, TEXT, safe_name, sniff
 from sila.platform.i18n import N_
@@ -226,6 +226,7 @@ class ApprovalRecord:
 SECTIONS: dict[str, tuple[str, ...]] = {
     "channels": ("channels",),
     "tools": ("tools",),
+    "form": ("custom_fields",),
     "steps": ("steps",),
     "window": ("review_window_days", "review_window_text_ar", "review_window_text_en", "review_window_basis",
                "verify_target_days", "research_target_days", "appeal_days", "online_completion"),
@@ -267,6 +268,16 @@ async def _locked_draft(tenant_id: Any) -> dict[str, Any]:
 
 def _loads(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+async def form_questions_in_scope() -> dict[int, list[Any]]:
+    """Each published version's own support-request questions (custom_fields.CustomField), by
+    version number, read in the caller's tenant scope (exports name a column per question)."""
+    from sila.tenants.policy.custom_fields import from_dicts
+
+    rows = await current_connection().fetch(
+        "select number, content->'custom_fields' as questions from policy_version order by number")
+    return {r["number"]: from_dicts(_loads(r["questions"]) or []) for r in rows}
 
 
 async def load_draft(tenant_id: Any) -> DraftState:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sila.platform import audit, crypto, i18n
@@ -22,6 +23,8 @@ from sila.platform.db import tenant_scope
 from sila.platform.i18n import N_
 from sila.platform.identity import mask_id
 from sila.platform.roles import Role
+from sila.tenants.policy import custom_fields
+from sila.tenants.policy import services as policy_services
 from sila.tenants.reports.period import Period
 
 ID_FIELD = crypto.column_field("beneficiary", "id_number_enc", {})
@@ -46,6 +49,10 @@ EXPORTS = {e.code: e for e in (
 )}
 
 
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _when(value: Any) -> str:
     return "" if value is None else to_riyadh(value).strftime("%Y-%m-%d %H:%M")
 
@@ -58,6 +65,9 @@ class Source:
     sql: str
     args: tuple[Any, ...]
     cells: Callable[[Any], list[Any]]
+    # Columns known only from the database (the charity's own questions): added in the export's
+    # tenant scope before anything is read.
+    extend: Callable[[Source], Awaitable[None]] | None = None
 
 
 def _requests(period: Period, tid: Any, reveal: bool) -> Source:
@@ -68,7 +78,8 @@ def _requests(period: Period, tid: Any, reveal: bool) -> Source:
         [g("Reference"), g("Received"), g("Channel"), g("Stage"), g("Decision"), g("Decided"),
          g("Decision due"), g("Need"), g("Beneficiary"), g("ID number"), g("Category"), g("Assigned to")],
         """select r.reference, r.submitted_at, r.channel_label, r.stage, r.decision, r.decided_at, r.due_at,
-                  r.need, b.name, b.id_last4, b.category, a.name as assignee
+                  r.need, b.name, b.id_last4, b.category, a.name as assignee, r.policy_version_number,
+                  r.custom_answers
            from support_request r join beneficiary b on b.id = r.beneficiary
            left join staff_user a on a.id = r.assignee
            where r.submitted_at >= $1 and r.submitted_at < $2 order by r.submitted_at, r.id""",
@@ -76,7 +87,20 @@ def _requests(period: Period, tid: Any, reveal: bool) -> Source:
         lambda r: [r["reference"], _when(r["submitted_at"]), r["channel_label"],
                    i18n.gettext(STAGE_LABELS.get(r["stage"], r["stage"])), r["decision"] or "", _when(r["decided_at"]),
                    _when(r["due_at"]), r["need"], r["name"], mask_id(r["id_last4"]), r["category"],
-                   r["assignee"] or ""])
+                   r["assignee"] or ""],
+        extend=_answer_columns)
+
+
+async def _answer_columns(source: Source) -> None:
+    """A column per question of the charity's own form across its versions, every request read with
+    the questions of the version it pins."""
+    lang = i18n.get_language()
+    versions = await policy_services.form_questions_in_scope()
+    columns = custom_fields.export_columns(versions, lang)
+    cells = source.cells
+    source.headers = source.headers + [header for _, header in columns]
+    source.cells = lambda r: cells(r) + custom_fields.export_cells(
+        columns, versions.get(r["policy_version_number"], []), _json(r["custom_answers"]), lang)
 
 
 def _beneficiaries(period: Period, tid: Any, reveal: bool) -> Source:
@@ -136,6 +160,8 @@ async def start(tenant_id: Any, code: str, period: Period, *, reveal: bool, user
     full_ids = bool(reveal and code == "beneficiaries")
     source = SOURCES[code](period, tenant_id, full_ids)
     async with tenant_scope(tenant_id) as tx:
+        if source.extend is not None:
+            await source.extend(source)
         count = await tx.connection.fetchval(f"select count(*) from ({source.sql}) q", *source.args)
         await audit.record(tenant_id, f"export.{code}", **audit.actor_fields(user), target_type="export",
                            target_id=code, address=address,

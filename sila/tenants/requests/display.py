@@ -16,7 +16,8 @@ from sila.tenants.requests.actions import CHECKLIST
 from sila.tenants.requests.workflow import APPLICANT_STAGE_LABELS, STAGE_LABELS
 
 DOC_KINDS = {"supporting": i18n.N_("Supporting document"), "letter_scan": i18n.N_("Letter (scan)"),
-             "attestation": i18n.N_("Signed attestation"), "field_visit": i18n.N_("Field-visit report")}
+             "attestation": i18n.N_("Signed attestation"), "field_visit": i18n.N_("Field-visit report"),
+             "custom_field": i18n.N_("Answer to a form question")}
 
 
 def time_left(due_at: dt.datetime | None, now: dt.datetime | None = None) -> tuple[str, str]:

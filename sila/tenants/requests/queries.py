@@ -38,12 +38,14 @@ async def update_request(request_id: uuid.UUID, changes: dict[str, Any]) -> None
         request_id, *changes.values())
 
 
-async def insert_document(tenant_id: Any, request_id: Any, kind: str, upload: Upload, by: Any) -> uuid.UUID:
+async def insert_document(tenant_id: Any, request_id: Any, kind: str, upload: Upload, by: Any,
+                          document_id: uuid.UUID | None = None) -> uuid.UUID:
+    """`document_id`: chosen beforehand when the request's answers name the document."""
     return await current_connection().fetchval(
-        """insert into request_document (tenant, request, kind, filename, content_type, size, sha256, content,
-             uploaded_by) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id""",
+        """insert into request_document (id, tenant, request, kind, filename, content_type, size, sha256, content,
+             uploaded_by) values (coalesce($10, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9) returning id""",
         parse_uuid(tenant_id), request_id, kind, upload.filename, upload.content_type, len(upload.content),
-        upload.sha256, upload.content, by)
+        upload.sha256, upload.content, by, document_id)
 
 
 async def insert_attestation(tenant_id: Any, request_id: Any, *, method: str, signer: str, version: int,

@@ -32,6 +32,8 @@ class SupportRequest(Table, tablename="support_request", db=DB):
     contact_channel = Varchar(length=20, default="sms")
     contact_language = Varchar(length=5, default="ar")
     missing = JSONB(default=[])
+    # Answers to the charity's own questions (policy.custom_fields), keyed by question key.
+    custom_answers = JSONB(default={})
     submitted_at = Timestamptz()
     due_at = Timestamptz(null=True, default=None)  # in force: base_due_at shifted by pauses (requests/clock.py)
     base_due_at = Timestamptz(null=True, default=None)

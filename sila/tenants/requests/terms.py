@@ -11,6 +11,7 @@ from typing import Any
 
 from sila.tenants.policy import catalogue
 from sila.tenants.policy import services as policy_services
+from sila.tenants.policy.custom_fields import CustomField, from_dicts
 from sila.tenants.policy.deadlines import basis_of
 from sila.tenants.policy.services import PublishedVersion
 from sila.tenants.requests.workflow import Workflow
@@ -44,6 +45,9 @@ class PolicyTerms:
     review_window_basis: str = "calendar"  # sila.platform.workdays: calendar or working days
     appeal_days: int = 0  # 0: the policy offers no appeal
     online_completion: bool = False  # an incomplete request may be completed from /track
+    # The charity's own questions on its support-request form, as this version published them
+    # (a request answers and is shown with the questions of the version it pins).
+    custom_fields: tuple[CustomField, ...] = ()
 
     @property
     def workflow(self) -> Workflow:
@@ -102,6 +106,7 @@ def terms_of(version: PublishedVersion) -> PolicyTerms:
         review_window_basis=basis_of(policy),
         appeal_days=int(getattr(policy, "appeal_days", 0) or 0),
         online_completion=bool(getattr(policy, "online_completion", False)),
+        custom_fields=tuple(from_dicts(policy.custom_fields)),
     )
 
 

@@ -19,7 +19,7 @@ from sila.platform.tenancy import tenant_of
 from sila.platform.web import redirect
 from sila.tenants.policy import catalogue, deadlines
 from sila.tenants.requests import forms, services
-from sila.tenants.requests.routes.common import Multipart, choice_options, files_errors, page
+from sila.tenants.requests.routes.common import Multipart, choice_options, files_errors, page, read_custom_answers
 from sila.tenants.requests.terms import PolicyTerms, terms_in_force
 from sila.tenants.requests.uploads import ACCEPT, MAX_BODY, MAX_FILES, MSG_TOO_MANY, Upload, read_files
 
@@ -66,17 +66,41 @@ async def _stash(redis: Any, tenant_id: Any, token: str, files: list[Upload]) ->
         await redis.delete(_stash_key(tenant_id, token))
 
 
+async def _stashed_answer_files(redis: Any, tenant_id: Any, token: str) -> dict[str, Upload]:
+    """Files given to the charity's own file questions on an earlier attempt (by question key),
+    kept like the documents above."""
+    raw = await redis.get(_stash_key(tenant_id, token) + ":cf") if TOKEN_RE.match(token or "") else None
+    if not raw:
+        return {}
+    try:
+        files = json.loads(crypto.decrypt(tenant_id, STASH_FIELD, raw))
+        return {key: Upload(f["filename"], f["content_type"], base64.b64decode(f["content"])) for key, f in files.items()}
+    except Exception:  # another tenant's or a tampered entry: as if nothing were kept
+        return {}
+
+
+async def _stash_answer_files(redis: Any, tenant_id: Any, token: str, files: dict[str, Upload]) -> None:
+    if files:
+        payload = {key: {"filename": f.filename, "content_type": f.content_type,
+                         "content": base64.b64encode(f.content).decode()} for key, f in files.items()}
+        await redis.set(_stash_key(tenant_id, token) + ":cf",
+                        crypto.encrypt(tenant_id, STASH_FIELD, json.dumps(payload)), ex=STASH_TTL)
+    else:
+        await redis.delete(_stash_key(tenant_id, token) + ":cf")
+
+
 class ApplyRoutes(Controller):
     guards = [requires_tenant_site, public_form_limit("public_requests")]
 
     async def _form(self, request: Request, terms: PolicyTerms, *, form: dict[str, Any], errors: FormErrors,
-                    token: str, stashed: list[Upload], status_code: int = 200) -> Any:
+                    token: str, stashed: list[Upload], status_code: int = 200,
+                    kept: dict[str, Upload] | None = None) -> Any:
         tenant = tenant_of(request)
         lang = i18n.get_language()
         now = dt.datetime.now(dt.timezone.utc)
         return await page(
             request, "public/request_form.html", status_code=status_code, terms=terms, form=form, errors=errors,
-            token=token, stashed=stashed, accept=ACCEPT, max_files=MAX_FILES,
+            token=token, stashed=stashed, accept=ACCEPT, max_files=MAX_FILES, kept=kept or {},
             declaration=forms.declaration_text(terms, lang).split("\n"),
             consent=forms.consent_text(tenant.name(lang), lang), **choice_options(),
             step_names=[catalogue.STEPS[s].label(lang) for s in terms.steps],
@@ -110,20 +134,25 @@ class ApplyRoutes(Controller):
         files = stashed + uploads
         if len(files) > MAX_FILES:
             errors.add("documents", MSG_TOO_MANY)
+        # The charity's own questions of the version in force (a request pins it, and with it them).
+        answers = await read_custom_answers(terms, data, errors, await _stashed_answer_files(redis, tenant.id, token))
         if parsed.typed["policy_version"] != str(terms.number):
             errors.add("__all__", MSG_POLICY_CHANGED)
         if errors or parsed.value is None:
             await _stash(redis, tenant.id, token, files[:MAX_FILES])
-            return await self._form(request, terms, form=parsed.typed, errors=errors, token=token,
-                                    stashed=files[:MAX_FILES], status_code=400)
+            await _stash_answer_files(redis, tenant.id, token, answers.files)
+            return await self._form(request, terms, form={**parsed.typed, **answers.typed}, errors=errors, token=token,
+                                    stashed=files[:MAX_FILES], status_code=400, kept=answers.files)
         value = parsed.value
         lang = i18n.get_language()
         result = await services.submit_online(tenant, terms, services.OnlineSubmission(
             applicant=forms.applicant_of(value), need=value.need, signer_name=value.signature,
             form_text=forms.declaration_text(terms, lang),
             consent_text=forms.consent_text(tenant.name(lang), lang), files=files, token=token,
-            address=client_address(request), user_agent=request.headers.get("user-agent", "")))
+            address=client_address(request), user_agent=request.headers.get("user-agent", ""),
+            custom_answers=answers.values, custom_files=answers.files))
         await _stash(redis, tenant.id, token, [])
+        await _stash_answer_files(redis, tenant.id, token, {})
         session = dict(request.session or {})
         session["applied"] = {"reference": result.reference,
                               "due_at": result.due_at.isoformat() if result.due_at else None}

@@ -13,7 +13,7 @@ from sila.platform.roles import Role
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import redirect
 from sila.tenants.requests import forms, services
-from sila.tenants.requests.routes.common import Multipart, choice_options, files_errors, page
+from sila.tenants.requests.routes.common import Multipart, choice_options, files_errors, page, read_custom_answers
 from sila.tenants.requests.terms import PolicyTerms, terms_in_force
 from sila.tenants.requests.uploads import ACCEPT, MAX_BODY, read_files
 
@@ -56,15 +56,18 @@ class IntakeRoutes(Controller):
         parsed = parse_form(forms.IntakeForm, fields, context={"terms": terms, "letter_refused": bool(letter_problems)})
         for name, messages in parsed.errors.items():
             errors.setdefault(name, []).extend(m for m in messages if m not in errors.get(name, []))
+        answers = await read_custom_answers(terms, data, errors)
         if errors or parsed.value is None:
-            if uploads or letters or scans:  # staff re-attach; only the public form stashes files
+            if uploads or letters or scans or answers.files:  # staff re-attach; only the public form stashes files
                 errors.add("__all__", forms.MSG_FILES_AGAIN)
-            return await self._intake_form(request, terms, form=parsed.typed, errors=errors, status_code=400)
+            return await self._intake_form(request, terms, form={**parsed.typed, **answers.typed}, errors=errors,
+                                           status_code=400)
         value = parsed.value
         lang = value.preferred_language
         request_id = await services.record_by_staff(tenant, terms, services.StaffIntake(
             applicant=forms.applicant_of(value), channel=value.channel, need=value.need,
             interview_url=value.interview_url, interview_at=value.interview_at, files=uploads,
             letter_scan=value.letter_scan, attestation_scan=value.attestation_scan, signer_name=value.signer_name,
-            consent_text=forms.consent_text(tenant.name(lang), lang)), await actor_of(request))
+            consent_text=forms.consent_text(tenant.name(lang), lang), custom_answers=answers.values,
+            custom_files=answers.files), await actor_of(request))
         return redirect(f"/portal/requests/{request_id}")

@@ -17,6 +17,7 @@ from sila.platform.roles import Role
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import redirect
 from sila.tenants.policy import catalogue
+from sila.tenants.policy import custom_fields as cf
 from sila.tenants.requests import actions, forms, services
 from sila.tenants.requests.display import history
 from sila.tenants.requests.routes.common import FormData, Multipart, add_problem, files_errors, page, refusal_status
@@ -40,12 +41,14 @@ async def request_page(request: Request, request_id: str, *, errors: FormErrors 
     data = await services.get_request_in_tenant(tenant.id, request_id)
     req = data["req"]
     data["history"] = history(data.pop("timeline"))
-    terms = await terms_of_version(tenant.id, req["policy_version_number"])
+    terms = await terms_of_version(tenant.id, req["policy_version_number"])  # its own form's questions
     workflow = Workflow.from_steps(req["steps"])
     async with tenant_scope(tenant.id):  # the same table and guards the server applies
         offered = await actions.offered_in_scope(req, await actor_of(request))
     return await page(
         request, "requests/detail.html", status_code=status_code, **data, terms=terms, workflow=workflow,
+        custom_answers=cf.answer_rows(list(terms.custom_fields) if terms else [], req["custom_answers"],
+                                      i18n.get_language()),
         actions=offered, errors=errors or FormErrors(), form=form or {}, failed=failed, alert=alert, accept=ACCEPT,
         researcher_options=[(str(s.id), s.name or s.email) for s in
                             await services.staff_with_role(tenant.id, Role.social_researcher)] if "refer" in offered else [],

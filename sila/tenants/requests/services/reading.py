@@ -46,6 +46,7 @@ async def get_request_in_tenant(tenant_id: Any, request_id: Any) -> dict[str, An
         appeal = await queries.appeal_of(rid)
     req = dict(row)
     req["missing"] = _json(req["missing"])
+    req["custom_answers"] = _json(req["custom_answers"])
     return {"req": req, "beneficiary": ben, "documents": docs,
             "verifications": [{**dict(v), "checklist": _json(v["checklist"]), "missing": _json(v["missing"])}
                               for v in verifications],
