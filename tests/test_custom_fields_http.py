@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from sila.platform.actors import Actor
+from sila.platform.db import tenant_scope
+from sila.tenants.committee import services as committee
 from sila.tenants.policy import custom_fields as cf
 from sila.tenants.policy import services as policy_services
 from sila.tenants.policy.custom_fields import CustomField, Option
@@ -185,6 +188,19 @@ async def test_every_type_answered_online_is_stored_shown_exported_and_the_file_
         assert text in detail, text
     assert f"/portal/requests/{req['id']}/documents/{doc['id']}" in detail
     assert officer.get(f"/portal/requests/{req['id']}/documents/{doc['id']}").content == LEASE[1]
+
+    # The committee reads the same answers in the item's case summary.
+    async with tenant_scope(tenant.id) as tx:  # the walk to the committee is tested elsewhere
+        await tx.connection.execute("update support_request set stage = 'committee' where id = $1", req["id"])
+    member = staff["committee_member"]
+    sid = await committee.create_session(tenant, dt.datetime.now(dt.timezone.utc), "المقر",
+                                         Actor(member.id, "عضو", frozenset({"committee_member"})))
+    await committee.add_to_agenda(tenant, sid, [req["id"]],
+                                  Actor(staff["relations_officer"].id, "نورة", frozenset({"relations_officer"})))
+    agenda = html.unescape(sign_in(server, member).get(f"/portal/committee/{sid}").text)
+    summary = agenda[agenda.index('class="case-summary"'):]
+    for text in ("نوع السكن", "إيجار", "١٢٥٠٠ ريال", "غذاء، كسوة", f"/documents/{doc['id']}"):
+        assert text in summary, text
 
     class Who:
         id, name, email, support_grant = staff["admin"].id, "مدير", "a@x", None

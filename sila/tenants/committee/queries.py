@@ -66,6 +66,8 @@ class CaseSummary:
     documents: list[dict[str, Any]]  # id, kind, filename
     previous: list[PastRequest]  # the same person's other requests, newest first
     services: list[PastService]  # services the same person received, newest first
+    policy_version_number: int = 0  # the version whose form the request answered
+    custom_answers: dict[str, Any] = dataclasses.field(default_factory=dict)  # by question key
 
 
 def _json(value: Any) -> Any:
@@ -79,7 +81,8 @@ async def case_summaries(request_ids: list[uuid.UUID]) -> dict[uuid.UUID, CaseSu
     c = current_connection()
     rows = await c.fetch(
         """select r.id, r.reference, r.need, r.due_at, r.review_window_basis, r.beneficiary, b.name, b.category,
-             b.household_size, b.city from support_request r join beneficiary b on b.id = r.beneficiary
+             b.household_size, b.city, r.policy_version_number, r.custom_answers
+           from support_request r join beneficiary b on b.id = r.beneficiary
            where r.id = any($1::uuid[])""", request_ids)
     people = [r["beneficiary"] for r in rows]
     verifications = await c.fetch(
@@ -112,5 +115,6 @@ async def case_summaries(request_ids: list[uuid.UUID]) -> dict[uuid.UUID, CaseSu
             previous=[PastRequest(p["id"], p["reference"], p["submitted_at"], p["stage"], p["decision"], p["need"])
                       for p in previous if p["beneficiary"] == person and p["id"] != rid],
             services=[PastService(s["delivered_on"], s["service_type"], s["amount"])
-                      for s in services if s["beneficiary"] == person])
+                      for s in services if s["beneficiary"] == person],
+            policy_version_number=r["policy_version_number"], custom_answers=_json(r["custom_answers"]) or {})
     return out

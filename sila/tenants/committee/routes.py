@@ -20,9 +20,11 @@ from sila.platform.web import redirect, render
 from sila.tenants.committee import forms, services
 from sila.tenants.committee.minutes import minutes_pdf
 from sila.tenants.committee.rule import MAJORITIES
+from sila.tenants.policy import custom_fields as cf
 from sila.tenants.requests import services as requests
 from sila.tenants.requests.display import template_helpers
 from sila.tenants.requests.services import Problem, TransitionError
+from sila.tenants.requests.terms import terms_of_version
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -68,7 +70,19 @@ class CommitteeRoutes(Controller):
                       form: dict[str, Any] | None = None, status_code: int = 200) -> Any:
         tenant = tenant_of(request)
         data = await services.session_detail(tenant.id, session_id)
-        return await page(request, "committee/session.html", status_code=status_code, **data,
+        # Each request's answers on the charity's own form, as the version it pinned asked them.
+        forms: dict[int, Any] = {}
+        answers = {}
+        for it in data["items"]:
+            s = it["summary"]
+            if s is None:
+                continue
+            if s.policy_version_number not in forms:
+                forms[s.policy_version_number] = await terms_of_version(tenant.id, s.policy_version_number)
+            terms = forms[s.policy_version_number]
+            answers[s.request] = cf.answer_rows(list(terms.custom_fields) if terms else [], s.custom_answers,
+                                                i18n.get_language())
+        return await page(request, "committee/session.html", status_code=status_code, **data, answers_of=answers,
                           waiting=await services.waiting_requests(tenant.id) if data["session"]["status"] == "open"
                           else [], errors=errors or FormErrors(), form=form or {})
 
