@@ -59,6 +59,8 @@ async def test_a_committee_member_cannot_decide_alone_outside_a_session(server, 
     session = member.post("/portal/committee", {"held_at": "2026-11-25T19:00"}).headers["location"]
     assert member.post(f"{session}/agenda", {"requests": str(rid)}).status_code == 303
     item = await scalar(tenant.id, "select id from committee_item where request = $1", rid)
+    # By the committee's rule: the member's vote, then the presiding member's confirmation.
+    assert member.post(f"{session}/items/{item}/vote", {"vote": "reject", "reasons": "خارج النطاق"}).status_code == 303
     assert member.post(f"{session}/items/{item}/decide", {"decision": "reject", "reason": "خارج النطاق"}
                        ).status_code == 303
     assert await stage_of(tenant.id, rid) == "rejected"
