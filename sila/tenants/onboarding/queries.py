@@ -8,7 +8,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sila.platform.db import current_connection, tenant_scope
+from sila.platform.db import current_connection
 from sila.platform.roles import Role
 from sila.platform.tables import AuthToken, Tenant
 from sila.tenants.policy.tables import PolicyVersion, TenantProfile
@@ -41,16 +41,6 @@ async def reply_to_question(tenant_id: Any, reply: str) -> bool:
         """update tenant set info_reply = $2, info_replied_at = now(), updated_at = now()
            where id = $1 and status = 'pending' and info_requested_at is not null returning id""",
         tenant_id, reply))
-
-
-async def slug_taken(slug: str) -> bool:
-    """Held by a tenant: any tenant but a sign-up nobody confirmed within its link's life (whose
-    address the next sign-up takes over, see `services.release_unconfirmed`)."""
-    row = await Tenant.select(Tenant.id).where(Tenant.slug == slug).first()
-    if row is None:
-        return False
-    async with tenant_scope(row["id"]):
-        return await signup_held(row["id"])
 
 
 async def signup_held(tenant_id: Any) -> bool:

@@ -26,7 +26,7 @@ from sila.platform.settings import get_settings
 from sila.platform.tenancy import TenantInfo, clear_cache
 from sila.tenants.onboarding import queries, readiness
 # The routes ask the services; these reads need no more than the query.
-from sila.tenants.onboarding.queries import PlatformQuestion, platform_question, slug_taken  # noqa: F401
+from sila.tenants.onboarding.queries import PlatformQuestion, platform_question  # noqa: F401
 from sila.tenants.policy import services as policy
 from sila.tenants.policy.tables import TenantProfile
 from sila.workers.outbox import enqueue
@@ -130,6 +130,16 @@ MSG_EXISTING_ACCOUNT = N_(
     "An account with this email already exists. Enter its password to add this charity to it.")
 
 SIGNUP_TTL = queries.SIGNUP_TTL
+
+
+async def slug_taken(slug: str) -> bool:
+    """Held by a tenant: any tenant but a sign-up nobody confirmed within its link's life (whose
+    address the next sign-up takes over, see `release_unconfirmed`)."""
+    tenant = await directory.get_tenant_by_slug(slug)
+    if tenant is None:
+        return False
+    async with tenant_scope(tenant.id):
+        return await queries.signup_held(tenant.id)
 
 
 async def register(org: dict[str, str], account: dict[str, str], password: str, *, auto_approve: bool,
