@@ -424,11 +424,11 @@ def etagged(request: Request, value: Any) -> Response[Any]:
 
 def _beneficiary(row: dict[str, Any], id_number: str | None = None) -> Beneficiary:
     view = beneficiaries.public_view(row)
-    return Beneficiary(id=view["id"], name=view["name"], id_masked=view["id_masked"], id_kind=view["id_kind"],
-                       mobile=view["mobile"], email=view["email"], preferred_channel=view["preferred_channel"],
-                       preferred_language=view["preferred_language"], city=view["city"], category=view["category"],
-                       household_size=view["household_size"], registered_at=view["registered_at"],
-                       created_at=view["created_at"], updated_at=view["updated_at"], id_number=id_number)
+    return Beneficiary(id=view.id, name=view.name, id_masked=view.id_masked, id_kind=view.id_kind,
+                       mobile=view.mobile, email=view.email, preferred_channel=view.preferred_channel,
+                       preferred_language=view.preferred_language, city=view.city, category=view.category,
+                       household_size=view.household_size, registered_at=view.registered_at,
+                       created_at=view.created_at, updated_at=view.updated_at, id_number=id_number)
 
 
 def _summary(row: dict[str, Any]) -> RequestSummary:
