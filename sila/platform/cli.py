@@ -97,7 +97,7 @@ def _exec_celery(celery_args: list[str]) -> int:
     argv = [sys.executable, "-m", "celery", "-A", CELERY_APP, *celery_args]
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, argv)
+    os.execv(sys.executable, argv)  # noqa: S606 -- our own interpreter running Celery, the argv a list
     return 1  # not reached
 
 
@@ -231,7 +231,8 @@ class Child:
         self.name = name
         # Own session: a Ctrl-C in the terminal reaches `sila dev` only, which then stops the
         # children in order (web, workers, then the servers they use).
-        self.proc = subprocess.Popen(args, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+        self.proc = subprocess.Popen(  # noqa: S603 -- `sila dev` starting its own servers, argv a list
+            args, env=env, start_new_session=True, preexec_fn=_die_with_parent)
 
     @property
     def pid(self) -> int:

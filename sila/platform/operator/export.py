@@ -180,7 +180,7 @@ async def build_export(export_id: Any) -> Path | None:
             zf.writestr("manifest.json", json.dumps({
                 "format": "sila-tenant-export/1",
                 "tenant": {k: _jsonable(v, "") for k, v in tenant.items()},
-                "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "generated_at": dt.datetime.now(dt.UTC).isoformat(),
                 "tables": counts,
                 "documents": files,
             }, ensure_ascii=False, indent=2))
@@ -196,7 +196,7 @@ async def build_export(export_id: Any) -> Path | None:
         partial.unlink(missing_ok=True)
         log.exception("export %s failed", export_id)
         await _progress(export_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:500],
-                        finished_at=dt.datetime.now(dt.timezone.utc))
+                        finished_at=dt.datetime.now(dt.UTC))
         raise
 
 

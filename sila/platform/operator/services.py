@@ -48,7 +48,7 @@ TOTP_ISSUER = "Sila"
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 # --- accounts -------------------------------------------------------------------------------

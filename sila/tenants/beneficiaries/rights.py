@@ -44,7 +44,7 @@ class AlreadyErased(Exception):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def due_on(received_on: dt.date) -> dt.date:
@@ -147,7 +147,7 @@ async def withdraw_consent(tenant_id: Any, beneficiary_id: Any, *, on: dt.date, 
                            address: str) -> None:
     """Recorded on the file (when, how the person told us) and as a consent row saying so."""
     bid = _bid(beneficiary_id)
-    at = dt.datetime.combine(on, dt.time(12), tzinfo=dt.timezone.utc)
+    at = dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC)
     async with tenant_scope(tenant_id):
         ben = await _file_for_update(bid)
         if ben.erased_at:

@@ -194,7 +194,7 @@ class RightsRoutes(Controller):
         else:
             body = await render_pdf("beneficiaries/export_pdf.html", {
                 **template_helpers(), "held": held, "tenant": tenant, "kinds": rights.KINDS,
-                "channels": rights.CHANNELS, "statuses": rights.STATUSES, "generated": dt.datetime.now(dt.timezone.utc),
+                "channels": rights.CHANNELS, "statuses": rights.STATUSES, "generated": dt.datetime.now(dt.UTC),
                 "erased": rights.ERASED}, lang=lang)
             media = "application/pdf"
         await rights.record_export(tenant.id, beneficiary_id, fmt, user, client_address(request))

@@ -66,7 +66,7 @@ class CommitteeRule:
     casting_vote: bool = True
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "CommitteeRule":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> CommitteeRule:
         d = dict(data or {})
         names = {f.name for f in dataclasses.fields(cls)}
         d = {k: v for k, v in d.items() if k in names}

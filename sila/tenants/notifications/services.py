@@ -270,7 +270,7 @@ def sample_values(org: str, lang: str) -> dict[str, str]:
     values = dict(catalogue.SAMPLE if lang == "ar" else catalogue.SAMPLE_EN)
     values["ref"] = LRM + values["ref"] if lang == "ar" else values["ref"]
 
-    return {**values, "org": org, "due": due_text(due_at(dt.datetime.now(dt.timezone.utc), 14), lang)}
+    return {**values, "org": org, "due": due_text(due_at(dt.datetime.now(dt.UTC), 14), lang)}
 
 
 # --- writing a message --------------------------------------------------------------------
@@ -387,7 +387,7 @@ async def overview(tenant_id: Any, quota: int) -> Overview:
     async with tenant_scope(tenant_id) as tx:
         return Overview(await sent_this_month(tx.connection), quota, await queries.held_counts(),
                         await queries.failed_messages(),
-                        await queries.status_counts(month_start(dt.datetime.now(dt.timezone.utc))))
+                        await queries.status_counts(month_start(dt.datetime.now(dt.UTC))))
 
 
 async def retry(tenant_id: Any, outbox_id: Any, actor: Any) -> None:

@@ -274,7 +274,7 @@ class PolicyRoutes(Controller):
         days_ok = isinstance(draft.review_window_days, int) and 1 <= draft.review_window_days <= 365
         basis = deadlines.basis_of(draft)
         if draft.has_committee and days_ok:
-            example = await deadlines.due_for(tenant.id, dt.datetime.now(dt.timezone.utc), draft.review_window_days,
+            example = await deadlines.due_for(tenant.id, dt.datetime.now(dt.UTC), draft.review_window_days,
                                               basis)
         days = draft.review_window_days if raw is None else raw
         shown = {"review_window_basis": basis,

@@ -177,7 +177,7 @@ class ApprovalRecord:
     minutes_document: uuid.UUID | None = None
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], minutes_document: Any = None) -> "ApprovalRecord":
+    def from_dict(cls, data: dict[str, Any], minutes_document: Any = None) -> ApprovalRecord:
         return cls(
             meeting_number=data.get("meeting_number"),
             session_ordinal=data.get("session_ordinal"),

@@ -239,7 +239,7 @@ async def gather(tenant: Any, period: Period) -> Evidence:
         doc = await policy.get_document(tenant.id, profile["logo"])
         logo = data_uri(doc["content_type"], doc["content"]) if doc else None
     evidence = Evidence(
-        tenant=tenant, period=period, generated_at=dt.datetime.now(dt.timezone.utc),
+        tenant=tenant, period=period, generated_at=dt.datetime.now(dt.UTC),
         public_url=get_settings().tenant_url(tenant.slug, "/policy"),
         live_since=versions[0].published_at if versions else None, versions=facts, in_force=in_force,
         channels=[c.label(lang) for c in in_force.channels] if in_force else [],

@@ -83,7 +83,7 @@ class QueueRoutes(Controller):
         assigned = q.get("assigned", "")
         return await page(request, "requests/queue.html", rows=rows, filter=f, terms=terms,
                           all_stages=terms.workflow.stages() if terms else list(STAGES), staff=staff,
-                          overdue=overdue, now=dt.datetime.now(dt.timezone.utc), errors=errors or FormErrors(),
+                          overdue=overdue, now=dt.datetime.now(dt.UTC), errors=errors or FormErrors(),
                           alert=alert, status_code=status_code,
                           can_assign=bool(user.roles & {Role.relations_officer, Role.admin}),
                           assigned=int(assigned) if assigned.isascii() and assigned.isdigit() and len(assigned) < 4 else None,
