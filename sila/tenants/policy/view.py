@@ -14,7 +14,6 @@ from typing import Any
 from sila.platform import i18n
 from sila.platform.i18n import N_
 from sila.platform.labels import KIND_LABELS
-from sila.platform.templating import digits
 from sila.platform.tenancy import TenantInfo
 from sila.tenants.policy import catalogue
 from sila.tenants.policy.rules import PolicyDraft
@@ -101,10 +100,6 @@ def _item_label(item: Any, lang: str) -> Text:
     # A tenant's own item named only in Arabic shows its Arabic name on English pages.
     text_lang = lang if own or item.code else "ar"
     return Text(label, text_lang)
-
-
-def days_phrase(days: int) -> str:
-    return i18n.ngettext("%(num)s day", "%(num)s days", days, num=digits(days))
 
 
 def window_sentence(draft: PolicyDraft, lang: str) -> str:
