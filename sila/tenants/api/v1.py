@@ -25,7 +25,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import HeaderParameter, Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter
 from redis.exceptions import RedisError
 
 from sila.platform import i18n, input_guard, problems
@@ -553,7 +553,7 @@ async def list_beneficiaries(request: Request, cursor: Cursor = None, limit: Lim
 
 @get("/beneficiaries/{beneficiary_id:str}", name="api_beneficiary", guards=[needs("beneficiaries:read")], security=BEARER,
      tags=["beneficiaries"], responses=DETAIL_ERRORS, summary="One beneficiary's file")
-async def get_beneficiary(request: Request, beneficiary_id: str,
+async def get_beneficiary(request: Request, beneficiary_id: FromPath[str],
                           reveal: Annotated[bool, Parameter(description=(
                               "Include the full ID number: needs the beneficiaries:reveal scope; "
                               "each reveal is written to the audit trail."))] = False) -> Response[Beneficiary]:
@@ -640,14 +640,14 @@ def _answers_form(terms: PolicyTerms, answers: dict[str, Any], errors: FormError
 
 @get("/requests/{request_id:str}", name="api_request", guards=[needs("requests:read")], security=BEARER, tags=["requests"],
      responses=DETAIL_ERRORS, summary="One request, with its stage history and services")
-async def get_request(request: Request, request_id: str) -> Response[RequestDetail]:
+async def get_request(request: Request, request_id: FromPath[str]) -> Response[RequestDetail]:
     return etagged(request, await _detail(caller_of(request).tenant_id, request_id))
 
 
 @post("/requests", name="api_request_create", guards=[needs("requests:write")], security=BEARER, tags=["requests"],
       request_max_body_size=MAX_BODY, status_code=201, responses=WRITE_ERRORS,
       summary="Submit a request from another intake system (the online form's rules)")
-async def create_request(request: Request, data: NewRequest, idempotency_key: IdempotencyKey = None
+async def create_request(request: Request, data: JSONBody[NewRequest], idempotency_key: IdempotencyKey = None
                          ) -> Response[Created]:
     """The same checks as the online form, by the same code: the applicant's details through the
     applicant form model (ID check digit, mobile, email when it is the channel), the need, the
@@ -723,7 +723,7 @@ async def list_services(request: Request, cursor: Cursor = None, limit: Limit = 
 @post("/requests/{request_id:str}/services", name="api_service_create", guards=[needs("services:write")], security=BEARER,
       tags=["services"], request_max_body_size=MAX_BODY, status_code=201, responses=WRITE_ERRORS,
       summary="Record a service delivered on an accepted request (the request page's rules)")
-async def create_service(request: Request, request_id: str, data: NewService,
+async def create_service(request: Request, request_id: FromPath[str], data: JSONBody[NewService],
                          idempotency_key: IdempotencyKey = None) -> Response[Service]:
     caller = caller_of(request)
     tenant = tenant_of(request)
