@@ -446,8 +446,12 @@ def _service(row: dict[str, Any]) -> Service:
                    recorded_at=row["recorded_at"])
 
 
-def _cursor(raw: str | None, kind: type) -> Any:
-    return queries.decode_cursor(raw, kind)
+async def _page(request: Request, read: Any, cursor: str | None, limit: int, *,
+                cursor_type: type = dt.datetime, **filters: Any) -> queries.Page:
+    """One page of a list for the caller's tenant: `read` (a queries.*_page) after `cursor`, whose
+    time is a `cursor_type` (the list's order: a moment, or a day for survey answers)."""
+    return await read(caller_of(request).tenant_id, cursor=queries.decode_cursor(cursor, cursor_type), limit=limit,
+                      **filters)
 
 
 def _check_strings(value: Any, errors: FormErrors, path: str = "") -> None:
@@ -466,6 +470,16 @@ def _check_strings(value: Any, errors: FormErrors, path: str = "") -> None:
 
 def _invalid(errors: FormErrors) -> ApiProblem:
     return ApiProblem(422, "invalid", "Some fields are not valid; see `errors`.", errors=dict(errors))
+
+
+def _checked(data: msgspec.Struct) -> dict[str, Any]:
+    """A write's body as plain values; 422 when one of its strings holds what no form accepts."""
+    raw = msgspec.to_builtins(data)
+    errors = FormErrors()
+    _check_strings(raw, errors)
+    if errors:
+        raise _invalid(errors)
+    return raw
 
 
 @dataclasses.dataclass
@@ -546,8 +560,7 @@ async def policy(request: Request) -> Response[Policy]:
 @get("/beneficiaries", name="api_beneficiaries", guards=[needs("beneficiaries:read")], security=BEARER, tags=["beneficiaries"],
      responses=AUTH_ERRORS, summary="Beneficiaries' files, ID numbers masked")
 async def list_beneficiaries(request: Request, cursor: Cursor = None, limit: Limit = 50) -> BeneficiaryPage:
-    page = await queries.beneficiaries_page(caller_of(request).tenant_id, cursor=_cursor(cursor, dt.datetime),
-                                            limit=limit)
+    page = await _page(request, queries.beneficiaries_page, cursor, limit)
     return BeneficiaryPage([_beneficiary(r) for r in page.rows], page.next_cursor)
 
 
@@ -586,8 +599,8 @@ async def list_requests(request: Request, cursor: Cursor = None, limit: Limit = 
     stages = stage or []
     if any(s not in STAGES for s in stages):
         raise ApiProblem(400, "invalid", "Unknown stage.", errors={"stage": [f"One of: {', '.join(STAGES)}"]})
-    page = await queries.requests_page(caller_of(request).tenant_id, stages=stages, since=submitted_from,
-                                       until=submitted_to, cursor=_cursor(cursor, dt.datetime), limit=limit)
+    page = await _page(request, queries.requests_page, cursor, limit, stages=stages, since=submitted_from,
+                       until=submitted_to)
     return RequestPage([_summary(r) for r in page.rows], page.next_cursor)
 
 
@@ -655,11 +668,7 @@ async def create_request(request: Request, data: JSONBody[NewRequest], idempoten
     version the applicant was shown; only while the policy accepts online requests."""
     caller = caller_of(request)
     tenant = tenant_of(request)
-    raw = msgspec.to_builtins(data)
-    errors = FormErrors()
-    _check_strings(raw, errors)
-    if errors:
-        raise _invalid(errors)
+    raw = _checked(data)
     form: dict[str, Any] = {k: ("" if v is None else str(v)) for k, v in raw["applicant"].items()}
     form.update(need=data.need, signature=data.signature, attest="yes" if data.attest else "",
                 consent="yes" if data.consent else "")
@@ -703,8 +712,7 @@ async def create_request(request: Request, data: JSONBody[NewRequest], idempoten
      responses=AUTH_ERRORS, summary="Research-committee decisions, oldest first")
 async def list_decisions(request: Request, cursor: Cursor = None, limit: Limit = 50,
                          decided_from: Since = None) -> DecisionPage:
-    page = await queries.decisions_page(caller_of(request).tenant_id, since=decided_from,
-                                        cursor=_cursor(cursor, dt.datetime), limit=limit)
+    page = await _page(request, queries.decisions_page, cursor, limit, since=decided_from)
     return DecisionPage([Decision(id=r["id"], request_id=r["request"], session_id=r["session"],
                                   session_number=r["session_number"], held_at=r["held_at"], decision=r["decision"],
                                   reason=r["reason"] or "", decided_at=r["decided_at"]) for r in page.rows],
@@ -715,8 +723,7 @@ async def list_decisions(request: Request, cursor: Cursor = None, limit: Limit =
      summary="Services delivered, oldest recorded first")
 async def list_services(request: Request, cursor: Cursor = None, limit: Limit = 50, delivered_from: Since = None,
                         delivered_to: Until = None) -> ServicePage:
-    page = await queries.services_page(caller_of(request).tenant_id, since=delivered_from, until=delivered_to,
-                                       cursor=_cursor(cursor, dt.datetime), limit=limit)
+    page = await _page(request, queries.services_page, cursor, limit, since=delivered_from, until=delivered_to)
     return ServicePage([_service(r) for r in page.rows], page.next_cursor)
 
 
@@ -727,11 +734,7 @@ async def create_service(request: Request, request_id: FromPath[str], data: JSON
                          idempotency_key: IdempotencyKey = None) -> Response[Service]:
     caller = caller_of(request)
     tenant = tenant_of(request)
-    raw = msgspec.to_builtins(data)
-    errors = FormErrors()
-    _check_strings(raw, errors)
-    if errors:
-        raise _invalid(errors)
+    raw = _checked(data)
     form = {"service_type": data.service_type, "description": data.description,
             "delivered_on": data.delivered_on.isoformat() if data.delivered_on else "", "amount": data.amount or ""}
     try:
@@ -761,8 +764,7 @@ async def create_service(request: Request, request_id: FromPath[str], data: JSON
      responses=AUTH_ERRORS, summary="Satisfaction-survey answers, oldest first")
 async def list_survey_responses(request: Request, cursor: Cursor = None, limit: Limit = 50,
                                 submitted_from: Since = None) -> SurveyPage:
-    page = await queries.survey_answers_page(caller_of(request).tenant_id, since=submitted_from,
-                                             cursor=_cursor(cursor, dt.date), limit=limit)
+    page = await _page(request, queries.survey_answers_page, cursor, limit, cursor_type=dt.date, since=submitted_from)
     return SurveyPage([SurveyResponse(id=r["id"], survey_id=r["survey"], version=r["version"],
                                       anonymous=r["anonymous"], beneficiary_id=None if r["anonymous"] else r["beneficiary"],
                                       service_type=r["service_type"] or "", submitted_on=r["submitted_on"],
@@ -777,8 +779,7 @@ async def list_complaints(request: Request, cursor: Cursor = None, limit: Limit 
                           received_from: Since = None) -> ComplaintPage:
     if kind and kind not in ("suggestion", "complaint", "followup"):
         raise ApiProblem(400, "invalid", "Unknown kind.", errors={"kind": ["suggestion, complaint or followup"]})
-    page = await queries.complaints_page(caller_of(request).tenant_id, kind=kind or "", since=received_from,
-                                         cursor=_cursor(cursor, dt.datetime), limit=limit)
+    page = await _page(request, queries.complaints_page, cursor, limit, kind=kind or "", since=received_from)
     return ComplaintPage([Complaint(id=r["id"], reference=r["reference"], kind=r["kind"], body=r["body"],
                                     status=r["status"], answer=r["answer"] or "", created_at=r["created_at"],
                                     answered_at=r["answered_at"], closed_at=r["closed_at"]) for r in page.rows],
