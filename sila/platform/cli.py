@@ -37,6 +37,7 @@ from sila.platform import db, demo
 from sila.platform.embedded import EmbeddedPostgres, EmbeddedRedis
 from sila.platform.forms import looks_like_email
 from sila.platform.migrate import migrate
+from sila.platform.operator.services import create_operator
 from sila.platform.settings import Settings, SettingsError, get_settings, load_settings
 
 CELERY_APP = "sila.workers.celery_app"
@@ -146,8 +147,6 @@ def cmd_create_operator(args: argparse.Namespace) -> int:
     password = _read_password(args.password_stdin)
 
     async def run() -> Any:
-        from sila.platform.operator.services import create_operator
-
         db.configure(settings.app_dsn)
         return await create_operator(args.email, args.name or args.email.split("@")[0], password,
                                      reset_totp=args.reset_totp)

@@ -176,6 +176,7 @@ async def _record(conn: Any, tid: uuid.UUID, oid: uuid.UUID, attempt: int, provi
 async def relay(limit: int = RELAY_BATCH) -> int:
     """Hand due rows to Celery and mark them `queued`. Returns how many were handed over."""
     # Here, not at the top: tasks imports relay: a cycle.
+    # cycle: tasks imports this module
     from sila.workers.tasks import deliver_batch
 
     async with platform_scope("outbox relay") as tx:

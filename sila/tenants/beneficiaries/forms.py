@@ -2,19 +2,35 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as dt
+import functools
 from typing import Annotated, Any
 
-from pydantic import ValidationInfo, field_validator
-
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationInfo, field_validator
 
 from sila.platform import i18n
 from sila.platform.dates import parse_digits
-from sila.platform.forms import AnyDay, Choice, Digits, Email, Flag, Form, Mobile, Parsed, RiyadhDate, \
-    SaudiId, Text, WholeNumber, earlier, parse_form, problem, raw_text, riyadh_today
+from sila.platform.forms import (
+    AnyDay,
+    Choice,
+    Digits,
+    Email,
+    Flag,
+    Form,
+    Mobile,
+    Parsed,
+    RiyadhDate,
+    SaudiId,
+    Text,
+    WholeNumber,
+    earlier,
+    parse_form,
+    problem,
+    raw_text,
+    riyadh_today,
+)
 from sila.platform.i18n import N_
+from sila.platform.search import name_key
 
 CATEGORIES = {
     "family": N_("Family in need"),
@@ -210,8 +226,6 @@ MSG_LAWFUL = N_("Confirm that the charity may hold these people's data in Sila."
 @functools.cache
 def _category_keys() -> dict[str, str]:
     """Each category's code and its label in either language, compared as search keys."""
-    from sila.platform.search import name_key
-
     keys = {}
     for code, label in CATEGORIES.items():
         keys[name_key(code)] = code
@@ -223,8 +237,6 @@ def _category_keys() -> dict[str, str]:
 
 def _category(value: Any) -> str:
     """A category by its code or its label in either language (what a spreadsheet would say)."""
-    from sila.platform.search import name_key
-
     text = " ".join(raw_text(value).split())
     if not text:
         return ""

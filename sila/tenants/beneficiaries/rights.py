@@ -27,9 +27,12 @@ from sila.platform import audit, crypto
 from sila.platform.db import parse_uuid, tenant_scope
 from sila.platform.errors import NotFound
 from sila.platform.i18n import N_
+from sila.platform.operator.export import withdraw_holding
+from sila.platform.search import name_key
 from sila.tenants.beneficiaries import queries
 from sila.tenants.beneficiaries.forms import RIGHTS_CHANNELS, RIGHTS_KINDS
 from sila.tenants.beneficiaries.services import ID_FIELD
+from sila.tenants.requests.display import history_entry
 
 LAW_DAYS = 30  # PDPL implementing regulation: a data subject's request is answered within 30 days
 KINDS = RIGHTS_KINDS
@@ -111,8 +114,6 @@ async def correct(tenant_id: Any, beneficiary_id: Any, values: dict[str, Any], *
                   address: str) -> dict[str, Any]:
     """The file's details as corrected (the ID number is not among them); audited with what
     changed. Returns the changed fields."""
-    from sila.platform.search import name_key
-
     bid = _bid(beneficiary_id)
     async with tenant_scope(tenant_id):
         ben = await _file_for_update(bid)
@@ -214,8 +215,6 @@ SQL_FEEDBACK = """
 
 async def holdings(tenant_id: Any, beneficiary_id: Any) -> Holdings:
     """Everything Sila holds about this person, as it is stored (the access right's answer)."""
-    from sila.tenants.requests.display import history_entry
-
     bid = _bid(beneficiary_id)
     async with tenant_scope(tenant_id) as tx:
         c = tx.connection
@@ -412,7 +411,6 @@ async def erase(tenant_id: Any, beneficiary_id: Any, *, actor: Any, address: str
                 ERASED if any(w in r["actor_label"] for w in gone) else r["actor_label"])
         touched["audit_entries"] = len(rows)
         # The operator's archive exports that may hold this person are withdrawn and their files deleted.
-        from sila.platform.operator.export import withdraw_holding
 
         touched["archive_exports"] = len(await withdraw_holding(c, tid, ben.created_at))
         await c.execute(

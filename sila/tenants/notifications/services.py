@@ -23,7 +23,11 @@ from sila.tenants.beneficiaries.contact import contactable_in_scope
 from sila.tenants.notifications import catalogue, queries
 from sila.tenants.notifications.catalogue import KINDS
 from sila.tenants.notifications.queries import (
-    SETTINGS_FIELDS, FailedMessage, Gateway, GatewaySettings, NotificationSettings,
+    SETTINGS_FIELDS,
+    FailedMessage,
+    Gateway,
+    GatewaySettings,
+    NotificationSettings,
 )
 from sila.workers.outbox import CHANNELS, enqueue, enqueue_many, hand_off_after_commit
 from sila.workers.policy import month_start, sent_this_month
@@ -265,6 +269,7 @@ async def reset_template(tenant_id: Any, kind: str, actor: Any) -> None:
 
 def sample_values(org: str, lang: str) -> dict[str, str]:
     # Here, not at the top: requests.messages imports this module: a cycle.
+    # cycle: sila.tenants.requests.messages imports this module (notify_request)
     from sila.tenants.requests.messages import due_text
 
     values = dict(catalogue.SAMPLE if lang == "ar" else catalogue.SAMPLE_EN)

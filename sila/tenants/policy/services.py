@@ -14,13 +14,16 @@ import hashlib
 import uuid
 from typing import Any
 
+import anyio
+
 from sila.platform import audit
 from sila.platform.dates import HijriDate, Reconciled, dual_date, format_gregorian, format_hijri, weekday_name
 from sila.platform.db import parse_uuid, tenant_scope
 from sila.platform.errors import NotFound
 from sila.platform.files import DOCX, EXTENSIONS, JPEG, PDF, PNG, TEXT, safe_name, sniff
 from sila.platform.i18n import N_
-from sila.tenants.policy import catalogue, queries
+from sila.tenants.policy import catalogue, importer, queries
+from sila.tenants.policy.custom_fields import from_dicts
 from sila.tenants.policy.rules import (
     BoardApprovalInput,
     PolicyDraft,
@@ -30,7 +33,8 @@ from sila.tenants.policy.rules import (
     validate_approval,
     validate_publish,
 )
-from sila.tenants.policy.tables import Document, PolicyDraft as DraftTable, PolicyVersion, TenantProfile
+from sila.tenants.policy.tables import Document, PolicyVersion, TenantProfile
+from sila.tenants.policy.tables import PolicyDraft as DraftTable
 
 # --- documents ------------------------------------------------------------------------------
 
@@ -260,8 +264,6 @@ async def _locked_draft(tenant_id: Any) -> queries.DraftRow:
 async def form_questions_in_scope() -> dict[int, list[Any]]:
     """Each published version's own support-request questions (custom_fields.CustomField), by
     version number, read in the caller's tenant scope (exports name a column per question)."""
-    from sila.tenants.policy.custom_fields import from_dicts
-
     return {n: from_dicts(q) for n, q in (await queries.form_questions_by_version()).items()}
 
 
@@ -471,10 +473,6 @@ async def read_import(tenant_id: Any, document_id: Any) -> tuple[dict[str, Any],
     """The stored import document and what the importer proposes from it (read afresh each
     time: the same file always gives the same proposal). NotFound for anything but this
     tenant's import documents; importer.ImportError_ when the file cannot be read."""
-    import anyio
-
-    from sila.tenants.policy import importer
-
     global _import_limiter
     doc = await get_import_document(tenant_id, document_id)
     if _import_limiter is None:

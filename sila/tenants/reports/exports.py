@@ -23,9 +23,11 @@ from sila.platform.db import tenant_scope
 from sila.platform.i18n import N_
 from sila.platform.identity import mask_id
 from sila.platform.roles import Role
+from sila.tenants.feedback.services import KINDS, STATUSES
 from sila.tenants.policy import custom_fields
 from sila.tenants.policy import services as policy_services
 from sila.tenants.reports.period import Period
+from sila.tenants.requests.workflow import STAGE_LABELS
 
 ID_FIELD = crypto.column_field("beneficiary", "id_number_enc", {})
 REVEALERS = (Role.relations_officer, Role.social_researcher, Role.admin)  # as the beneficiary file's reveal
@@ -71,8 +73,6 @@ class Source:
 
 
 def _requests(period: Period, tid: Any, reveal: bool) -> Source:
-    from sila.tenants.requests.workflow import STAGE_LABELS
-
     g = i18n.gettext
     return Source(
         [g("Reference"), g("Received"), g("Channel"), g("Stage"), g("Decision"), g("Decided"),
@@ -117,8 +117,6 @@ def _beneficiaries(period: Period, tid: Any, reveal: bool) -> Source:
 
 
 def _feedback(period: Period, tid: Any, reveal: bool) -> Source:
-    from sila.tenants.feedback.services import KINDS, STATUSES
-
     g = i18n.gettext
     return Source(
         [g("Reference"), g("Type"), g("Status"), g("Received"), g("Text"), g("Name"), g("Mobile"),

@@ -12,12 +12,20 @@ from litestar.params import FromPath
 
 from sila.platform import i18n
 from sila.platform.bodies import UPLOAD_BODY_LIMIT, FormData, MultipartData
+from sila.platform.dates import format_gregorian, format_hijri, weekday_name
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import FormErrors, redirect, render
 from sila.tenants.committee import rule as committee_rule
 from sila.tenants.policy import custom_fields, forms, services, view
-from sila.tenants.policy.routes.pages import PolicyPages, changes_between, hijri_months, merge_errors, moved_focus, \
-    publish_problems, user_of
+from sila.tenants.policy.routes.pages import (
+    PolicyPages,
+    changes_between,
+    hijri_months,
+    merge_errors,
+    moved_focus,
+    publish_problems,
+    user_of,
+)
 from sila.tenants.policy.rules import TARGETS, ChannelConfig, ToolConfig, validate_approval
 from sila.tenants.policy.uploads import store_upload
 
@@ -212,8 +220,6 @@ class PolicyRoutes(PolicyPages):
     @get("/approval/convert", name="policy_approval_convert")
     async def approval_convert(self, request: Request) -> Any:
         """htmx: the other calendar (or the mismatch) as the admin types a date."""
-        from sila.platform.dates import format_gregorian, format_hijri, weekday_name
-
         preview = forms.conversion_preview(dict(request.query_params))
         return await render(request, "policy/_conversion.html", format_hijri=format_hijri,
                             format_gregorian=format_gregorian, weekday_name=weekday_name, **preview)

@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from sila.platform import i18n
 from sila.platform.auth import requires_staff
 from sila.platform.bodies import UPLOAD_BODY_LIMIT, FormData, MultipartData
+from sila.platform.dates import DateRangeError, format_gregorian, format_hijri, reconcile, weekday_name
 from sila.platform.roles import Role
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import FormErrors, redirect, render
@@ -18,8 +19,6 @@ from sila.tenants.onboarding import services as onboarding
 from sila.tenants.policy import catalogue, forms, importer, services
 from sila.tenants.policy.routes.pages import hijri_months, user_of
 from sila.tenants.policy.uploads import store_upload
-
-
 
 
 class PolicyImportRoutes(Controller):
@@ -69,8 +68,6 @@ class PolicyImportRoutes(Controller):
     async def _review_page(self, request: Request, document_id: uuid.UUID, *, values: dict[str, Any] | None = None,
                            rows: dict[str, list[dict[str, Any]]] | None = None, errors: FormErrors | None = None,
                            status_code: int = 200) -> Any:
-        from sila.platform.dates import DateRangeError, format_gregorian, format_hijri, reconcile, weekday_name
-
         tenant = tenant_of(request)
         try:
             doc, proposal = await services.read_import(tenant.id, document_id)
