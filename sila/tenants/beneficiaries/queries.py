@@ -7,10 +7,10 @@ import dataclasses
 import datetime as dt
 import json
 import uuid
-from typing import Any
+from typing import Any, Self
 
 from sila.platform import i18n, spreadsheet
-from sila.platform.db import current_connection, parse_uuid, tenant_scope
+from sila.platform.db import current_connection, json_value, parse_uuid, tenant_scope
 from sila.platform.errors import NotFound
 from sila.platform.identity import mask_id
 
@@ -86,10 +86,6 @@ async def get_import_in_tenant(tenant_id: Any, import_id: Any) -> ImportRecord:
 # --- the person's file ------------------------------------------------------------------------
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 @dataclasses.dataclass(frozen=True)
 class BeneficiaryFile:
     """A file as staff see it: no ciphertext, no keyed hash; the ID as its last four digits."""
@@ -121,10 +117,10 @@ class BeneficiaryFile:
         return mask_id(self.id_last4)
 
     @classmethod
-    def of(cls, row: Any) -> BeneficiaryFile:
-        """From a row of the table (`select *`): the columns staff do not see are left out."""
+    def of(cls, row: Any) -> Self:
+        """From a row of the table (`select *`): the columns this record does not hold are left out."""
         d = {f.name: row[f.name] for f in dataclasses.fields(cls)}
-        d["details"] = _json(d["details"]) or {}
+        d["details"] = json_value(d["details"]) or {}
         return cls(**d)
 
 
@@ -133,12 +129,6 @@ class LockedFile(BeneficiaryFile):
     """The file locked for a change, with the encrypted ID number the change may need."""
 
     id_number_enc: bytes | None = None
-
-    @classmethod
-    def of(cls, row: Any) -> LockedFile:
-        d = {f.name: row[f.name] for f in dataclasses.fields(cls)}
-        d["details"] = _json(d["details"]) or {}
-        return cls(**d)
 
 
 CONTACT_FIELDS = ("name", "mobile", "email", "preferred_channel", "preferred_language", "city", "category",

@@ -10,11 +10,7 @@ import json
 import uuid
 from typing import Any
 
-from sila.platform.db import current_connection
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+from sila.platform.db import current_connection, json_value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +45,7 @@ class VersionRow:
     def of(cls, row: Any) -> VersionRow:
         """From a row (asyncpg's or Piccolo's); the JSON columns decoded."""
         d = {f.name: row[f.name] for f in dataclasses.fields(cls)}
-        return cls(**{**d, "content": _json(d["content"]), "approval": _json(d["approval"])})
+        return cls(**{**d, "content": json_value(d["content"]), "approval": json_value(d["approval"])})
 
 
 async def lock_draft(tenant_id: uuid.UUID, default_content: dict[str, Any]) -> DraftRow:
@@ -59,7 +55,7 @@ async def lock_draft(tenant_id: uuid.UUID, default_content: dict[str, Any]) -> D
         "insert into policy_draft (tenant, content) values ($1, $2::jsonb) on conflict (tenant) do nothing",
         tenant_id, json.dumps(default_content, ensure_ascii=False))
     row = await conn.fetchrow("select * from policy_draft where tenant = $1 for update", tenant_id)
-    return DraftRow(**{**dict(row), "content": _json(row["content"]), "approval": _json(row["approval"])})
+    return DraftRow(**{**dict(row), "content": json_value(row["content"]), "approval": json_value(row["approval"])})
 
 
 async def set_draft_content(tenant_id: uuid.UUID, content: dict[str, Any], actor: Any) -> None:
@@ -105,7 +101,7 @@ async def form_questions_by_version() -> dict[int, list[dict[str, Any]]]:
     """Each published version's support-request questions as stored (custom_fields dicts), by number."""
     rows = await current_connection().fetch(
         "select number, content->'custom_fields' as questions from policy_version order by number")
-    return {r["number"]: _json(r["questions"]) or [] for r in rows}
+    return {r["number"]: json_value(r["questions"]) or [] for r in rows}
 
 
 async def mark_setup_done(tenant_id: uuid.UUID, step: str) -> None:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sila.platform import audit, crypto, i18n
 from sila.platform.dates import to_riyadh
-from sila.platform.db import tenant_scope
+from sila.platform.db import json_value, tenant_scope
 from sila.platform.i18n import N_
 from sila.platform.identity import mask_id
 from sila.platform.roles import Role
@@ -49,10 +48,6 @@ EXPORTS = {e.code: e for e in (
     Export("feedback", N_("Suggestions and complaints"), (Role.admin, Role.relations_officer), True),
     Export("survey_answers", N_("Survey answers"), (Role.admin,), True),
 )}
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _when(value: Any) -> str:
@@ -100,7 +95,7 @@ async def _answer_columns(source: Source) -> None:
     cells = source.cells
     source.headers = source.headers + [header for _, header in columns]
     source.cells = lambda r: cells(r) + custom_fields.export_cells(
-        columns, versions.get(r["policy_version_number"], []), _json(r["custom_answers"]), lang)
+        columns, versions.get(r["policy_version_number"], []), json_value(r["custom_answers"]), lang)
 
 
 def _beneficiaries(period: Period, tid: Any, reveal: bool) -> Source:

@@ -10,7 +10,7 @@ import json
 import uuid
 from typing import Any
 
-from sila.platform.db import current_connection
+from sila.platform.db import current_connection, json_value
 from sila.platform.tables import Tenant
 from sila.platform.tenancy import TenantInfo
 
@@ -22,10 +22,6 @@ CAMPAIGN_COLUMNS = ("c.id, c.tenant, c.survey, c.name, c.service_type, c.period_
 TITLES = "s.title_ar, s.title_en"  # the campaign's survey, where the read joins it
 INVITATION_COLUMNS = ("id, survey, beneficiary, request, service_delivery, campaign, service_type, intake_channel, "
                       "staff, channel, language, mobile, email, sent_at, reminded_at, answered, expires_at")
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,7 +219,7 @@ async def survey(survey_id: uuid.UUID) -> Survey | None:
               and r.version = s.current_version) as answered
             from survey s join survey_version v on v.survey = s.id and v.number = s.current_version
             where s.id = $1""", survey_id)
-    return Survey(**{**dict(row), "questions": _json(row["questions"])}) if row else None
+    return Survey(**{**dict(row), "questions": json_value(row["questions"])}) if row else None
 
 
 async def lock_survey(survey_id: uuid.UUID) -> None:
@@ -543,7 +539,7 @@ async def questions_of(survey_id: uuid.UUID) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for v in await current_connection().fetch(
             "select questions from survey_version where survey = $1 order by number", survey_id):
-        for q in _json(v["questions"]):
+        for q in json_value(v["questions"]):
             out.pop(q["key"], None)
             out[q["key"]] = q
     return out
