@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any
 
 import asyncpg
 from litestar import Litestar, MediaType, Request, get

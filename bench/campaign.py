@@ -31,6 +31,7 @@ async def run(database: str) -> dict[str, object]:
     me = psutil.Process(os.getpid())
     try:
         tenant = await directory.get_tenant_by_slug("big")
+        assert tenant is not None, "the bench data has no tenant 'big'"
         async with tenant_scope(tenant.id) as tx:
             await tx.connection.execute("insert into survey_settings (tenant) values ($1) on conflict do nothing",
                                         tenant.id)
@@ -42,7 +43,7 @@ async def run(database: str) -> dict[str, object]:
         counted = time.monotonic() - started
         progress = await surveys.campaign_progress(tenant.id, cid)
         invited, batches, rss = 0, 0, [(0, me.memory_info().rss)]
-        while (await surveys.campaign_progress(tenant.id, cid))["status"] != "done":
+        while (await surveys.campaign_progress(tenant.id, cid)).status != "done":
             invited += await surveys.run_campaigns()
             batches += 1
             rss.append((invited, me.memory_info().rss))
@@ -52,7 +53,7 @@ async def run(database: str) -> dict[str, object]:
             outbox = await tx.connection.fetchval("select count(*) from outbox where kind = 'survey.invitation'")
     finally:
         await db.close_pool()
-    return {"total": progress["total"], "invited": invited, "outbox_rows": outbox, "batches": batches,
+    return {"total": progress.total, "invited": invited, "outbox_rows": outbox, "batches": batches,
             "batch_size": surveys.CAMPAIGN_BATCH, "ticks": batches, "count_seconds": counted, "seconds": took,
             "beat_projection_seconds": batches * 3.0, "rss": rss}
 
