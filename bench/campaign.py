@@ -19,6 +19,21 @@ import psutil
 from bench.common import sila_env, use_env
 
 
+async def forget_earlier_campaigns(database: str, tenant_id: object) -> None:
+    """An earlier run that stopped half-way left its campaign running, and this run's ticks would
+    send its invitations too (a run once counted 200,000 for 100,000 people): start from none."""
+    from bench.datagen import owner
+
+    conn = await owner(database)
+    try:
+        async with conn.transaction():
+            await conn.execute("delete from survey_invitation where tenant = $1 and campaign is not null", tenant_id)
+            await conn.execute("delete from outbox where tenant = $1 and kind = 'survey.invitation'", tenant_id)
+            await conn.execute("delete from survey_campaign where tenant = $1", tenant_id)
+    finally:
+        await conn.close()
+
+
 async def run(database: str) -> dict[str, object]:
     from sila.platform import db, directory
     from sila.platform.db import tenant_scope
@@ -32,6 +47,7 @@ async def run(database: str) -> dict[str, object]:
     try:
         tenant = await directory.get_tenant_by_slug("big")
         assert tenant is not None, "the bench data has no tenant 'big'"
+        await forget_earlier_campaigns(database, tenant.id)
         async with tenant_scope(tenant.id) as tx:
             await tx.connection.execute("insert into survey_settings (tenant) values ($1) on conflict do nothing",
                                         tenant.id)
