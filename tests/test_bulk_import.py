@@ -62,8 +62,8 @@ class Admin:
 
 
 async def imported(tenant: Any, content: bytes, admin: Any, name: str = "مستفيدون.csv",
-                   mapping: dict[str, int] | None = None) -> queries.ImportRecord:
-    iid = await imports.upload(tenant.id, name, content, actor=admin, address="203.0.113.5")
+                   mapping: dict[str, int] | None = None, kind: str = "beneficiaries") -> queries.ImportRecord:
+    iid = await imports.upload(tenant.id, name, content, actor=admin, address="203.0.113.5", kind=kind)
     record = await queries.get_import_in_tenant(tenant.id, iid)
     await imports.start(tenant.id, iid, mapping if mapping is not None else record.mapping, actor=admin,
                         address="203.0.113.5")
