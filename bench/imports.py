@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -74,6 +75,8 @@ OUTCOMES = ["تم الصرف"] * 12 + ["مرفوض"] * 5 + ["مقبول"] * 3  #
 def make_past_file(n: int, seed: int, known_offset: int, new_offset: int) -> bytes:
     """N past requests: even rows by people of the beneficiaries file (IDs from `known_offset`),
     odd rows by new people (from `new_offset`) with a name and mobile."""
+    from hijridate import Gregorian
+
     from sila.platform.identity import valid_test_id
 
     rng = random.Random(seed)
@@ -91,13 +94,17 @@ def make_past_file(n: int, seed: int, known_offset: int, new_offset: int) -> byt
             number = number[:-1] + str((int(number[-1]) + 1) % 10)  # wrong check digit
         name = "" if known else f"{rng.choice(FIRST)} {rng.choice(FIRST)} {rng.choice(LAST)}"
         mobile = "" if known else f"{rng.choice(MOBILE_PREFIXES)}{rng.randint(0, 9_999_999):07d}"
-        year = rng.randint(2016, 2024)
-        day = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if rng.random() < 0.5 \
-            else f"14{rng.randint(38, 45)}/{rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}"
+        submitted = dt.date(2016, 1, 1) + dt.timedelta(days=rng.randint(0, 3200))
+        if rng.random() < 0.5:  # half the rows in Hijri, as many charities keep them
+            h = Gregorian.fromdate(submitted).to_hijri()
+            day = f"{h.year}/{h.month:02d}/{h.day:02d}"
+        else:
+            day = submitted.isoformat()
         outcome = rng.choice(OUTCOMES)
         served = outcome == "تم الصرف"
         row = [number, name, mobile, day, rng.choice(KINDS), outcome, "خارج نطاق الدعم" if outcome == "مرفوض" else "",
-               f"{year + 1}-01-15" if served else "", str(rng.randint(1, 40) * 100) if served else ""]
+               (submitted + dt.timedelta(days=rng.randint(1, 60))).isoformat() if served else "",
+               str(rng.randint(1, 40) * 100) if served else ""]
         earlier.append(row)
         w.writerow(row)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
