@@ -226,3 +226,19 @@ async def test_a_past_requests_run_killed_mid_file_resumes_without_duplicates(ch
     done = await imports.get_import_in_tenant(tenant.id, iid)
     assert (done.imported, done.files_created, done.rejected) == (25, 25, 0), done
     assert len(await _rows(tenant, "select id from support_request where imported_from = $1", iid)) == 25
+
+
+async def test_the_dashboard_counts_imported_decisions_apart_from_the_window(charity) -> None:
+    """Decided in the period, they are counted as decided, in their own bucket, and out of the median."""
+    from sila.tenants.reports.period import Period
+
+    tenant, admin, _ = charity
+    rows = [[n, "اسم كامل", "0501234567", f"2024-03-0{i + 1}", "سلة", "", "مقبول", "", f"2024-03-{i + 20}"] +
+            [""] * 4 for i, n in enumerate(ids(3, start=63_000_000))]
+    record = await imported(tenant, csv_file(HEADERS, rows), admin, kind="past_requests")
+    assert record.imported == 3
+    d = await report_queries.dashboard(tenant.id, Period("gregorian", (2024, 3), (2024, 3)))
+    assert d.received == 3 and {g.key: g.count for g in d.by_channel} == {"imported": 3}
+    assert (d.decisions.decided, d.decisions.with_window, d.decisions.within) == (3, 0, 0)
+    assert d.decisions.median_days is None  # days kept by hand are not measured here
+    assert {g.key: g.count for g in d.decisions.buckets}["imported"] == 3 and d.overdue.count == 0

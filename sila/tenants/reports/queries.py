@@ -306,7 +306,8 @@ async def dashboard(tenant_id: Any, period: Period) -> Dashboard:
         by_stage=sorted((Group(r["key"], "", r["n"]) for r in by_stage), key=lambda g: _STAGE_ORDER.get(g.key, 99)),
         decisions=Decisions(dec["decided"], dec["with_window"], dec["within"],
                             None if dec["median_days"] is None else float(dec["median_days"]),
-                            _groups(dec_buckets, DECISION_BUCKETS)),
+                            # "imported" only for a charity that imported past requests decided in the period
+                            [g for g in _groups(dec_buckets, DECISION_BUCKETS) if g.key != "imported" or g.count]),
         overdue=Waiting(overdue["n"], overdue["oldest"], _groups(overdue_buckets, AGE_BUCKETS)),
         incomplete=Waiting(incomplete["n"], incomplete["oldest"], _groups(incomplete_buckets, WAIT_BUCKETS)),
         research=Research(research["referred"], research["answered"], research["visits"]),
