@@ -48,7 +48,7 @@ def test_past_requests_import_at_phone_and_desktop_widths(server, celery_worker,
     try:
         page.set_viewport_size({"width": 390, "height": 900})
         page.goto(base + "/portal/beneficiaries/import")
-        page.get_by_label("استيراد الطلبات السابقة").check()
+        page.get_by_label("الطلبات السابقة", exact=True).check()
         screenshot(page, "past-import-start-phone-ar")
         _fits(page, 390)
         _axe(page)

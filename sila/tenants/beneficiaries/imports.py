@@ -112,6 +112,7 @@ class Written:
 class Kind:
     code: str  # beneficiary_import.kind
     title: str  # msgid: the page's heading
+    label: str  # msgid: what the file holds, on the upload form and the list of imports
     fields: dict[str, ImportField]
     row: type[Any]  # a forms.Form: one row, by the form layer
     key: Callable[[Any], str]  # what makes two rows of one file the same
@@ -396,7 +397,8 @@ async def _no_context(tid: uuid.UUID, job: Any) -> None:
     return None
 
 
-BENEFICIARIES = Kind(code="beneficiaries", title=N_("Import beneficiaries"), fields=IMPORT_FIELDS, row=ImportRow,
+BENEFICIARIES = Kind(code="beneficiaries", title=N_("Import beneficiaries"), label=N_("Beneficiaries"),
+                     fields=IMPORT_FIELDS, row=ImportRow,
                      key=lambda value: value.id_number, same_in_file=MSG_SAME_IN_FILE, prepare=_no_context,
                      write=_write_beneficiaries)
 COUNTS = ("imported", "existing", "rejected", "files_created")

@@ -223,6 +223,7 @@ async def write(c: Any, tid: uuid.UUID, iid: uuid.UUID, ctx: Context, good: list
     return written
 
 
-KIND = imports.Kind(code="past_requests", title=N_("Import past requests"), fields=PAST_REQUEST_FIELDS,
+KIND = imports.Kind(code="past_requests", title=N_("Import past requests"), label=N_("Past requests"),
+                    fields=PAST_REQUEST_FIELDS,
                     row=PastRequestRow, key=key, same_in_file=MSG_SAME_REQUEST, prepare=prepare, write=write,
                     check=check_past_request, startable=startable)
