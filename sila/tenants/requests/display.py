@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "request.clock_resumed": i18n.N_("Review window resumed"),
     "request.completed_by_applicant": i18n.N_("The applicant sent what was missing (tracking page)"),
     "request.appealed": i18n.N_("The applicant appealed the decision"),
+    "request.imported": i18n.N_("Imported from the charity's earlier records"),
 }
 
 
@@ -78,6 +79,7 @@ class HistoryEntry:
     stage_to: str | None = None
     assigned: bool = False  # an assignment: `assignee` is whom to (or "" for nobody)
     assignee: str = ""
+    source: str = ""  # an imported request: the file it came from, and its row
 
 
 def _stage(value: Any) -> str | None:
@@ -95,7 +97,8 @@ def history_entry(row: Mapping[str, Any]) -> HistoryEntry:
         at=row["created_at"], label=ACTION_LABELS.get(action, action), translate=action in ACTION_LABELS,
         actor=str(row.get("actor_name") or row.get("actor_label") or ""),
         stage_from=stage_from if moved else None, stage_to=stage_to if moved else None,
-        assigned=action == "request.assigned", assignee=str(row.get("assignee_name") or ""))
+        assigned=action == "request.assigned", assignee=str(row.get("assignee_name") or ""),
+        source=f"{after.get('file', '')}" if action == "request.imported" else "")
 
 
 def history(rows: Iterable[Mapping[str, Any]]) -> list[HistoryEntry]:
