@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.data import session_time
 from support.browser import axe_problems, screenshot, sign_in_page
 from support.clients import sign_in
 from support.db import scalar
@@ -53,7 +54,7 @@ def test_the_session_page_and_the_committee_rule_at_phone_and_desktop_widths(ser
     assert act(officer, rid, "skip_referral").status_code == 303
     chair, deputy = sign_in(server, staff["chair"]), sign_in(server, staff["deputy"])
     chair.get("/portal/committee")
-    session = chair.post("/portal/committee", {"held_at": "2026-11-25T19:00", "location": "مقر الوقف"}).headers[
+    session = chair.post("/portal/committee", {"held_at": session_time(), "location": "مقر الوقف"}).headers[
         "location"]
     assert officer.post(f"{session}/agenda", {"requests": str(rid)}).status_code == 303
     item = run_async(scalar(tenant.id, "select id from committee_item"))

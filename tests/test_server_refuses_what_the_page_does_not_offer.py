@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from support.data import session_time
 from support.walk import (
     END_STAGES,
     PDF,
@@ -137,7 +138,7 @@ class Prober:
                 if name in shown:
                     continue
                 path, data = {
-                    "open": ("/portal/committee", {"held_at": "2026-11-26T19:00", "location": "x"}),
+                    "open": ("/portal/committee", {"held_at": session_time(), "location": "x"}),
                     "agenda": (f"{session}/agenda", {"requests": str(rid)}),
                     "vote": (f"{session}/items/{item}/vote", {"vote": "accept", "reasons": "x"}),
                     "decide": (f"{session}/items/{item}/decide", {"decision": "reject", "reason": "قرار"}),

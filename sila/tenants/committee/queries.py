@@ -118,3 +118,58 @@ async def case_summaries(request_ids: list[uuid.UUID]) -> dict[uuid.UUID, CaseSu
                       for s in services if s["beneficiary"] == person],
             policy_version_number=r["policy_version_number"], custom_answers=_json(r["custom_answers"]) or {})
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class WaitingRequest:
+    """A request at the committee's stage on no pending agenda, with why it is waiting: its due
+    date (and what `clock.explain` reads to explain it), whether it is an appeal (with the decision
+    appealed, `appeal`, filled by the service), and the session that last deferred it."""
+
+    id: uuid.UUID
+    reference: str
+    beneficiary_name: str
+    kind: str  # "request", or "appeal" while an appeal of it is open
+    due_at: dt.datetime | None
+    submitted_at: dt.datetime
+    review_window_days: int | None
+    review_window_basis: str
+    paused_days: int
+    appealed_at: dt.datetime | None
+    stage: str
+    stage_since: dt.datetime | None
+    deferred_session: int | None  # number of the session that last deferred it
+    deferred_reason: str
+    carried_over: bool  # deferred because that session's time ran out, not by the committee
+    appeal: Any = None  # requests.queries.AppealRecord when kind == "appeal"
+
+    def get(self, name: str, default: Any = None) -> Any:  # what the due_explained macro reads
+        return getattr(self, name, default)
+
+
+async def waiting_requests(item_kind_sql: str, session_id: uuid.UUID | None = None) -> list[WaitingRequest]:
+    """Requests at the committee stage on no pending agenda, the least time left first. With
+    `session_id`, those that session already had on its agenda as the same kind (it deferred
+    them: they wait for a later one) are left out. `item_kind_sql` says what an item of `r` is."""
+    rows = await current_connection().fetch(
+        f"""select r.id, r.reference, b.name as beneficiary_name, {item_kind_sql} as kind, r.due_at, r.submitted_at,
+             r.review_window_days, coalesce(r.review_window_basis, 'calendar') as review_window_basis,
+             coalesce(r.paused_days, 0) as paused_days, r.appealed_at, r.stage, r.stage_since,
+             d.number as deferred_session, coalesce(d.reason, '') as deferred_reason,
+             coalesce(d.carried_over, false) as carried_over
+           from support_request r join beneficiary b on b.id = r.beneficiary
+           left join lateral (select s.number, i.reason, i.decided_by is null as carried_over
+                              from committee_item i join committee_session s on s.id = i.session
+                              where i.request = r.id and i.decision = 'deferred'
+                                and (r.appealed_at is null or i.decided_at >= r.appealed_at)
+                              order by i.decided_at desc limit 1) d on true
+           where r.stage = 'committee'
+             and not exists (select 1 from committee_item i where i.request = r.id and i.decision is null)
+           order by r.due_at nulls last, r.submitted_at""")
+    out = [WaitingRequest(**dict(r)) for r in rows]
+    if session_id is not None:
+        here = await current_connection().fetch(
+            "select request, kind from committee_item where session = $1", session_id)
+        taken = {(h["request"], h["kind"]) for h in here}
+        out = [w for w in out if (w.id, w.kind) not in taken]
+    return out

@@ -83,7 +83,7 @@ class CommitteeRoutes(Controller):
             answers[s.request] = cf.answer_rows(list(terms.custom_fields) if terms else [], s.custom_answers,
                                                 i18n.get_language())
         return await page(request, "committee/session.html", status_code=status_code, **data, answers_of=answers,
-                          waiting=await services.waiting_requests(tenant.id) if data["session"]["status"] == "open"
+                          waiting=await services.waiting_requests(tenant.id, session_id) if data["session"]["status"] == "open"
                           else [], errors=errors or FormErrors(), form=form or {})
 
     @get("/{session_id:str}", name="committee_session")
@@ -102,7 +102,7 @@ class CommitteeRoutes(Controller):
             errors.add(prefix + exc.field, exc.msgid, **exc.variables)
             return await self._detail(request, session_id, errors=errors, form=form, status_code=400)
         except TransitionError as exc:
-            errors.add("__all__", exc.msgid)
+            errors.add("__all__", exc.msgid, **exc.variables)
             return await self._detail(request, session_id, errors=errors, form=form,
                                       status_code=403 if exc.kind == "role" else 409)
         return redirect(f"/portal/committee/{session_id}")
