@@ -63,7 +63,7 @@ def _publish_problems(errors: dict[str, list[str]]) -> list[dict[str, str]]:
 
 def _changes(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     lang = i18n.get_language()
-    return [change.text(i18n.gettext) for change in diff_versions(a, b, lang)]
+    return [change.text(i18n.gettext, i18n.ngettext) for change in diff_versions(a, b, lang)]
 
 
 class PolicyRoutes(Controller):
