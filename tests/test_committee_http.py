@@ -94,6 +94,7 @@ async def test_the_committee_decides_by_its_rule_and_signs_its_minutes(server, c
     page = chair.get(session)
     assert page.status_code == 200 and "دعم إيجار السكن" in page.text and "أسرة محتاجة" in page.text
     assert "التحقق" in page.text and f"/portal/requests/{r1}/documents/" in page.text
+    assert "القاعدة الافتراضية" not in page.text  # the policy's own rule, not the default
     tally = chair.get(f"{session}/items/{i1}/tally")
     assert tally.status_code == 200 and "لا يوجد نصاب" in tally.text and 'hx-trigger="every 10s"' in tally.text
 

@@ -172,3 +172,24 @@ async def test_waiting_list_says_an_appeal_and_the_decision_it_appeals(server, m
     listing = member.get("/portal/committee")
     for words in ("Appeal of a decision", "Declined on", "خارج نطاق الدعم", "Why it is waiting"):
         assert words in listing.text, words
+
+
+async def test_the_default_rule_is_said_where_it_applies(server, make_tenant, make_staff, publish_policy):
+    """A version published with no committee rule: its sessions get the default rule, and the session
+    page, the version page and the admin's policy page say so (the admin is shown where to set one)."""
+    tenant, officer, member, admin, _ = await charity(server, make_tenant, make_staff, publish_policy)
+    member.get("/portal/committee")
+    session = member.post("/portal/committee", {"held_at": session_time()}).headers["location"]
+    said = "لم تُحدَّد في السياسة قاعدة للجنة، فتُطبَّق القاعدة الافتراضية"
+    page = member.get(session)
+    assert said in page.text and 'href="/portal/policy/committee"' not in page.text  # a member is not sent there
+    page = admin.get(session)
+    assert said in page.text and 'href="/portal/policy/committee">حدّد قاعدة اللجنة' in page.text
+    overview = admin.get("/portal/policy")
+    assert "لا يحدّد الإصدار ١ قاعدة للجنة البحث" in overview.text
+    version = await scalar(tenant.id, "select id from policy_version order by number desc limit 1")
+    page = admin.get(f"/portal/policy/versions/{version}")
+    assert said in page.text
+    admin.get("/lang/en?next=/portal/policy")
+    assert "sets up no rule for the research committee" in admin.get("/portal/policy").text
+    assert "the default rule applies" in admin.get(session).text

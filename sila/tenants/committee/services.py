@@ -118,7 +118,8 @@ async def _rule_in_force(tenant_id: Any) -> tuple[CommitteeRule, int | None]:
             """select u.id, coalesce(nullif(u.name, ''), u.email) as name from membership m
                join staff_user u on u.id = m."user" where m.role = 'committee_member' and u.is_active
                order by u.name""")
-        rule = CommitteeRule(members=tuple(str(r["id"]) for r in staff), member_names=tuple(r["name"] for r in staff))
+        rule = CommitteeRule(members=tuple(str(r["id"]) for r in staff), member_names=tuple(r["name"] for r in staff),
+                             default=True)
     return rule, version.number if version else None
 
 
