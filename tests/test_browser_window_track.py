@@ -61,9 +61,9 @@ async def _setup(make_tenant, make_staff, publish_policy):
     await rs.act(tenant, declined["id"], "verify", officer, {f"check_{k}": "on" for k in rs.CHECKLIST})
     sid = await committee.create_session(tenant, dt.datetime.now(dt.timezone.utc), "مقر الوقف", member)
     await committee.add_to_agenda(tenant, sid, [declined["id"]], officer)
-    [item] = (await committee.session_detail(tenant.id, sid))["items"]
-    await committee.cast_vote(tenant, sid, item["id"], "reject", "الدخل أعلى من حد الاستحقاق", member)  # the rule decides
-    await committee.decide(tenant, sid, item["id"], "reject", "الدخل أعلى من حد الاستحقاق", member)
+    [item] = (await committee.session_detail(tenant.id, sid)).items
+    await committee.cast_vote(tenant, sid, item.id, "reject", "الدخل أعلى من حد الاستحقاق", member)  # the rule decides
+    await committee.decide(tenant, sid, item.id, "reject", "الدخل أعلى من حد الاستحقاق", member)
     return tenant, officer_row, member_row, waiting, declined
 
 

@@ -332,10 +332,10 @@ async def _decide(tenant: Any, officer: Any, member: Any, rid: Any, decision: st
     chair = _actor(member, "committee_member")
     sid = await committee.create_session(tenant, dt.datetime.now(dt.timezone.utc), "المقر", chair)
     await committee.add_to_agenda(tenant, sid, [rid], _actor(officer, "relations_officer"))
-    [item] = (await committee.session_detail(tenant.id, sid))["items"]
+    [item] = (await committee.session_detail(tenant.id, sid)).items
     # The rule decides (committee/rule.py): the member's vote, then their confirmation.
-    await committee.cast_vote(tenant, sid, item["id"], decision, reason, chair)
-    await committee.decide(tenant, sid, item["id"], decision, reason, chair)
+    await committee.cast_vote(tenant, sid, item.id, decision, reason, chair)
+    await committee.decide(tenant, sid, item.id, decision, reason, chair)
     return sid
 
 

@@ -434,70 +434,98 @@ async def close_session(tenant: Any, session_id: Any, actor: Actor, now: dt.date
                            before={"status": "open"}, after={"status": "closed"})
 
 
-async def session_detail(tenant_id: Any, session_id: Any) -> dict[str, Any]:
-    """Everything the session page and the minutes show: the session and its rule, attendance,
-    each item with its case summary, votes and the rule's outcome (live while undecided, as
-    confirmed once decided), and the minutes' signatures."""
-    async with tenant_scope(tenant_id) as tx:
-        c = tx.connection
-        session = await get_session_in_scope(session_id)
-        rule = rule_of(session)
-        items = await c.fetch(
-            """select i.*, r.reference, r.need, r.stage, r.due_at, b.name as beneficiary_name,
-                 r.submitted_at, r.review_window_days, r.review_window_basis, r.paused_days, r.appealed_at,
-                 r.stage_since, u.name as decided_by_name
-               from committee_item i join support_request r on r.id = i.request
-               join beneficiary b on b.id = r.beneficiary left join staff_user u on u.id = i.decided_by
-               where i.session = $1 order by i.position""", session["id"])
-        votes = await c.fetch(
-            """select v.* from committee_vote v join committee_item i on i.id = v.item
-               where i.session = $1 order by v.member_name""", session["id"])
-        attendance = await c.fetch(
-            "select member, member_name, present from committee_attendance where session = $1", session["id"])
-        signatures = await c.fetch(
-            "select member, member_name, signed_at, minutes_sha256 from committee_signature where session = $1 "
-            "order by signed_at", session["id"])
-        appeals = await requests.appeals_of([i["request"] for i in items])  # an appeal shows what it appeals
-        names = await c.fetch(
-            "select id, name from staff_user where id = any($1::uuid[])",
-            [x for x in (session["created_by"], session["closed_by"]) if x])
-        summaries = await queries.case_summaries([i["request"] for i in items])
-    by_item: dict[Any, list[dict[str, Any]]] = {}
-    for v in votes:
-        by_item.setdefault(v["item"], []).append(dict(v))
-    present = {str(a["member"]) for a in attendance if a["present"]}
-    recorded = {str(a["member"]) for a in attendance}
-    people = {r["id"]: r["name"] for r in names}
-    shown_items = []
-    for i in items:
-        item_votes = by_item.get(i["id"], [])
-        conflicts = {str(v["member"]) for v in item_votes if v["vote"] == "conflict" and v["member"]}
-        ballot = {str(v["member"]): v["vote"] for v in item_votes if v["vote"] != "conflict" and v["member"]}
-        shown_items.append({**dict(i), "votes": item_votes, "summary": summaries.get(i["request"]),
-                            "appeal": appeals.get(i["request"]) if i["kind"] == "appeal" else None,
-                            "outcome": outcome(rule, present, conflicts, ballot), "conflicts": conflicts,
-                            "presiding": rule.presiding(present, conflicts),
-                            "confirmed": json.loads(i["tally"]) if isinstance(i["tally"], str) else i["tally"]})
-    starts, ends = session_hours(session["held_at"])
-    return {"session": {**session, "created_by_name": people.get(session["created_by"], ""),
-                        "closed_by_name": people.get(session["closed_by"], "")},
-            "timing": session_timing(session["held_at"]), "starts": starts, "ends": ends,
-            "rule": rule, "items": shown_items, "present": present,
-            "attendance": [{"id": m, "name": rule.name_of(m) or m, "present": m in present, "recorded": m in recorded}
-                           for m in rule.members],
-            "members": [{"id": m, "name": rule.name_of(m)} for m in rule.members],
-            "signatures": [dict(s) for s in signatures]}
+@dataclasses.dataclass(frozen=True)
+class AgendaItem(queries.ItemRow):
+    """An agenda item as the session page and the minutes show it: its row, its votes, the case
+    summary, the appeal it hears (an appeal's item only), and the rule's outcome (live while
+    undecided; `confirmed` is the tally it was decided on)."""
+
+    votes: list[queries.VoteRow] = dataclasses.field(default_factory=list)
+    summary: queries.CaseSummary | None = None
+    appeal: requests.AppealRecord | None = None
+    outcome: Outcome | None = None
+    conflicts: frozenset[str] = frozenset()  # members who declared a conflict of interest on it
+    presiding: str | None = None
+
+    @property
+    def confirmed(self) -> dict[str, Any] | None:
+        return self.tally
 
 
-def minutes_digest(detail: dict[str, Any]) -> str:
+@dataclasses.dataclass(frozen=True)
+class AttendanceLine:
+    id: str  # the member's staff id, as the rule has it
+    name: str
+    present: bool
+    recorded: bool  # attendance was recorded for them (present or absent)
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionDetail:
+    """Everything the session page and the minutes show."""
+
+    session: queries.SessionRow
+    rule: CommitteeRule
+    items: list[AgendaItem]
+    present: frozenset[str]
+    attendance: list[AttendanceLine]  # every member of its rule
+    signatures: list[queries.SignatureRow]
+    timing: str  # session_timing: before | during | after
+    starts: dt.datetime
+    ends: dt.datetime
+
+    def item(self, item_id: Any) -> AgendaItem | None:
+        return next((i for i in self.items if str(i.id) == str(item_id)), None)
+
+    def context(self) -> dict[str, Any]:
+        """Its fields as a template's names (not deep-copied, unlike dataclasses.asdict)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+async def session_detail(tenant_id: Any, session_id: Any) -> SessionDetail:
+    """The session and its rule, attendance, each item with its case summary, votes and the
+    rule's outcome, and the minutes' signatures (committee/queries.py reads them); NotFound for
+    unknown ids and other tenants' alike."""
+    sid = parse_uuid(session_id)
+    async with tenant_scope(tenant_id):
+        read = await queries.session_read(sid) if sid else None
+        if read is None:
+            raise NotFound(session_id)
+        requests_on = [i.request for i in read.items]
+        appeals = await requests.appeals_of(requests_on)  # an appeal's item shows what it appeals
+        summaries = await queries.case_summaries(requests_on)
+    rule = CommitteeRule.from_dict(read.session.rule)
+    by_item: dict[Any, list[queries.VoteRow]] = {}
+    for v in read.votes:
+        by_item.setdefault(v.item, []).append(v)
+    present = frozenset(str(a.member) for a in read.attendance if a.present)
+    recorded = {str(a.member) for a in read.attendance}
+    items = []
+    for i in read.items:
+        item_votes = by_item.get(i.id, [])
+        conflicts = frozenset(str(v.member) for v in item_votes if v.vote == "conflict" and v.member)
+        ballot = {str(v.member): v.vote for v in item_votes if v.vote != "conflict" and v.member}
+        items.append(AgendaItem(**{f.name: getattr(i, f.name) for f in dataclasses.fields(queries.ItemRow)},
+                                votes=item_votes, summary=summaries.get(i.request),
+                                appeal=appeals.get(i.request) if i.kind == "appeal" else None,
+                                outcome=outcome(rule, present, conflicts, ballot), conflicts=conflicts,
+                                presiding=rule.presiding(present, conflicts)))
+    starts, ends = session_hours(read.session.held_at)
+    return SessionDetail(
+        session=read.session, rule=rule, items=items, present=present,
+        attendance=[AttendanceLine(m, rule.name_of(m) or m, m in present, m in recorded) for m in rule.members],
+        signatures=read.signatures, timing=session_timing(read.session.held_at), starts=starts, ends=ends)
+
+
+def minutes_digest(detail: SessionDetail) -> str:
     """SHA-256 of what the minutes record (attendance, each item's votes and decision): what a
     member's signature confirms. The same closed session always gives the same digest."""
+    session = detail.session
     record = {
-        "session": [str(detail["session"]["id"]), detail["session"]["number"], str(detail["session"]["held_at"]),
-                    detail["session"]["location"], str(detail["session"]["closed_at"])],
-        "present": sorted(detail["present"]),
-        "items": [[str(i["request"]), i["kind"], i["decision"], i["reason"], str(i["decided_at"]),
-                   sorted([str(v["member"]), v["vote"], v["reasons"]] for v in i["votes"])] for i in detail["items"]],
+        "session": [str(session.id), session.number, str(session.held_at), session.location, str(session.closed_at)],
+        "present": sorted(detail.present),
+        "items": [[str(i.request), i.kind, i.decision, i.reason, str(i.decided_at),
+                   sorted([str(v.member), v.vote, v.reasons] for v in i.votes)] for i in detail.items],
     }
     return hashlib.sha256(json.dumps(record, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
@@ -507,19 +535,19 @@ async def sign_minutes(tenant: Any, session_id: Any, actor: Actor) -> None:
     (who, when, from where, and the digest of the minutes they confirmed)."""
     _require(actor, {Role.committee_member})
     detail = await session_detail(tenant.id, session_id)  # NotFound first for another tenant's id
-    _member_of(detail["rule"], actor)
-    if detail["session"]["status"] != "closed":
+    _member_of(detail.rule, actor)
+    if detail.session.status != "closed":
         raise TransitionError(MSG_NOT_CLOSED, "state")
-    if str(actor.id) not in detail["present"]:
+    if str(actor.id) not in detail.present:
         raise TransitionError(MSG_NOT_ATTENDED, "role")
     digest = minutes_digest(detail)
     async with tenant_scope(tenant.id) as tx:
         done = await tx.connection.fetchval(
             """insert into committee_signature (tenant, session, member, member_name, minutes_sha256, address)
                values ($1, $2, $3, $4, $5, $6) on conflict (tenant, session, member) do nothing returning id""",
-            tenant.id, detail["session"]["id"], actor.id, actor.name, digest, actor.address[:64])
+            tenant.id, detail.session.id, actor.id, actor.name, digest, actor.address[:64])
         if done is None:
             raise TransitionError(MSG_ALREADY_SIGNED, "state")
         await audit.record(tenant.id, "committee.minutes_signed", actor_user=actor.id, actor_label=actor.name,
-                           target_type="committee_session", target_id=detail["session"]["id"], address=actor.address,
+                           target_type="committee_session", target_id=detail.session.id, address=actor.address,
                            after={"minutes_sha256": digest})

@@ -265,18 +265,18 @@ async def _session(tenant: Any, staff: dict[str, Actor], items: list[tuple[Any, 
     await committee.record_attendance(tenant, sid, [str(m.id) for m in members], chair, now=at)
     detail = await committee.session_detail(tenant.id, sid)
     if not close:
-        first = detail["items"][0]
+        first = detail.items[0]
         if len(members) > 1:
-            await committee.declare_conflict(tenant, sid, first["id"], f"قرابة مع المتقدم {DEMO}", members[1], now=at)
-        await committee.cast_vote(tenant, sid, first["id"], "accept", f"رأي العضو {DEMO}", chair, now=at)
+            await committee.declare_conflict(tenant, sid, first.id, f"قرابة مع المتقدم {DEMO}", members[1], now=at)
+        await committee.cast_vote(tenant, sid, first.id, "accept", f"رأي العضو {DEMO}", chair, now=at)
         return
-    for item in detail["items"]:
-        target = next(t for rid, t in items if str(rid) == str(item["request"]))
+    for item in detail.items:
+        target = next(t for rid, t in items if str(rid) == str(item.request))
         vote = "reject" if target == "rejected" else "accept"
         for m in members:
-            await committee.cast_vote(tenant, sid, item["id"], vote, f"رأي العضو {DEMO}", m, now=at)
+            await committee.cast_vote(tenant, sid, item.id, vote, f"رأي العضو {DEMO}", m, now=at)
         reason = f"لا تنطبق شروط الدعم على الحالة {DEMO}" if vote == "reject" else ""
-        await committee.decide(tenant, sid, item["id"], vote, reason, chair, now=at)
+        await committee.decide(tenant, sid, item.id, vote, reason, chair, now=at)
     await committee.close_session(tenant, sid, chair, now=at)
     for m in members:
         await committee.sign_minutes(tenant, sid, m)

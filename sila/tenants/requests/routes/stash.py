@@ -23,7 +23,7 @@ STASH_TTL = 3600
 
 def token_or_new(token: str | None) -> str:
     """The form's token as typed when it is one, else a fresh one."""
-    return token if TOKEN_RE.match(token or "") else secrets.token_urlsafe(32)
+    return token if token and TOKEN_RE.match(token) else secrets.token_urlsafe(32)
 
 
 def _pack(f: Upload) -> dict[str, str]:
