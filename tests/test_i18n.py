@@ -16,7 +16,7 @@ def test_every_message_has_an_arabic_translation(tmp_path):
     pot = tmp_path / "messages.pot"
     pybabel = Path(sys.executable).with_name("pybabel")
     subprocess.run(
-        [str(pybabel), "extract", "-F", "babel.cfg", "-k", "N_", "-k", "pgettext:1c,2", "-k", "add:2",
+        [str(pybabel), "extract", "-F", "babel.cfg", "-k", "N_", "-k", "Nn_:1,2", "-k", "pgettext:1c,2", "-k", "add:2",
          "--no-location", "-o", str(pot), "."],
         cwd=ROOT, check=True, capture_output=True,
     )

@@ -63,7 +63,7 @@ def _publish_problems(errors: dict[str, list[str]]) -> list[dict[str, str]]:
 
 def _changes(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     lang = i18n.get_language()
-    return [change.text(i18n.gettext) for change in diff_versions(a, b, lang)]
+    return [change.text(i18n.gettext, i18n.ngettext) for change in diff_versions(a, b, lang)]
 
 
 class PolicyRoutes(Controller):
@@ -103,7 +103,11 @@ class PolicyRoutes(Controller):
         return await self._page(request, "policy/overview.html", "overview", state=state, current=current,
                                 problems=_publish_problems(state.publish_errors()),
                                 pending_changes=_changes(current.content, services.draft_to_dict(state.draft))
-                                if current else [])
+                                if current else [],
+                                # A committee step with no rule set up: sessions get the default rule.
+                                default_committee_rule=bool(current and current.policy.has_committee and not
+                                                            committee_rule.CommitteeRule.from_dict(
+                                                                current.policy.committee).configured))
 
     @get("/preview", name="policy_preview")
     async def preview(self, request: Request) -> Any:

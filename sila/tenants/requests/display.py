@@ -58,6 +58,8 @@ ACTION_LABELS = {
     "request.documents_added": i18n.N_("Documents added"),
     "committee.agenda_added": i18n.N_("Put on a committee agenda"),
     "committee.vote": i18n.N_("Committee member voted"),
+    "committee.deferred": i18n.N_("Deferred by the committee to a later session"),
+    "committee.carried_over": i18n.N_("Not decided in the session's time: carried over to the next session"),
     "request.clock_paused": i18n.N_("Review window paused: waiting for the applicant"),
     "request.clock_resumed": i18n.N_("Review window resumed"),
     "request.completed_by_applicant": i18n.N_("The applicant sent what was missing (tracking page)"),
