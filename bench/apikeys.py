@@ -21,6 +21,7 @@ async def _make(slugs: list[str]) -> dict[str, str]:
         keys = {}
         for slug in slugs:
             row = await Tenant.select(Tenant.id).where(Tenant.slug == slug).first()
+            assert row is not None, slug
             _, keys[slug] = await services.create_key(row["id"], name="bench", scopes=["requests:read"],
                                                       expires_on=None, actor=Actor(None, "bench", frozenset()))
         return keys

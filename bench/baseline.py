@@ -12,10 +12,8 @@ no CSRF, no tenant scopes: the user id comes from a cookie, tenants are loaded a
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 import uuid
-from typing import Any
 
 import asyncpg
 from litestar import Litestar, MediaType, Request, get
@@ -32,6 +30,8 @@ from sila.platform.templating import environment
 from sila.platform.tenancy import Site, TenantInfo
 from sila.tenants.policy.services import _version
 from sila.tenants.requests.display import template_helpers
+from sila.tenants.requests.queries import QUEUE_COLUMNS, QUEUE_FROM, QUEUE_ORDER, QueueRow
+from sila.tenants.requests.routes.queue import queue_context
 from sila.tenants.requests.services import QueueFilter
 from sila.tenants.requests.terms import terms_of
 from sila.tenants.requests.workflow import STAGES
@@ -44,12 +44,9 @@ SQL_USER = 'select id, email, name, preferred_language from staff_user where id 
 SQL_ROLES = 'select role from membership where "user" = $1' + T("tenant").replace("$9", "$2")
 SQL_POLICY = "select * from policy_version where true" + T("tenant").replace("$9", "$1") + \
     " order by number desc limit 1"
-SQL_QUEUE = f"""select r.id, r.reference, r.stage, r.channel, r.channel_label, r.submitted_at, r.due_at,
-      r.decision, b.name as beneficiary_name, a.name as assignee_name, r.due_at - now() as time_left
-    from support_request r join beneficiary b on b.id = r.beneficiary{T('b.tenant').replace('$9', '$2')}
-    left join staff_user a on a.id = r.assignee
-    where r.stage not in ('closed', 'rejected') and r.stage = any($1::text[]){T('r.tenant').replace('$9', '$2')}
-    order by r.due_at asc nulls last, r.submitted_at asc limit 200"""
+SQL_QUEUE = f"""select {QUEUE_COLUMNS} from {QUEUE_FROM}
+    where r.stage not in ('closed', 'rejected') and r.stage = any($1::text[])
+    {T('r.tenant').replace('$9', '$2')}{T('b.tenant').replace('$9', '$2')} {QUEUE_ORDER} limit 200"""
 SQL_STAFF = """select u.id, u.name, u.email from membership m join staff_user u on u.id = m."user"
     where m.role = $1 and u.is_active""" + T("m.tenant").replace("$9", "$2") + " order by u.name"
 
@@ -81,9 +78,9 @@ async def queue(request: Request) -> Template:
     lang = i18n.get_language()
     context = {"request": request, "site": Site(host=host, tenant=tenant), "tenant": tenant, "user": me,
                "operator": None, "lang": lang, "dir": i18n.direction(lang), "csrf_input": "", **template_helpers(),
-               "rows": [dict(r) for r in rows], "filter": QueueFilter(stages=stages), "terms": terms,
-               "all_stages": terms.workflow.stages() if terms else list(STAGES), "staff": [dict(s) for s in staff],
-               "overdue": 0, "now": dt.datetime.now(dt.timezone.utc)}
+               **queue_context(rows=[QueueRow(**dict(r)) for r in rows], f=QueueFilter(stages=stages), terms=terms,
+                               staff=[dict(s) for s in staff], overdue=0, roles=me.roles,
+                               query=request.query_params)}
     return Template(template_name="requests/queue.html", context=context, media_type=MediaType.HTML)
 
 

@@ -211,6 +211,7 @@ def one_run(d: Deployment, fault: str, n: int, label: str) -> dict[str, Any]:
     times = httpx.get(d.gw + "/_times", timeout=10).json()
     idset = set(ids)
     after = [t for t in times if t > t_back]
+    unsent: dict[str, Any]
     try:
         unsent = asyncio.run(d.unsent(ids))
     except Exception as exc:  # noqa: BLE001

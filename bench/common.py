@@ -198,7 +198,7 @@ class CpuMeter:
         # Processes that ended during the run (a PostgreSQL backend) are missed: a lower bound.
         self.seconds = {k: round(max(0.0, v - self.start.get(k, 0.0)), 2) for k, v in end.items()}
         self.result = {"wall": round(wall, 2), "cpu_seconds": self.seconds,
-                       "idle_share": round((psutil.cpu_times().idle - self.idle0) / (wall * psutil.cpu_count()), 3)}
+                       "idle_share": round((psutil.cpu_times().idle - self.idle0) / (wall * (psutil.cpu_count() or 1)), 3)}
 
 
 def mb(n: int) -> str:

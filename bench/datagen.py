@@ -195,7 +195,8 @@ async def tenant_rows(w: Writer, rng: random.Random, tid: uuid.UUID, officer: uu
             officer if rng.random() < 0.5 else None,
             ("accepted" if stage == "closed" else "rejected") if done else None, decided,
             decided if done else None, submitted, decided or submitted))
-        history = [("request.submitted", submitted, {"reference": ref, "stage": "verify", "channel": "website"})]
+        history: list[tuple[str, dt.datetime, dict[str, str]]] = [
+            ("request.submitted", submitted, {"reference": ref, "stage": "verify", "channel": "website"})]
         await w.add("outbox", OUTBOX_COLS, (tid, "sms", "request.received", ben[2], f"تم استلام طلبكم رقم {ref}",
                                             "sent", 1, submitted, submitted, "unifonic", submitted))
         if stage not in ("verify", "incomplete"):
@@ -203,9 +204,9 @@ async def tenant_rows(w: Writer, rng: random.Random, tid: uuid.UUID, officer: uu
             await w.add("request_verification", VERIFY_COLS, (tid, rid, "verified", CHECKLIST, officer,
                                                                "موظف العلاقات", at))
             history.append(("request.verify", at, {"stage": "refer"}))
-        if done:
+        if decided is not None:
             history.append(("request." + ("accept" if stage == "closed" else "reject"), decided, {"stage": stage}))
-        if stage == "closed":
+        if stage == "closed" and decided is not None:
             on = (decided + dt.timedelta(days=1)).date()
             await w.add("service_delivery", SERVICE_COLS, (tid, rid, ben[0], rng.choice(SERVICES), on,
                                                            None, officer, "موظف العلاقات", decided))
@@ -279,7 +280,7 @@ async def generate(database: str, size: Size, seed: int = 7, log: Any = print) -
         await w.flush()
         n_ben, extra_ben = divmod(size.beneficiaries - size.big, n_normal)
         n_req, extra_req = divmod(size.requests - size.big, n_normal)
-        for i, (tid, slug, officer, big) in enumerate(tenants):
+        for i, (tid, _slug, officer, big) in enumerate(tenants):
             # The remainders go to the first tenants, so the totals are exact.
             await tenant_rows(w, rng, tid, officer, version, size.big if big else n_ben + (i < extra_ben),
                               size.big if big else n_req + (i < extra_req), big=big)

@@ -20,7 +20,8 @@ from bench.common import sila_env, use_env
 
 class Rss:
     def __init__(self) -> None:
-        self.page, self.samples, self.done = os.sysconf("SC_PAGE_SIZE"), [], threading.Event()
+        self.page, self.done = os.sysconf("SC_PAGE_SIZE"), threading.Event()
+        self.samples: list[int] = []
 
     def sample(self) -> None:
         with open("/proc/self/statm") as f:

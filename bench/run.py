@@ -27,7 +27,7 @@ import psutil
 
 from bench import datagen
 from bench.apikeys import make_keys
-from bench.common import OUT, PASSWORD, ROOT, CpuMeter, Proc, RssSampler, db_url, free_port, mb, sila_env, use_env, wait_for, web
+from bench.common import OUT, PASSWORD, ROOT, CpuMeter, Proc, RssSampler, free_port, mb, sila_env, use_env, wait_for, web
 
 SEP, FS = b"\0", b"\1"
 QUEUE_PATH = "/portal/requests/?stage=verify"
@@ -42,11 +42,18 @@ def log(msg: str) -> None:
 # --- HTTP helpers -------------------------------------------------------------------------------
 
 
+def found(pattern: str, text: str) -> str:
+    """The first group of `pattern` in a page the bench reads (a changed page fails here, by name)."""
+    m = re.search(pattern, text)
+    assert m is not None, (pattern, text[-500:])
+    return m.group(1)
+
+
 def login(port: int, slug: str) -> str:
     """Sign the tenant's relations officer in through the real form; return the Cookie header."""
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Host": f"{slug}.localhost"}) as c:
         page = c.get("/login")
-        token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+        token = found(r'name="_csrf_token" value="([^"]+)"', page.text)
         r = c.post("/login", data={"_csrf_token": token, "email": f"officer@{slug}.bench", "password": PASSWORD,
                                    "next": "/portal"})
         assert r.status_code == 303, (slug, r.status_code, r.text[-500:])
@@ -90,9 +97,9 @@ def submissions(port: int, slugs: list[str], n: int) -> list[tuple[str, str, str
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Host": f"{slug}.localhost"}) as c:
             page = c.get("/apply")
             assert page.status_code == 200, (slug, page.status_code)
-            field = lambda name: re.search(rf'name="{name}" value="([^"]*)"', page.text).group(1)  # noqa: E731
-            forms[slug] = ("; ".join(f"{k}={v}" for k, v in c.cookies.items()), field("_csrf_token"),
-                           field("policy_version"))
+            forms[slug] = ("; ".join(f"{k}={v}" for k, v in c.cookies.items()),
+                           found(r'name="_csrf_token" value="([^"]*)"', page.text),
+                           found(r'name="policy_version" value="([^"]*)"', page.text))
     for i in range(n):
         slug = slugs[i % len(slugs)]
         cookie, csrf, version = forms[slug]
@@ -297,6 +304,7 @@ async def point_at_gateway(slug: str, url: str) -> uuid.UUID:
     await db.start_pool(2)
     try:
         tenant = await directory.get_tenant_by_slug(slug)
+        assert tenant is not None, slug
         await save_provider(tenant.id, GatewayInput(channel="sms", provider="unifonic", enabled=True, base_url=url,
                                                     account="", sender="SILA", secret="app-sid-bench-0001",
                                                     signing_secret=""),
@@ -327,7 +335,7 @@ async def commit_messages(tenant_id: uuid.UUID, n: int, kind: str = "request.rec
 
 def gateway_pid(url: str) -> int:
     port = int(url.rsplit(":", 1)[1])
-    return next(c.pid for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port
+    return next(int(c.pid or 0) for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port
                 and c.status == psutil.CONN_LISTEN)
 
 

@@ -62,8 +62,8 @@ class Admin:
 
 
 async def imported(tenant: Any, content: bytes, admin: Any, name: str = "مستفيدون.csv",
-                   mapping: dict[str, int] | None = None) -> queries.ImportRecord:
-    iid = await imports.upload(tenant.id, name, content, actor=admin, address="203.0.113.5")
+                   mapping: dict[str, int] | None = None, kind: str = "beneficiaries") -> queries.ImportRecord:
+    iid = await imports.upload(tenant.id, name, content, actor=admin, address="203.0.113.5", kind=kind)
     record = await queries.get_import_in_tenant(tenant.id, iid)
     await imports.start(tenant.id, iid, mapping if mapping is not None else record.mapping, actor=admin,
                         address="203.0.113.5")
@@ -278,7 +278,8 @@ async def test_a_file_imports_its_good_rows_reports_the_others_and_a_second_run_
     assert audit == ["beneficiary.import_uploaded", "beneficiary.import_started", "beneficiary.import_finished",
                      "beneficiary.import_report_downloaded"]
     assert json.loads(after) | {"uploaded_by": ""} == {"file": "مستفيدون.csv", "status": "done", "imported": 2,
-                                                      "existing": 1, "rejected": 5, "uploaded_by": ""}
+                                                      "existing": 1, "rejected": 5, "uploaded_by": "",
+                                                      "files_created": 0, "kind": "beneficiaries"}
 
 
 async def test_a_run_is_taken_once_and_a_started_import_cannot_start_again(charity) -> None:

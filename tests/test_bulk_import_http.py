@@ -150,3 +150,63 @@ def test_hostile_files_get_a_message_never_a_500(server, two_tenants):
     wide = ("a," * 5000 + "\n" + "x" * 60_000 + ",1\n").encode()
     r = admin.post("/portal/beneficiaries/import", files={"file": ("wide.csv", wide, CSV_TYPE)})
     assert r.status_code in (302, 303, 400)
+
+
+PAST_HEADERS = "رقم الهوية,الاسم,الجوال,تاريخ الطلب,نوع الدعم,النتيجة,سبب الرفض,تاريخ الصرف,المبلغ"
+
+
+def test_past_requests_are_imported_by_the_worker_as_the_page_chose(server, charity_http, publish_policy):
+    """The same pages, the other kind: the upload form's choice, the past requests' fields, the real
+    worker; the requests it writes show on their own pages as imported, with no message sent."""
+    a, b = charity_http
+    run_async(publish_policy(a.tenant))
+    admin = sign_in(server, a)
+    page = admin.get("/portal/beneficiaries/import")
+    assert 'name="kind" value="past_requests"' in page.text and 'name="kind" value="beneficiaries"' in page.text
+    # What the page does not offer is refused, the file kept out.
+    odd = admin.post("/portal/beneficiaries/import", {"kind": "committee"},
+                     files={"file": ("x.csv", sheet([]), CSV_TYPE)})
+    assert odd.status_code == 400 and 'class="field-error"' in odd.text
+    people = [valid_test_id(f"1{70_000_000 + i:08d}") for i in range(3)]
+    lines = [PAST_HEADERS,
+             f"{people[0]},نورة سالم,0501234567,1445/06/23,سلة غذائية,تم الصرف,,2024-01-10,300",
+             f"{people[1]},خالد فهد,0551234567,2024-02-01,إيجار,مرفوض,خارج نطاق الدعم,,",
+             f"{people[2]},,,2024-02-01,إيجار,مقبول,,,",  # no file and no name: rejected
+             f"{people[1]},خالد فهد,0551234567,2024-02-01,إيجار,مقبول,,,"]  # the same request again
+    up = admin.post("/portal/beneficiaries/import", {"kind": "past_requests"},
+                    files={"file": ("طلبات.csv", ("\n".join(lines) + "\n").encode(), CSV_TYPE)})
+    assert up.status_code in (302, 303), up.text[:2000]
+    iid = up.headers["location"].rsplit("/", 1)[-1]
+    mapping = admin.get(f"/portal/beneficiaries/import/{iid}").text
+    for field, column in (("id_number", 0), ("name", 1), ("mobile", 2), ("submitted_on", 3), ("support_kind", 4),
+                          ("outcome", 5), ("reason", 6), ("served_on", 7), ("amount", 8)):
+        assert re.search(rf'name="map_{field}".*?<option value="{column}" selected', mapping, re.S), field
+    assert 'name="map_registered_on"' not in mapping  # the other kind's fields are not offered
+    missing = admin.post(f"/portal/beneficiaries/import/{iid}", {"map_id_number": "0", "lawful": "1"})
+    assert missing.status_code == 400 and missing.text.count('class="field-error"') >= 3
+    chosen = {f"map_{f}": str(c) for f, c in (("id_number", 0), ("name", 1), ("mobile", 2), ("submitted_on", 3),
+                                              ("support_kind", 4), ("outcome", 5), ("reason", 6), ("served_on", 7),
+                                              ("amount", 8))}
+    assert admin.post(f"/portal/beneficiaries/import/{iid}", {**chosen, "lawful": "1"}).status_code in (302, 303)
+    done = wait_for(admin, iid)
+    record = run_async(queries.get_import_in_tenant(a.tenant.id, iid))
+    assert (record.status, record.imported, record.files_created, record.rejected) == ("done", 2, 2, 2), done
+    assert f"/portal/beneficiaries/import/{iid}/rejected/csv" in done
+    report = admin.get(f"/portal/beneficiaries/import/{iid}/rejected/csv").content.decode("utf-8-sig")
+    assert len(report.strip().splitlines()) == 3  # the header and the two rejected rows
+
+    async def imported_requests():
+        from sila.platform.db import tenant_scope
+
+        async with tenant_scope(a.tenant.id) as tx:
+            return await tx.connection.fetch(
+                "select id, reference, stage from support_request where imported_from = $1 order by submitted_at", iid)
+
+    reqs = run_async(imported_requests())
+    assert [r["stage"] for r in reqs] == ["closed", "rejected"]
+    detail = admin.get(f"/portal/requests/{reqs[0]['id']}")
+    assert detail.status_code == 200 and "طلبات.csv" in detail.text and reqs[0]["reference"] in detail.text
+    # Another charity's admin: 404 on the import and on the requests it wrote.
+    theirs = sign_in(server, b)
+    assert theirs.get(f"/portal/beneficiaries/import/{iid}").status_code == 404
+    assert theirs.get(f"/portal/requests/{reqs[0]['id']}").status_code == 404

@@ -11,7 +11,7 @@ from typing import Any
 from sila.platform.db import tenant_scope
 from sila.platform.settings import Settings
 from support.clients import PASSWORD, Client, sign_in
-from support.data import PDF_BYTES
+from support.data import PDF_BYTES, session_time
 from support.db import owner_connection, tenant_tables
 from support.gateways import use_gateway
 from support.intake import CHANNELS, act, online, staff_intake
@@ -95,7 +95,7 @@ async def build(server: Server, word: str, latin: str, *, sms: str, whatsapp: bo
     assert act(staff, rid, "refer", researcher=str(users["all"][0]), question=f"سؤال {word}").status_code == 303
     assert act(staff, rid, "report", notes=f"ملاحظات {word}", files={"visit_file": DOC_PDF}).status_code == 303
     staff.get("/portal/committee")
-    session = staff.post("/portal/committee", {"held_at": "2026-11-25T19:00"}).headers["location"]
+    session = staff.post("/portal/committee", {"held_at": session_time()}).headers["location"]
     staff.post(f"{session}/agenda", {"requests": str(rid)})
     async with tenant_scope(tenant.id) as tx:
         item = await tx.connection.fetchval("select id from committee_item")
@@ -134,8 +134,40 @@ async def build(server: Server, word: str, latin: str, *, sms: str, whatsapp: bo
             await AuthToken.insert(AuthToken(tenant=tenant.id, purpose=purpose, email=users["admin"][1],
                                              user=users["admin"][0], roles=["admin"], token_hash=digest,
                                              expires_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC)))
+    await imports_of_both_kinds(tenant, users["admin"][0], word, latin)
     await collect(side)
     return side
+
+
+async def imports_of_both_kinds(tenant: Any, admin_id: Any, word: str, latin: str) -> None:
+    """A finished import of each kind (beneficiaries, past requests), each with a rejected row, so
+    their ids, their report rows and what they wrote are probed from the other tenant too."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from sila.platform.identity import valid_test_id
+    from sila.tenants.beneficiaries import imports
+
+    admin = SimpleNamespace(id=admin_id, name=f"مدير {word}", email="", support_grant=None)
+    one, two = (valid_test_id(f"1{secrets.randbelow(10**8):08d}") for _ in range(2))
+    files = {
+        "beneficiaries": f"رقم الهوية,الاسم,الجوال\n{one},{word} مستورد الشهري,0501234567\n123,خطأ,1\n",
+        "past_requests": (f"رقم الهوية,الاسم,الجوال,تاريخ الطلب,نوع الدعم,النتيجة,تاريخ الصرف\n"
+                          f"{two},{word} سابق القحطاني,0551234567,1445/06/23,دعم {word} سابق,تم الصرف,2024-01-10\n"
+                          f"{two},,,2024-01-01,إيجار,مرفوض,\n"),
+    }
+    for kind, text in files.items():
+        iid = await imports.upload(tenant.id, f"{latin}-{kind}.csv", text.encode(), actor=admin, address="",
+                                   kind=kind)
+        record = await imports.get_import_in_tenant(tenant.id, iid)
+        await imports.start(tenant.id, iid, record.mapping, actor=admin, address="")
+        await imports.run(iid, tenant.id)
+        for _ in range(600):  # or the session's worker took it first
+            record = await imports.get_import_in_tenant(tenant.id, iid)
+            if record.status not in ("queued", "running"):
+                break
+            await asyncio.sleep(0.1)
+        assert record.status == "done" and record.imported == 1 and record.rejected == 1, record
 
 
 async def collect(side: Side) -> None:

@@ -275,29 +275,36 @@ COLUMN = WholeNumber(0, 99, message=N_("Choose a column of the file from the lis
 
 
 class MappingForm(Form):
-    """Which column of the file holds each of Sila's fields ("" = not in the file)."""
+    """Which column of the file holds each of Sila's fields ("" = not in the file): the fields
+    `map_<code>` of the import's kind (`mapping_form`), and the lawful-basis box."""
 
-    map_id_number: Annotated[int | None, COLUMN]
-    map_name: Annotated[int | None, COLUMN]
-    map_mobile: Annotated[int | None, COLUMN]
-    map_email: Annotated[int | None, COLUMN]
-    map_city: Annotated[int | None, COLUMN]
-    map_category: Annotated[int | None, COLUMN]
-    map_household_size: Annotated[int | None, COLUMN]
-    map_registered_on: Annotated[int | None, COLUMN]
     lawful: Annotated[bool, Flag()]
 
     def mapping(self) -> dict[str, int]:
-        return {f: getattr(self, "map_" + f) for f in IMPORT_FIELDS if getattr(self, "map_" + f) is not None}
+        return {name[4:]: value for name, value in self.model_dump().items()
+                if name.startswith("map_") and value is not None}
 
 
-def read_mapping(data: Any, columns: int) -> Parsed[MappingForm]:
+@functools.cache
+def _mapping_form(codes: tuple[str, ...]) -> type[MappingForm]:
+    from pydantic import create_model
+
+    fields: dict[str, Any] = {"map_" + code: (Annotated[int | None, COLUMN], None) for code in codes}
+    return create_model("MappingFormOf_" + "_".join(codes)[:40], __base__=MappingForm, **fields)
+
+
+def mapping_form(fields: dict[str, ImportField]) -> type[MappingForm]:
+    return _mapping_form(tuple(fields))
+
+
+def read_mapping(data: Any, columns: int, fields: dict[str, ImportField] | None = None) -> Parsed[MappingForm]:
     """The mapping, with every rule said at once (a column chosen twice, a required field left out,
     the lawful basis), not only the first kind of error found."""
-    parsed = parse_form(MappingForm, data)
+    fields = IMPORT_FIELDS if fields is None else fields
+    parsed = parse_form(mapping_form(fields), data)
     errors = parsed.errors
     seen: set[int] = set()
-    for code, field in IMPORT_FIELDS.items():
+    for code, field in fields.items():
         name = "map_" + code
         if name in errors:
             continue

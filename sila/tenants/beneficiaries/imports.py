@@ -1,4 +1,9 @@
-"""Bulk import of existing beneficiaries from a CSV or XLSX file (issue 18).
+"""Bulk import from a CSV or XLSX file (issue 18): one pipeline, two kinds of rows (`KINDS`):
+existing beneficiaries (this module's `BENEFICIARIES`) and a charity's past support requests
+(`sila.tenants.requests.past_import.KIND`, which writes requests, so it lives in that area).
+Upload, mapping with a preview, the worker's run, progress, the rejected-rows report and the
+audit are this module's, whatever the kind; a kind brings its fields, its row form, what makes two
+rows the same, and how a batch of good rows is written.
 
 The admin uploads a file (kept on its row: tenant-owned, forced RLS), maps its columns to Sila's
 fields with a preview (the mapping guessed from the header names, Arabic or English), confirms
@@ -31,19 +36,19 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from sila.platform import audit, crypto, i18n, spreadsheet
 from sila.platform.dates import RIYADH
 from sila.platform.db import after_commit, parse_uuid, tenant_scope
 from sila.platform.errors import NotFound
-from sila.platform.forms import parse_form
+from sila.platform.forms import FormErrors, parse_form
 from sila.platform.i18n import N_
 from sila.platform.identity import id_kind
 from sila.platform.search import name_key
 from sila.platform.spreadsheet import SheetError
-from sila.tenants.beneficiaries.forms import IMPORT_FIELDS, ImportRow
+from sila.tenants.beneficiaries.forms import IMPORT_FIELDS, ImportField, ImportRow
 from sila.tenants.beneficiaries.queries import ImportRecord, get_import_in_tenant
 from sila.tenants.beneficiaries.services import ID_FIELD
 
@@ -64,12 +69,73 @@ MSG_SAME_IN_FILE = N_("The same ID number is in row %(row)s of this file.")
 MSG_CELL_TOO_LONG = N_("A cell of this row is longer than %(n)s characters.")
 MSG_NOT_STARTED = N_("This import has already been started.")
 MSG_STOPPED = N_("The file could not be read past row %(row)s: %(reason)s")
+MSG_KIND = N_("Choose what the file holds.")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class NotStartable(Exception):
     """The import is no longer waiting for its mapping (started, finished): the page offers nothing."""
+
+
+class Refused(Exception):
+    """The kind cannot run now (e.g. past requests before a policy is published): msgid, variables."""
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        super().__init__(msgid)
+        self.msgid, self.params = msgid, params
+
+
+# --- the kinds ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Good:
+    """A row that passed its form: where it was in the file, its cells (for a later rejection)."""
+
+    number: int
+    cells: list[str]
+    value: Any
+
+
+@dataclasses.dataclass
+class Written:
+    """What a kind's writer did with one batch of good rows, in the batch's transaction."""
+
+    imported: int = 0
+    existing: int = 0
+    files_created: int = 0
+    rejected: list[tuple[Good, dict[str, list[str]]]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    code: str  # beneficiary_import.kind
+    title: str  # msgid: the page's heading
+    label: str  # msgid: what the file holds, on the upload form and the list of imports
+    fields: dict[str, ImportField]
+    row: type[Any]  # a forms.Form: one row, by the form layer
+    key: Callable[[Any], str]  # what makes two rows of one file the same
+    same_in_file: str  # msgid with %(row)s: the first row it was seen in
+    # (tenant, import row) -> the run's context, in the run's first transaction; Refused stops it.
+    prepare: Callable[[uuid.UUID, Any], Awaitable[Any]]
+    # (connection, tenant, import, context, good rows) -> Written, inside the batch's transaction.
+    write: Callable[[Any, uuid.UUID, uuid.UUID, Any, list[Good]], Awaitable[Written]]
+    check: Callable[[Any, FormErrors], None] | None = None  # rules over the whole row
+    # tenant -> a msgid when the kind cannot start now (the page says it), else None.
+    startable: Callable[[Any], Awaitable[str | None]] | None = None
+
+
+def kinds() -> dict[str, Kind]:
+    """Every kind by its code. The past requests' kind writes requests, so it is the requests
+    area's; it is looked up here when needed (that area imports this one)."""
+    from sila.tenants.requests import past_import
+
+    return {BENEFICIARIES.code: BENEFICIARIES, past_import.KIND.code: past_import.KIND}
+
+
+def kind_of(code: str) -> Kind:
+    return kinds().get(code) or BENEFICIARIES
 
 
 def visible(text: str) -> str:
@@ -91,7 +157,7 @@ class _Candidate:
     column: int
 
 
-def guess_mapping(headers: list[str]) -> dict[str, int]:
+def guess_mapping(headers: list[str], fields: dict[str, ImportField] | None = None) -> dict[str, int]:
     """Sila field -> column index, from the header names: an exact name (Arabic or English, hamza,
     diacritics, case and punctuation aside) first, then the closest (rapidfuzz, 85 or more); each
     column and each field used once, best matches first."""
@@ -99,7 +165,7 @@ def guess_mapping(headers: list[str]) -> dict[str, int]:
 
     keys = [_header_key(h) for h in headers]
     candidates = []
-    for code, field in IMPORT_FIELDS.items():
+    for code, field in (IMPORT_FIELDS if fields is None else fields).items():
         names = [_header_key(n) for n in field.headers]
         for column, key in enumerate(keys):
             if not key:
@@ -140,23 +206,26 @@ def read_upload(content: bytes) -> tuple[str, str, list[str], int]:
     return fmt, encoding, headers, max(estimate, 1)
 
 
-async def upload(tenant_id: Any, file_name: str, content: bytes, *, actor: Any, address: str) -> uuid.UUID:
+async def upload(tenant_id: Any, file_name: str, content: bytes, *, actor: Any, address: str,
+                 kind: str = "beneficiaries") -> uuid.UUID:
     """Keep the file for mapping (SheetError when it cannot be read), audited."""
+    the_kind = kinds()[kind]
     fmt, encoding, headers, estimate = read_upload(content)
     name = visible(file_name or "").replace("\ufffd", "").strip()[:200] or f"import.{fmt}"
     digest = hashlib.sha256(content).hexdigest()
     async with tenant_scope(tenant_id) as tx:
         import_id = await tx.connection.fetchval(
             """insert into beneficiary_import (tenant, file_name, file_format, encoding, content, size_bytes, sha256,
-                 headers, mapping, language, rows_estimate, uploaded_by)
-               values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12) returning id""",
+                 headers, mapping, language, rows_estimate, uploaded_by, kind)
+               values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13) returning id""",
             parse_uuid(tenant_id), name, fmt, encoding, content, len(content), digest,
-            json.dumps(headers, ensure_ascii=False), json.dumps(guess_mapping(headers)), i18n.get_language(),
-            estimate, None if getattr(actor, "support_grant", None) else parse_uuid(getattr(actor, "id", None)))
+            json.dumps(headers, ensure_ascii=False), json.dumps(guess_mapping(headers, the_kind.fields)),
+            i18n.get_language(), estimate,
+            None if getattr(actor, "support_grant", None) else parse_uuid(getattr(actor, "id", None)), kind)
         await audit.record(tenant_id, "beneficiary.import_uploaded", **audit.actor_fields(actor),
                            target_type="beneficiary_import", target_id=import_id, address=address,
                            after={"file": name, "bytes": len(content), "format": fmt, "encoding": encoding,
-                                  "sha256": digest})
+                                  "sha256": digest, "kind": kind})
     return import_id
 
 
@@ -182,8 +251,14 @@ async def preview(tenant_id: Any, import_id: Any) -> list[list[str]]:
 
 
 async def start(tenant_id: Any, import_id: Any, mapping: dict[str, int], *, actor: Any, address: str) -> None:
-    """Save the mapping and hand the import to a worker; NotStartable unless it awaits its mapping."""
+    """Save the mapping and hand the import to a worker; NotStartable unless it awaits its mapping,
+    Refused when its kind cannot run now."""
     iid, tid = parse_uuid(import_id), parse_uuid(tenant_id)
+    record = await get_import_in_tenant(tenant_id, import_id)  # NotFound first
+    the_kind = kind_of(record.kind)
+    if the_kind.startable is not None and record.status == "mapping":
+        if (msgid := await the_kind.startable(tid)) is not None:
+            raise Refused(msgid)
     async with tenant_scope(tenant_id) as tx:
         row = await tx.connection.fetchrow(
             """update beneficiary_import set mapping = $2::jsonb, status = 'queued'
@@ -193,7 +268,8 @@ async def start(tenant_id: Any, import_id: Any, mapping: dict[str, int], *, acto
             raise NotStartable(import_id)
         await audit.record(tenant_id, "beneficiary.import_started", **audit.actor_fields(actor),
                            target_type="beneficiary_import", target_id=iid, address=address,
-                           after={"file": row["file_name"], "mapping": mapping, "lawful_basis_confirmed": True})
+                           after={"file": row["file_name"], "mapping": mapping, "lawful_basis_confirmed": True,
+                                  "kind": record.kind})
         after_commit(lambda: dispatch(iid, tid))
 
 
@@ -251,24 +327,39 @@ def _data_rows(content: bytes, fmt: str, encoding: str) -> Iterator[tuple[int, l
 
 @dataclasses.dataclass
 class _Batch:
-    good: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
+    kind: Kind
+    context: Any = None
+    mapping: dict[str, int] = dataclasses.field(default_factory=dict)
+    headers: list[str] = dataclasses.field(default_factory=list)
+    good: list[Good] = dataclasses.field(default_factory=list)
     rejected: list[tuple[int, str, str]] = dataclasses.field(default_factory=list)
 
+    def again(self) -> _Batch:
+        return _Batch(self.kind, self.context, self.mapping, self.headers)
 
-def _problems(errors: dict[str, list[str]], mapping: dict[str, int], headers: list[str]) -> str:
+    def reject(self, number: int, cells: list[str], errors: dict[str, list[str]]) -> None:
+        self.rejected.append((number, json.dumps([visible(c) for c in cells], ensure_ascii=False),
+                              _problems(errors, self.mapping, self.headers, self.kind.fields)))
+
+
+def _problems(errors: dict[str, list[str]], mapping: dict[str, int], headers: list[str],
+              fields: dict[str, ImportField] | None = None) -> str:
+    fields = IMPORT_FIELDS if fields is None else fields
     parts = []
     for code, messages in errors.items():
         column = mapping.get(code)
         label = headers[column] if column is not None and column < len(headers) and headers[column] else \
-            i18n.gettext(IMPORT_FIELDS[code].label) if code in IMPORT_FIELDS else ""
+            i18n.gettext(fields[code].label) if code in fields else ""
         parts.append(f"{label}: {' '.join(messages)}" if label else " ".join(messages))
     return " | ".join(parts)
 
 
-def check_row(cells: list[str], mapping: dict[str, int]) -> tuple[ImportRow | None, dict[str, list[str]]]:
-    """One row read by the intake form's rules (the errors translated into the current language)."""
+def check_row(cells: list[str], mapping: dict[str, int], kind: Kind | None = None) -> tuple[Any, dict[str, list[str]]]:
+    """One row read by its kind's form (the intake form's rules for beneficiaries), the errors
+    translated into the current language."""
+    kind = kind or BENEFICIARIES
     values = {code: (cells[column] if column < len(cells) else "") for code, column in mapping.items()}
-    parsed = parse_form(ImportRow, values)
+    parsed = parse_form(kind.row, values, check=kind.check)
     return parsed.value, dict(parsed.errors)
 
 
@@ -295,20 +386,42 @@ on conflict (tenant, import, row_number) do nothing
 """
 
 
+async def _write_beneficiaries(c: Any, tid: uuid.UUID, iid: uuid.UUID, context: Any, good: list[Good]) -> Written:
+    """New files by the keyed ID hash; an ID that already has one is left unchanged ("existing")."""
+    inserted = await c.fetch(INSERT, tid, *[list(col) for col in zip(*(_encrypted(tid, g.value) for g in good),
+                                                                     strict=True)])
+    return Written(imported=len(inserted), existing=len(good) - len(inserted))
+
+
+async def _no_context(tid: uuid.UUID, job: Any) -> None:
+    return None
+
+
+BENEFICIARIES = Kind(code="beneficiaries", title=N_("Import beneficiaries"), label=N_("Beneficiaries"),
+                     fields=IMPORT_FIELDS, row=ImportRow,
+                     key=lambda value: value.id_number, same_in_file=MSG_SAME_IN_FILE, prepare=_no_context,
+                     write=_write_beneficiaries)
+COUNTS = ("imported", "existing", "rejected", "files_created")
+
+
 async def _commit(tid: uuid.UUID, iid: uuid.UUID, batch: _Batch, rows_done: int, counts: dict[str, int]) -> None:
-    """One batch: its files, its rejected rows and the run's progress, in one transaction."""
+    """One batch: what its kind writes, its rejected rows and the run's progress, in one transaction."""
     async with tenant_scope(tid) as tx:
         c = tx.connection
         if batch.good:
-            inserted = await c.fetch(INSERT, tid, *[list(col) for col in zip(*batch.good, strict=True)])
-            counts["imported"] += len(inserted)
-            counts["existing"] += len(batch.good) - len(inserted)
+            written = await batch.kind.write(c, tid, iid, batch.context, batch.good)
+            counts["imported"] += written.imported
+            counts["existing"] += written.existing
+            counts["files_created"] += written.files_created
+            for g, errors in written.rejected:
+                batch.reject(g.number, g.cells, errors)
         if batch.rejected:
             await c.execute(INSERT_REJECTED, tid, iid, *[list(col) for col in zip(*batch.rejected, strict=True)])
             counts["rejected"] += len(batch.rejected)
         await c.execute(
-            """update beneficiary_import set rows_done = $2, imported = $3, existing = $4, rejected = $5
-               where id = $1""", iid, rows_done, counts["imported"], counts["existing"], counts["rejected"])
+            """update beneficiary_import set rows_done = $2, imported = $3, existing = $4, rejected = $5,
+                 files_created = $6 where id = $1""",
+            iid, rows_done, counts["imported"], counts["existing"], counts["rejected"], counts["files_created"])
 
 
 async def run(import_id: Any, tenant_id: Any) -> bool:
@@ -321,45 +434,50 @@ async def run(import_id: Any, tenant_id: Any) -> bool:
         job = await tx.connection.fetchrow(
             f"""update beneficiary_import set status = 'running', started_at = now()
                where id = $1 and (status = 'queued' or (status = 'running' and started_at < now() - interval '{STALE}'))
-               returning content, file_format, encoding, headers, mapping, language, rows_done, imported, existing,
-                         rejected, file_name, uploaded_by""", iid)
+               returning id, content, file_format, encoding, headers, mapping, language, rows_done, imported,
+                         existing, rejected, files_created, file_name, uploaded_by, kind""", iid)
     if job is None:
         return False
+    kind = kind_of(job["kind"])
     headers = json.loads(job["headers"]) if isinstance(job["headers"], str) else job["headers"]
     mapping = json.loads(job["mapping"]) if isinstance(job["mapping"], str) else job["mapping"]
-    counts = {k: job[k] for k in ("imported", "existing", "rejected")}
+    counts = {k: job[k] for k in COUNTS}
     resume_after = job["rows_done"]
-    seen: dict[str, int] = {}  # ID number -> the row it was first seen in (duplicates within the file)
-    batch, number, read = _Batch(), 0, 0
+    seen: dict[str, int] = {}  # the kind's key -> the row it was first seen in (duplicates within the file)
+    batch, number, read = _Batch(kind, None, mapping, headers), 0, 0
     try:
         with i18n.language(job["language"]):
+            batch.context = await kind.prepare(tid, job)
             for number, cells in _data_rows(bytes(job["content"]), job["file_format"], job["encoding"]):
                 read += 1
                 if read > MAX_ROWS:
                     raise SheetError(MSG_TOO_MANY, rows=f"{MAX_ROWS:,}")
-                value, errors = check_row(cells, mapping)
-                first = seen.setdefault(value.id_number, number) if value else number
+                value, errors = check_row(cells, mapping, kind)
+                first = seen.setdefault(kind.key(value), number) if value else number
                 if number <= resume_after:
-                    continue  # committed by an earlier run (its ID still counted as seen above)
+                    continue  # committed by an earlier run (its key still counted as seen above)
                 if value is not None and first != number:
-                    errors, value = {"id_number": [i18n.gettext(MSG_SAME_IN_FILE, row=first)]}, None
+                    errors, value = {"id_number": [i18n.gettext(kind.same_in_file, row=first)]}, None
                 if any(len(c) > spreadsheet.MAX_CELL for c in cells):
                     errors.setdefault("__all__", []).append(i18n.gettext(MSG_CELL_TOO_LONG, n=spreadsheet.MAX_CELL))
                     value = None
                 if value is None:
-                    batch.rejected.append((number, json.dumps([visible(c) for c in cells], ensure_ascii=False),
-                                           _problems(errors, mapping, headers)))
+                    batch.reject(number, cells, errors)
                 else:
-                    batch.good.append(_encrypted(tid, value))
+                    batch.good.append(Good(number, cells, value))
                 if len(batch.good) + len(batch.rejected) >= BATCH:
                     await _commit(tid, iid, batch, number, counts)
-                    batch = _Batch()
+                    batch = batch.again()
             await _commit(tid, iid, batch, max(number, resume_after), counts)
         status, error = "done", ""
     except SheetError as exc:
         await _commit(tid, iid, batch, max(number, resume_after), counts)  # what was read before it broke
         with i18n.language(job["language"]):
             error = i18n.gettext(MSG_STOPPED, row=number, reason=i18n.gettext(exc.msgid, **exc.params))
+        status = "failed"
+    except Refused as exc:  # the kind cannot run (nothing was written)
+        with i18n.language(job["language"]):
+            error = i18n.gettext(exc.msgid, **exc.params)
         status = "failed"
     except Exception as exc:
         log.exception("import %s failed", iid)
@@ -370,5 +488,5 @@ async def run(import_id: Any, tenant_id: Any) -> bool:
             iid, status, error)
         await audit.record(tid, "beneficiary.import_finished", actor_label="—", target_type="beneficiary_import",
                            target_id=iid, after={"file": job["file_name"], "status": status, **counts,
-                                                 "uploaded_by": str(job["uploaded_by"] or "")})
+                                                 "kind": kind.code, "uploaded_by": str(job["uploaded_by"] or "")})
     return status == "done"

@@ -35,6 +35,8 @@ class ImportRecord:
     error: str
     created_at: dt.datetime
     finished_at: dt.datetime | None
+    kind: str = "beneficiaries"  # or "past_requests" (imports.KINDS)
+    files_created: int = 0
 
     @property
     def busy(self) -> bool:
@@ -55,7 +57,7 @@ class ImportRecord:
 
 
 COLUMNS = ("id, file_name, file_format, encoding, size_bytes, headers, mapping, status, rows_estimate, rows_done, "
-           "imported, existing, rejected, error, created_at, finished_at")
+           "imported, existing, rejected, error, created_at, finished_at, kind, files_created")
 
 
 def _record(row: Any) -> ImportRecord:

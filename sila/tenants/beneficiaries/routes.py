@@ -237,18 +237,20 @@ MSG_ERASED = i18n.N_("This person's data was erased: nothing on the file can cha
 
 
 class ImportRoutes(Controller):
-    """Bulk import of existing beneficiaries (sila.tenants.beneficiaries.imports): upload, match the
-    columns over a preview, a worker imports while the page's bar polls, the rejected rows download.
-    The admin's alone; platform support may look, never import."""
+    """Bulk import (sila.tenants.beneficiaries.imports) of existing beneficiaries or of past
+    requests, chosen on the upload form: upload, match the columns over a preview, a worker imports
+    while the page's bar polls, the rejected rows download. The admin's alone; platform support may
+    look, never import."""
 
     path = "/portal/beneficiaries/import"
     guards = [requires_staff(Role.admin)]
 
-    async def _start_page(self, request: Request, errors: FormErrors | None = None, status: int = 200) -> Any:
+    async def _start_page(self, request: Request, errors: FormErrors | None = None, status: int = 200,
+                          kind: str = imports.BENEFICIARIES.code) -> Any:
         return await render(request, "beneficiaries/import.html", status_code=status, errors=errors or FormErrors(),
                             imports=await queries.imports(tenant_of(request).id), statuses=imports.STATUS,
                             max_mb=imports.MAX_BYTES // (1024 * 1024), max_rows=imports.MAX_ROWS,
-                            fields=forms.IMPORT_FIELDS, dual_datetime=dual_datetime)
+                            kinds=imports.kinds(), kind=kind, dual_datetime=dual_datetime)
 
     @get("/", name="beneficiary_import")
     async def start_page(self, request: Request) -> Any:
@@ -258,19 +260,23 @@ class ImportRoutes(Controller):
     async def upload(self, request: Request, data: MultipartData) -> Any:
         user = _acting(await load_staff_user(request))
         errors = FormErrors()
+        kind = data.get("kind", imports.BENEFICIARIES.code) if data else imports.BENEFICIARIES.code
+        if not isinstance(kind, str) or kind not in imports.kinds():
+            errors.add("kind", imports.MSG_KIND)
+            return await self._start_page(request, errors, 400)
         value = data.get("file") if data else None
         if isinstance(value, list):
             value = value[-1] if value else None
         if not isinstance(value, UploadFile) or not value.filename:
             errors.add("file", imports.MSG_NO_FILE)
-            return await self._start_page(request, errors, 400)
+            return await self._start_page(request, errors, 400, kind)
         content = await value.read()
         try:
             import_id = await imports.upload(tenant_of(request).id, value.filename, content, actor=user,
-                                             address=client_address(request))
+                                             address=client_address(request), kind=kind)
         except SheetError as exc:
             errors.add("file", exc.msgid, **{k: digits(v) for k, v in exc.params.items()})
-            return await self._start_page(request, errors, 400)
+            return await self._start_page(request, errors, 400, kind)
         return redirect(f"/portal/beneficiaries/import/{import_id}")
 
     async def _import_page(self, request: Request, import_id: str, *, form: dict[str, str] | None = None,
@@ -279,10 +285,11 @@ class ImportRoutes(Controller):
         record = await queries.get_import_in_tenant(tenant.id, import_id)
         user = await load_staff_user(request)
         mapping = record.mapping
-        shown = form or {"map_" + f: str(mapping[f]) if f in mapping else "" for f in forms.IMPORT_FIELDS}
+        kind = imports.kind_of(record.kind)
+        shown = form or {"map_" + f: str(mapping[f]) if f in mapping else "" for f in kind.fields}
         return await render(request, "beneficiaries/import_mapping.html", status_code=status, record=record,
                             rows=await imports.preview(tenant.id, record.id) if record.status == "mapping" else [],
-                            fields=forms.IMPORT_FIELDS, form=shown, errors=errors or FormErrors(),
+                            kind=kind, fields=kind.fields, form=shown, errors=errors or FormErrors(),
                             statuses=imports.STATUS, dual_datetime=dual_datetime,
                             can_start=bool(user and not user.support_grant and record.status == "mapping"))
 
@@ -299,12 +306,16 @@ class ImportRoutes(Controller):
             errors = FormErrors()
             errors.add("__all__", imports.MSG_NOT_STARTED)
             return await self._import_page(request, import_id, errors=errors, status=409)
-        parsed = forms.read_mapping(data, len(record.headers))
+        parsed = forms.read_mapping(data, len(record.headers), imports.kind_of(record.kind).fields)
         if parsed.value is None:
             return await self._import_page(request, import_id, form=parsed.typed, errors=parsed.errors, status=400)
         try:
             await imports.start(tenant.id, record.id, parsed.value.mapping(), actor=user,
                                 address=client_address(request))
+        except imports.Refused as exc:
+            errors = FormErrors()
+            errors.add("__all__", exc.msgid, **exc.params)
+            return await self._import_page(request, import_id, form=parsed.typed, errors=errors, status=409)
         except imports.NotStartable:
             errors = FormErrors()
             errors.add("__all__", imports.MSG_NOT_STARTED)

@@ -94,6 +94,8 @@ class BeneficiaryImport(Table, tablename="beneficiary_import", db=DB):
     created_at = Timestamptz()
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
+    kind = Varchar(length=13, default="beneficiaries")  # or "past_requests" (imports.KINDS)
+    files_created = Integer(default=0)  # past requests: files opened for applicants Sila did not know
 
 
 class BeneficiaryImportRejection(Table, tablename="beneficiary_import_rejection", db=DB):

@@ -225,7 +225,7 @@ async def gather(tenant: Any, period: Period) -> Evidence:
     facts: list[VersionFact] = []
     previous: Any = None
     for v in versions:
-        changes: list[str] = [c.text(i18n.gettext) for c in diff_versions(previous.content, v.content, lang)] \
+        changes: list[str] = [c.text(i18n.gettext, i18n.ngettext) for c in diff_versions(previous.content, v.content, lang)] \
             if previous else []
         facts.append(VersionFact(v.number, v.published_at, v.published_by_name, v.approval, changes,
                                  v.approval is not None and v.approval.minutes_document is not None))

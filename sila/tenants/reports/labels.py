@@ -23,7 +23,9 @@ DECISION_BUCKETS = {
     "week_late": N_("Up to a week late"),
     "late": N_("More than a week late"),
     "none": N_("No review window"),
+    "imported": N_("Imported from earlier records (no window)"),
 }
+IMPORTED_CHANNEL = N_("Imported from earlier records")
 OVERDUE_AGES = {"1_7": N_("1–7 days overdue"), "8_30": N_("8–30 days overdue"), "31_90": N_("31–90 days overdue"),
                 "91_": N_("More than 90 days overdue")}
 WAIT_AGES = {"0_7": N_("Up to 7 days"), "8_30": N_("8–30 days"), "31_": N_("More than 30 days")}
@@ -74,7 +76,7 @@ def action_label(code: str) -> str:
 def group_label(kind: str, key: str, stored: str = "") -> str:
     g = i18n.gettext
     if kind == "channel":
-        return stored or key
+        return g(IMPORTED_CHANNEL) if key == "imported" else stored or key
     if kind == "category":
         return g(CATEGORIES[key]) if key in CATEGORIES else (key or g(NO_CATEGORY))
     if kind == "stage":

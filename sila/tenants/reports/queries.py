@@ -25,15 +25,19 @@ DECIDED = "r.decided_at >= $1 and r.decided_at < $2"
 OVERDUE = clock.OVERDUE_SQL  # a paused clock is not overdue
 INCOMPLETE = "r.stage = 'incomplete'"
 
+# Past requests imported from a charity's spreadsheet (requests/past_import.py) have no window
+# (`due_at` NULL: never overdue, their decisions in the "no window" bucket) and are left out of
+# the days-to-decision median: their days were kept by hand, not measured here.
+MEASURED = "r.imported_from is null"
 # Days from submission to decision, counted in Riyadh calendar days.
 DAYS_TO_DECISION = (f"({LOCAL_DAY.format(col='r.decided_at')} - {LOCAL_DAY.format(col='r.submitted_at')})")
 # A decision against its own request's due date (the window the request was promised under).
-DECISION_BUCKET = """case when r.due_at is null then 'none'
+DECISION_BUCKET = """case when r.imported_from is not null then 'imported' when r.due_at is null then 'none'
     when r.decided_at <= r.submitted_at + (r.due_at - r.submitted_at) / 2 then 'half'
     when r.decided_at <= r.due_at then 'window'
     when r.decided_at <= r.due_at + interval '7 days' then 'week_late'
     else 'late' end"""
-DECISION_BUCKETS = ("half", "window", "week_late", "late", "none")
+DECISION_BUCKETS = ("half", "window", "week_late", "late", "none", "imported")
 OVERDUE_DAYS = "ceil(extract(epoch from now() - r.due_at) / 86400)::int"
 OVERDUE_BUCKET = f"""case when {OVERDUE_DAYS} <= 7 then '1_7' when {OVERDUE_DAYS} <= 30 then '8_30'
     when {OVERDUE_DAYS} <= 90 then '31_90' else '91_' end"""
@@ -253,7 +257,8 @@ async def dashboard(tenant_id: Any, period: Period) -> Dashboard:
         dec = await c.fetchrow(
             f"""select count(*) as decided, count(r.due_at) as with_window,
                        count(*) filter (where r.decided_at <= r.due_at) as within,
-                       percentile_cont(0.5) within group (order by {DAYS_TO_DECISION}) as median_days
+                       percentile_cont(0.5) within group (order by {DAYS_TO_DECISION})
+                         filter (where {MEASURED}) as median_days
                 from support_request r where {DECIDED}""", s, e)
         dec_buckets = await c.fetch(
             f"select {DECISION_BUCKET} as key, count(*) as n from support_request r where {DECIDED} group by 1", s, e)
@@ -301,7 +306,8 @@ async def dashboard(tenant_id: Any, period: Period) -> Dashboard:
         by_stage=sorted((Group(r["key"], "", r["n"]) for r in by_stage), key=lambda g: _STAGE_ORDER.get(g.key, 99)),
         decisions=Decisions(dec["decided"], dec["with_window"], dec["within"],
                             None if dec["median_days"] is None else float(dec["median_days"]),
-                            _groups(dec_buckets, DECISION_BUCKETS)),
+                            # "imported" only for a charity that imported past requests decided in the period
+                            [g for g in _groups(dec_buckets, DECISION_BUCKETS) if g.key != "imported" or g.count]),
         overdue=Waiting(overdue["n"], overdue["oldest"], _groups(overdue_buckets, AGE_BUCKETS)),
         incomplete=Waiting(incomplete["n"], incomplete["oldest"], _groups(incomplete_buckets, WAIT_BUCKETS)),
         research=Research(research["referred"], research["answered"], research["visits"]),

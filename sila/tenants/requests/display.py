@@ -58,10 +58,13 @@ ACTION_LABELS = {
     "request.documents_added": i18n.N_("Documents added"),
     "committee.agenda_added": i18n.N_("Put on a committee agenda"),
     "committee.vote": i18n.N_("Committee member voted"),
+    "committee.deferred": i18n.N_("Deferred by the committee to a later session"),
+    "committee.carried_over": i18n.N_("Not decided in the session's time: carried over to the next session"),
     "request.clock_paused": i18n.N_("Review window paused: waiting for the applicant"),
     "request.clock_resumed": i18n.N_("Review window resumed"),
     "request.completed_by_applicant": i18n.N_("The applicant sent what was missing (tracking page)"),
     "request.appealed": i18n.N_("The applicant appealed the decision"),
+    "request.imported": i18n.N_("Imported from the charity's earlier records"),
 }
 
 
@@ -78,6 +81,7 @@ class HistoryEntry:
     stage_to: str | None = None
     assigned: bool = False  # an assignment: `assignee` is whom to (or "" for nobody)
     assignee: str = ""
+    source: str = ""  # an imported request: the file it came from, and its row
 
 
 def _stage(value: Any) -> str | None:
@@ -95,7 +99,8 @@ def history_entry(row: Mapping[str, Any]) -> HistoryEntry:
         at=row["created_at"], label=ACTION_LABELS.get(action, action), translate=action in ACTION_LABELS,
         actor=str(row.get("actor_name") or row.get("actor_label") or ""),
         stage_from=stage_from if moved else None, stage_to=stage_to if moved else None,
-        assigned=action == "request.assigned", assignee=str(row.get("assignee_name") or ""))
+        assigned=action == "request.assigned", assignee=str(row.get("assignee_name") or ""),
+        source=f"{after.get('file', '')}" if action == "request.imported" else "")
 
 
 def history(rows: Iterable[Mapping[str, Any]]) -> list[HistoryEntry]:

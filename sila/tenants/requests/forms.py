@@ -3,14 +3,18 @@ request (applicant, need, e-signature and consent), the staff intake, tracking, 
 the texts shown with the e-signature. The workflow actions' own inputs are in `actions.py`."""
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import functools
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, ValidationInfo, field_validator
 
 from sila.platform import i18n
-from sila.platform.forms import Flag, Form, HttpsLink, LocalDateTime, Many, Text, earlier, problem, raw_text
+from sila.platform.forms import Amount, AnyDay, Flag, Form, FormErrors, HttpsLink, LocalDateTime, Many, Mobile, \
+    SaudiId, Text, earlier, problem, raw_text, riyadh_today
 from sila.platform.i18n import N_
-from sila.tenants.beneficiaries.forms import ApplicantForm, ApplicantInput
+from sila.tenants.beneficiaries.forms import IMPORT_FIELDS, MSG_FUTURE, ApplicantForm, ApplicantInput, ImportField
 from sila.tenants.policy.rules import normalise_name
 from sila.tenants.requests.terms import PolicyTerms
 from sila.tenants.requests.uploads import Upload
@@ -184,6 +188,8 @@ class CompleteForm(Form):
     come in the `documents` part, read by `uploads.read_files`)."""
 
     reply: Annotated[str, Note()]
+    submit_token: Annotated[str, Text(100)]  # the form's own: the files it keeps across attempts (routes/stash.py)
+    keep: Annotated[list[str], Many(max_items=50)]  # which files kept from an earlier attempt stay
 
 
 MSG_APPEAL_REASON = N_("Write why you ask the committee to look at your request again.")
@@ -226,3 +232,120 @@ def declaration_text(terms: PolicyTerms, lang: str) -> str:
 def consent_text(org: str, lang: str) -> str:
     with i18n.language(lang):
         return i18n.gettext(CONSENT, org=org)
+
+
+# --- past requests from a spreadsheet (sila.tenants.requests.past_import) --------------------------
+
+OUTCOMES = {"accepted": N_("Accepted"), "declined": N_("Declined"), "served": N_("Served")}
+# What a charity's spreadsheet writes for each outcome (compared as search keys: hamza, taa
+# marbuta, diacritics and case aside).
+OUTCOME_WORDS = {
+    "accepted": ("مقبول", "مقبولة", "قبول", "قبل", "موافق", "موافقة", "تمت الموافقة", "معتمد", "accepted", "accept",
+                 "approved", "approve"),
+    "declined": ("مرفوض", "مرفوضة", "رفض", "مرفوض مع الاعتذار", "اعتذار", "معتذر", "غير مقبول", "لم يقبل",
+                 "declined", "decline", "rejected", "reject", "refused", "denied"),
+    "served": ("تم الصرف", "صرف", "مصروف", "تم التنفيذ", "منفذ", "نفذ", "تم تقديم الخدمة", "تمت الخدمة", "مخدوم",
+               "تم التسليم", "سلم", "served", "delivered", "done", "completed", "paid"),
+}
+MSG_OUTCOME = N_("Write the outcome as accepted, declined or served.")
+MSG_SUBMITTED_REQUIRED = N_("Enter the day the request was submitted, Hijri or Gregorian.")
+MSG_KIND_REQUIRED = N_("Enter the kind of support asked for.")
+MSG_REASON_REQUIRED = N_("A declined request needs the reason it was declined.")
+MSG_SERVED_ON_REQUIRED = N_("A served request needs the day the service was given.")
+MSG_BEFORE_SUBMITTED = N_("This day is before the day the request was submitted.")
+MSG_AMOUNT_WITHOUT_SERVICE = N_("An amount is recorded with a service: write the outcome as served and give its day.")
+
+
+@functools.cache
+def _outcome_keys() -> dict[str, str]:
+    from sila.platform.search import name_key
+
+    keys = {}
+    for code, words in OUTCOME_WORDS.items():
+        for word in (code, *words):
+            keys[name_key(word)] = code
+        for lang in i18n.LANGUAGES:
+            with i18n.language(lang):
+                keys[name_key(i18n.gettext(OUTCOMES[code]))] = code
+    return keys
+
+
+def _outcome(value: Any) -> str:
+    from sila.platform.search import name_key
+
+    text = " ".join(raw_text(value).split())
+    code = _outcome_keys().get(name_key(text)) if text else None
+    if code is None:
+        raise problem(MSG_OUTCOME)
+    return code
+
+
+def _past(day: dt.date | None) -> dt.date | None:
+    if day is not None and day > riyadh_today():
+        raise problem(MSG_FUTURE)
+    return day
+
+
+class PastRequestRow(Form):
+    """One row of a file of past requests, as the mapping names its cells."""
+
+    id_number: SaudiId
+    name: Annotated[str, Text(200, too_long=N_("Keep the name to 200 characters or fewer."))]
+    mobile: Annotated[str, Mobile(required=False)]
+    submitted_on: Annotated[dt.date | None, AnyDay(required=MSG_SUBMITTED_REQUIRED)]
+    support_kind: Annotated[str, Text(200, required=MSG_KIND_REQUIRED,
+                                      too_long=N_("Keep the kind of support to 200 characters or fewer."))]
+    need: Annotated[str, Text(MAX_NEED, multiline=True, too_long=MSG_NEED_TOO_LONG)]
+    outcome: Annotated[str, BeforeValidator(_outcome)]
+    reason: Annotated[str, Text(1000, multiline=True, too_long=N_("Keep the reason to 1000 characters or fewer."))]
+    decided_on: Annotated[dt.date | None, AnyDay()]
+    service: Annotated[str, Text(200, too_long=N_("Keep the service to 200 characters or fewer."))]
+    served_on: Annotated[dt.date | None, AnyDay()]
+    amount: Annotated[decimal.Decimal | None, Amount()]
+
+    not_in_future = field_validator("submitted_on", "decided_on", "served_on")(_past)
+
+
+def check_past_request(row: PastRequestRow, errors: FormErrors) -> None:
+    """The rules between a row's cells: what each outcome needs, and days in order."""
+    if row.outcome == "declined" and not row.reason:
+        errors.add("reason", MSG_REASON_REQUIRED)
+    if row.outcome == "served" and row.served_on is None:
+        errors.add("served_on", MSG_SERVED_ON_REQUIRED)
+    if row.amount is not None and row.outcome != "served":
+        errors.add("amount", MSG_AMOUNT_WITHOUT_SERVICE)
+    for name in ("decided_on", "served_on"):
+        day = getattr(row, name)
+        if day is not None and row.submitted_on is not None and day < row.submitted_on:
+            errors.add(name, MSG_BEFORE_SUBMITTED)
+
+
+PAST_REQUEST_FIELDS: dict[str, ImportField] = {
+    "id_number": ImportField(N_("Applicant's national ID or iqama number"), True, IMPORT_FIELDS["id_number"].headers + (
+        "هوية المستفيد", "رقم هوية المستفيد", "هوية مقدم الطلب", "applicant id")),
+    "name": ImportField(N_("Applicant's full name (to open a file)"), False, IMPORT_FIELDS["name"].headers + (
+        "اسم مقدم الطلب", "applicant", "applicant name")),
+    "mobile": ImportField(N_("Applicant's mobile (to open a file)"), False, IMPORT_FIELDS["mobile"].headers),
+    "submitted_on": ImportField(N_("Submitted on"), True, (
+        "تاريخ الطلب", "تاريخ تقديم الطلب", "تاريخ التقديم", "تاريخ الورود", "تاريخ الاستلام", "التاريخ",
+        "submitted on", "date submitted", "submission date", "request date", "date")),
+    "support_kind": ImportField(N_("Kind of support"), True, (
+        "نوع الدعم", "نوع المساعدة", "نوع الطلب", "نوع الخدمة المطلوبة", "الاحتياج", "نوع الاحتياج",
+        "kind of support", "support type", "type of support", "request type", "need type")),
+    "need": ImportField(N_("The need, in words"), False, (
+        "تفاصيل الطلب", "وصف الاحتياج", "وصف الطلب", "التفاصيل", "الوصف", "details", "description", "need",
+        "need details")),
+    "outcome": ImportField(N_("Outcome (accepted, declined or served)"), True, (
+        "النتيجة", "نتيجة الطلب", "القرار", "حالة الطلب", "الحالة", "outcome", "result", "decision", "status")),
+    "reason": ImportField(N_("Reason for the decision"), False, (
+        "سبب الرفض", "السبب", "سبب القرار", "المبرر", "reason", "decline reason", "reason declined")),
+    "decided_on": ImportField(N_("Decided on"), False, (
+        "تاريخ القرار", "تاريخ البت", "تاريخ الموافقة", "decided on", "decision date", "date decided")),
+    "service": ImportField(N_("Service given"), False, (
+        "الخدمة المقدمة", "الخدمة", "نوع الخدمة", "المساعدة المقدمة", "service", "service given", "service type")),
+    "served_on": ImportField(N_("Served on"), False, (
+        "تاريخ الصرف", "تاريخ التنفيذ", "تاريخ تقديم الخدمة", "تاريخ التسليم", "served on", "service date",
+        "date served", "delivered on")),
+    "amount": ImportField(N_("Amount (riyals)"), False, (
+        "المبلغ", "قيمة المساعدة", "المبلغ المصروف", "القيمة", "amount", "amount paid", "value", "sar")),
+}

@@ -167,19 +167,19 @@ class QueueRow:
         return getattr(self, name, default)
 
 
+QUEUE_COLUMNS = """r.id, r.reference, r.stage, r.channel, r.channel_label, r.submitted_at, r.due_at,
+    r.decision, b.name as beneficiary_name, a.name as assignee_name, r.due_at - now() as time_left,
+    r.review_window_days, r.review_window_basis, r.paused_days, r.appealed_at, r.stage_since"""
 QUEUE_FROM = """support_request r join beneficiary b on b.id = r.beneficiary
     left join staff_user a on a.id = r.assignee"""
+QUEUE_ORDER = "order by r.due_at asc nulls last, r.submitted_at asc"
 
 
 async def queue_rows(where: str, args: list[Any], limit: int) -> list[QueueRow]:
     """Requests matching `where` (built by the queue's filters, with `args`), the least time left
     first (no due date last, then oldest first)."""
     rows = await current_connection().fetch(
-        f"""select r.id, r.reference, r.stage, r.channel, r.channel_label, r.submitted_at, r.due_at,
-              r.decision, b.name as beneficiary_name, a.name as assignee_name, r.due_at - now() as time_left,
-              r.review_window_days, r.review_window_basis, r.paused_days, r.appealed_at, r.stage_since
-            from {QUEUE_FROM} where {where}
-            order by r.due_at asc nulls last, r.submitted_at asc limit {int(limit)}""", *args)
+        f"select {QUEUE_COLUMNS} from {QUEUE_FROM} where {where} {QUEUE_ORDER} limit {int(limit)}", *args)
     return [QueueRow(**dict(r)) for r in rows]
 
 

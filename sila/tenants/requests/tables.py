@@ -52,6 +52,10 @@ class SupportRequest(Table, tablename="support_request", db=DB):
     created_by = ForeignKey(StaffUser, null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # A past request brought in from a spreadsheet (beneficiaries/imports.py, kind past_requests):
+    # the import it came from, and the keyed (ID, day, kind) hash its duplicates are refused by.
+    imported_from = UUID(null=True, default=None)
+    import_key = Varchar(length=64, null=True, default=None)
 
 
 class RequestDocument(Table, tablename="request_document", db=DB):

@@ -59,10 +59,11 @@ APPLICANT_STAGE_LABELS = {
 
 
 class TransitionError(Exception):
-    def __init__(self, msgid: str, kind: str) -> None:
+    def __init__(self, msgid: str, kind: str, **variables: object) -> None:
         super().__init__(msgid)
         self.msgid = msgid
         self.kind = kind  # "role" (403), "state" (409)
+        self.variables = variables  # for the msgid's placeholders, if any
 
 
 class Problem(Exception):

@@ -287,6 +287,7 @@ SQL_DUE_SERVICES = """
            r.contact_email, r.contact_channel, r.contact_language
     from service_delivery sd join support_request r on r.id = sd.request
     where sd.recorded_at >= $1
+      and r.imported_from is null  -- a past request imported from a spreadsheet is never surveyed
       and sd.recorded_at > now() - ($2 + 14) * interval '1 day'
       -- delay days after the service: its day (Riyadh), but never before it was recorded
       and greatest(sd.recorded_at, sd.delivered_on::timestamp at time zone 'Asia/Riyadh')
@@ -332,6 +333,7 @@ SQL_CAMPAIGN_TARGETS = """
            r.channel_label, r.contact_mobile, r.contact_email, r.contact_channel, r.contact_language
     from service_delivery sd join support_request r on r.id = sd.request
     where sd.delivered_on between $1 and $2 and ($3 = '' or sd.service_type = $3)
+      and r.imported_from is null  -- nor past requests imported from a spreadsheet
       and ($4::uuid is null or sd.beneficiary > $4)
     order by sd.beneficiary, sd.delivered_on desc
 """

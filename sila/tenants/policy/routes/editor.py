@@ -41,7 +41,11 @@ class PolicyRoutes(PolicyPages):
         return await self._page(request, "policy/overview.html", "overview", state=state, current=current,
                                 problems=publish_problems(state.publish_errors()),
                                 pending_changes=changes_between(current.content, services.draft_to_dict(state.draft))
-                                if current else [])
+                                if current else [],
+                                # A committee step with no rule set up: sessions get the default rule.
+                                default_committee_rule=bool(current and current.policy.has_committee and not
+                                                            committee_rule.CommitteeRule.from_dict(
+                                                                current.policy.committee).configured))
 
     @get("/preview", name="policy_preview")
     async def preview(self, request: Request) -> Any:

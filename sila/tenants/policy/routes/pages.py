@@ -45,7 +45,7 @@ def publish_problems(errors: dict[str, list[str]]) -> list[dict[str, str]]:
 
 def changes_between(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     lang = i18n.get_language()
-    return [change.text(i18n.gettext) for change in diff_versions(a, b, lang)]
+    return [change.text(i18n.gettext, i18n.ngettext) for change in diff_versions(a, b, lang)]
 
 
 class PolicyPages(Controller):

@@ -80,11 +80,18 @@ class QueueRoutes(Controller):
             terms = await terms_in_force(tenant.id)
             staff = await services.staff_with_role(tenant.id, Role.relations_officer)
             overdue = await services.overdue_count(tenant.id) if Role.admin in user.roles else 0
-        assigned = q.get("assigned", "")
-        return await page(request, "requests/queue.html", rows=rows, filter=f, terms=terms,
-                          all_stages=terms.workflow.stages() if terms else list(STAGES), staff=staff,
-                          overdue=overdue, now=dt.datetime.now(dt.UTC), errors=errors or FormErrors(),
-                          alert=alert, status_code=status_code,
-                          can_assign=bool(user.roles & {Role.relations_officer, Role.admin}),
-                          assigned=int(assigned) if assigned.isascii() and assigned.isdigit() and len(assigned) < 4 else None,
-                          query=urlencode([(k, v) for k, v in q.multi_items() if k != "assigned"]))
+        return await page(request, "requests/queue.html", status_code=status_code,
+                          **queue_context(rows=rows, f=f, terms=terms, staff=staff, overdue=overdue, roles=user.roles,
+                                          query=q, errors=errors, alert=alert))
+
+
+def queue_context(*, rows: list[Any], f: services.QueueFilter, terms: Any, staff: list[Any], overdue: int,
+                  roles: frozenset[str], query: Any, errors: FormErrors | None = None, alert: str = "") -> dict[str, Any]:
+    """What `requests/queue.html` reads besides the page's own context (bench/baseline.py renders
+    the same page from the same function, so the floor cannot drift from the page)."""
+    assigned = query.get("assigned", "")
+    return dict(rows=rows, filter=f, terms=terms, all_stages=terms.workflow.stages() if terms else list(STAGES),
+                staff=staff, overdue=overdue, now=dt.datetime.now(dt.UTC), errors=errors or FormErrors(),
+                alert=alert, can_assign=bool(roles & {Role.relations_officer, Role.admin}),
+                assigned=int(assigned) if assigned.isascii() and assigned.isdigit() and len(assigned) < 4 else None,
+                query=urlencode([(k, v) for k, v in query.multi_items() if k != "assigned"]))
