@@ -144,7 +144,7 @@ def test_session_times_waiting_list_and_default_rule_at_phone_and_desktop(server
                 applicant=person, channel=terms.staff_channels()[0], need="دعم إيجار السكن"), officer)
             await rs.act(tenant, rid, "verify", officer, {f"check_{k}": "on" for k in rs.CHECKLIST})
             made[key] = rid
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         past = now - dt.timedelta(days=2)
         a = await committee.create_session(tenant, past, "القاعة", member, now=past - dt.timedelta(hours=1))
         await committee.add_to_agenda(tenant, a, [made["carried"]], officer, now=past)
@@ -192,7 +192,7 @@ def test_session_times_waiting_list_and_default_rule_at_phone_and_desktop(server
                 _fits(page, width)
                 _clean(page)
         # A session in three hours: the deferred and carried-over requests on its agenda already.
-        later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=3)).astimezone(
+        later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).astimezone(
             dt.timezone(dt.timedelta(hours=3))).strftime("%Y-%m-%dT%H:%M")
         page.set_viewport_size({"width": 390, "height": 900})
         page.goto(base + "/portal/committee")

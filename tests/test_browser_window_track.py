@@ -59,7 +59,7 @@ async def _setup(make_tenant, make_staff, publish_policy):
                  {"missing": "صورة صك الإعالة\nتعريف بالراتب حديث", "note": "نرجو أن يكون الصك مصدقًا من المحكمة"})
     declined = await new("سعد القحطاني", "+966551234002")
     await rs.act(tenant, declined["id"], "verify", officer, {f"check_{k}": "on" for k in rs.CHECKLIST})
-    sid = await committee.create_session(tenant, dt.datetime.now(dt.timezone.utc), "مقر الوقف", member)
+    sid = await committee.create_session(tenant, dt.datetime.now(dt.UTC), "مقر الوقف", member)
     await committee.add_to_agenda(tenant, sid, [declined["id"]], officer)
     [item] = (await committee.session_detail(tenant.id, sid)).items
     await committee.cast_vote(tenant, sid, item.id, "reject", "الدخل أعلى من حد الاستحقاق", member)  # the rule decides
@@ -168,7 +168,7 @@ def test_track_incomplete_and_appeal_on_a_phone_in_arabic_and_english(server, ma
         from sila.tenants.committee import services as committee
 
         chair = Actor(member.id, "د. سيرين الشواف", frozenset({"committee_member"}))
-        sid = await committee.create_session(tenant, dt.datetime.now(dt.timezone.utc), "مقر الوقف", chair)
+        sid = await committee.create_session(tenant, dt.datetime.now(dt.UTC), "مقر الوقف", chair)
         await committee.add_to_agenda(tenant, sid, [declined["id"]],
                                       Actor(officer.id, "نورة العتيبي", frozenset({"relations_officer"})))
         return sid

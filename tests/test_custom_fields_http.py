@@ -193,7 +193,7 @@ async def test_every_type_answered_online_is_stored_shown_exported_and_the_file_
     async with tenant_scope(tenant.id) as tx:  # the walk to the committee is tested elsewhere
         await tx.connection.execute("update support_request set stage = 'committee' where id = $1", req["id"])
     member = staff["committee_member"]
-    sid = await committee.create_session(tenant, dt.datetime.now(dt.timezone.utc), "المقر",
+    sid = await committee.create_session(tenant, dt.datetime.now(dt.UTC), "المقر",
                                          Actor(member.id, "عضو", frozenset({"committee_member"})))
     await committee.add_to_agenda(tenant, sid, [req["id"]],
                                   Actor(staff["relations_officer"].id, "نورة", frozenset({"relations_officer"})))

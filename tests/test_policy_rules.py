@@ -1,4 +1,5 @@
 """Policy draft rules, publishing requirements, due dates and version diffs."""
+import ast
 import datetime as dt
 import re
 from pathlib import Path
@@ -23,7 +24,7 @@ from sila.tenants.policy.rules import (
     validate_publish,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def valid_draft(**changes) -> PolicyDraft:
@@ -50,7 +51,7 @@ def _marked_msgids() -> set[str]:
     for rel in ("sila/tenants/policy/rules.py", "sila/platform/dates.py"):
         src = (root / rel).read_text(encoding="utf-8")
         for m in re.finditer(r'N_\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\)', src):
-            found.add("".join(eval(p) for p in re.findall(r'"(?:[^"\\]|\\.)*"', m.group(1))))
+            found.add("".join(ast.literal_eval(p) for p in re.findall(r'"(?:[^"\\]|\\.)*"', m.group(1))))
     return found
 
 

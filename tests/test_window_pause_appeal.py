@@ -330,7 +330,7 @@ async def _decide(tenant: Any, officer: Any, member: Any, rid: Any, decision: st
     from sila.tenants.committee import services as committee
 
     chair = _actor(member, "committee_member")
-    sid = await committee.create_session(tenant, dt.datetime.now(dt.timezone.utc), "المقر", chair)
+    sid = await committee.create_session(tenant, dt.datetime.now(dt.UTC), "المقر", chair)
     await committee.add_to_agenda(tenant, sid, [rid], _actor(officer, "relations_officer"))
     [item] = (await committee.session_detail(tenant.id, sid)).items
     # The rule decides (committee/rule.py): the member's vote, then their confirmation.

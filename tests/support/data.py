@@ -180,4 +180,4 @@ async def publish_seed_policy(tenant: Any, seed: str = "mafatih", *, steps: list
 def session_time(offset: dt.timedelta = dt.timedelta(minutes=-1)) -> str:
     """A committee session's date and time as its form takes them (Riyadh, minutes): a minute ago
     by default, so its attendance, votes and decisions can be recorded at once."""
-    return to_riyadh(dt.datetime.now(dt.timezone.utc) + offset).strftime("%Y-%m-%dT%H:%M")
+    return to_riyadh(dt.datetime.now(dt.UTC) + offset).strftime("%Y-%m-%dT%H:%M")

@@ -133,7 +133,7 @@ async def build(server: Server, word: str, latin: str, *, sms: str, whatsapp: bo
         async with tenant_scope(tenant.id):
             await AuthToken.insert(AuthToken(tenant=tenant.id, purpose=purpose, email=users["admin"][1],
                                              user=users["admin"][0], roles=["admin"], token_hash=digest,
-                                             expires_at=dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc)))
+                                             expires_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC)))
     await imports_of_both_kinds(tenant, users["admin"][0], word, latin)
     await collect(side)
     return side

@@ -69,7 +69,7 @@ class CommitteeRule:
     default: bool = False
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "CommitteeRule":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> CommitteeRule:
         d = dict(data or {})
         names = {f.name for f in dataclasses.fields(cls)}
         d = {k: v for k, v in d.items() if k in names}

@@ -74,7 +74,7 @@ def session_hours(held_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 
 def session_timing(held_at: dt.datetime, now: dt.datetime | None = None) -> str:
     """"before" its start, "during" its hours, or "after" them (`session_hours`)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     start, end = session_hours(held_at)
     return "before" if now < start else "after" if now >= end else "during"
 
@@ -171,7 +171,7 @@ async def create_session(tenant: Any, held_at: dt.datetime | None, location: str
     _require(actor, ORGANISERS)
     if held_at is None:
         raise Problem("held_at", MSG_WHEN_REQUIRED)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if session_timing(held_at, now) == "after":
         raise Problem("held_at", MSG_DATE_PASSED)
     if held_at - now > OPEN_AHEAD:

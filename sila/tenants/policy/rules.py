@@ -45,7 +45,8 @@ from sila.platform.dates import (
 )
 from sila.platform import workdays
 from sila.platform.i18n import Nn_
-from sila.tenants.policy import catalogue
+from sila.tenants.committee import rule as committee_rule
+from sila.tenants.policy import catalogue, custom_fields
 
 
 def N_(s: str) -> str:
@@ -337,15 +338,11 @@ def validate_draft(draft: PolicyDraft) -> Errors:
     if not enabled or enabled[-1] != "deliver":
         _add(errors, "steps", MSG_LAST_STEP)
 
-    from sila.tenants.policy import custom_fields
-
     for key, msgids in custom_fields.validate_definitions(custom_fields.from_dicts(draft.custom_fields)).items():
         for msgid in msgids:
             _add(errors, key, msgid)
 
     if draft.committee:
-        from sila.tenants.committee import rule as committee_rule
-
         cr = committee_rule.CommitteeRule.from_dict(draft.committee)
         # Which staff may be members is the page's check (it knows the staff); here, the shape.
         for key, msgids in committee_rule.validate(cr, cr.members).items():

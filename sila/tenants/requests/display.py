@@ -24,7 +24,7 @@ def time_left(due_at: dt.datetime | None, now: dt.datetime | None = None) -> tup
     """(text, css class) for a decision due date: days left, due today, or overdue."""
     if due_at is None:
         return i18n.gettext("No review window"), "due-none"
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     days = (to_riyadh(due_at).date() - to_riyadh(now).date()).days
     if due_at < now:
         n = max(1, math.ceil((now - due_at).total_seconds() / 86400))

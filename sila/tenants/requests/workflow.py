@@ -110,7 +110,7 @@ class Workflow:
     steps: tuple[str, ...]
 
     @classmethod
-    def from_steps(cls, steps: Iterable[str]) -> "Workflow":
+    def from_steps(cls, steps: Iterable[str]) -> Workflow:
         """Known steps once each, in the policy's order; `receive` first and `deliver` last
         (policy rules already demand it; a workflow cannot run without them). Attestation is
         required before the committee, so where a policy lists it after, it moves before."""

@@ -71,7 +71,7 @@ def staff_email(local: str, slug: str) -> str:
 
 def _person(slug: str, i: int) -> ApplicantInput:
     """The demo's i-th applicant of this tenant: the same person on every fresh database."""
-    rng = random.Random(f"sila-demo:{slug}:{i}")
+    rng = random.Random(f"sila-demo:{slug}:{i}")  # noqa: S311 -- demo data, the same on every run: no secret
     name = f"{rng.choice(FIRST)} {rng.choice(FIRST)} {rng.choice(FAMILY)}"
     number = valid_test_id("1" + "".join(rng.choice("0123456789") for _ in range(8)))
     return ApplicantInput(id_number=number, name=name, mobile=f"+966555000{i:03d}", email="",
@@ -129,7 +129,7 @@ async def load_demo_cases(tenant: Any, passwords: dict[str, str], new_password: 
         if await tx.connection.fetchval("select count(*) from support_request"):
             return logins  # the cases are there already: a second run adds nothing
 
-    rng = random.Random(f"sila-demo:{tenant.slug}")
+    rng = random.Random(f"sila-demo:{tenant.slug}")  # noqa: S311 -- as in _person
     officer = staff["officer"]
     today = dt.date.today()
     channel = terms.staff_channels()[0] if terms.staff_channels() else terms.channels[0]
@@ -256,7 +256,7 @@ async def _session(tenant: Any, staff: dict[str, Actor], items: list[tuple[Any, 
     officer = staff["officer"]
     if not members or not items:
         return
-    now = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
     chair = members[0]  # members open and close sessions; the relations officer sets the agenda
     held = now - ago
     at = held + dt.timedelta(minutes=10)  # the session's business, a few minutes after it began
@@ -307,7 +307,7 @@ async def _surveys(tenant: Any, rng: random.Random) -> None:
     and submission; the others' links stay open."""
     async with tenant_scope(tenant.id):
         sid = await surveys.ensure_default_in_scope(tenant.id)
-        served = await survey_queries.due_services(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc), 0, 0)
+        served = await survey_queries.due_services(dt.datetime(2000, 1, 1, tzinfo=dt.UTC), 0, 0)
         invited = await surveys.invite_many_in_scope(tenant, sid, [sd.person(delivery=True) for sd in served])
         questions = (await surveys.get_survey_in_scope(sid)).questions
     for n, invitation in enumerate(invited):

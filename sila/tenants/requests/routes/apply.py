@@ -44,7 +44,7 @@ class ApplyRoutes(Controller):
                     kept: dict[str, Upload] | None = None) -> Any:
         tenant = tenant_of(request)
         lang = i18n.get_language()
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         return await page(
             request, "public/request_form.html", status_code=status_code, terms=terms, form=form, errors=errors,
             token=token, stashed=stashed, accept=ACCEPT, max_files=MAX_FILES, kept=kept or {},

@@ -66,7 +66,7 @@ class TrackRoutes(Controller):
             return await page(request, "public/track.html", status_code=status, step="code",
                               form={"reference": form["reference"]}, errors=errors)
         session = dict(request.session or {})
-        until = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=TRACK_MINUTES)
+        until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=TRACK_MINUTES)
         # Bound to this tenant: references repeat across tenants, the session store does not.
         session["tracking"] = {"tid": str(tenant.id), "reference": reference, "until": until.isoformat()}
         start_session(request, session)  # a new privilege: a fresh session id
@@ -144,6 +144,6 @@ def _tracked(request: Request, tenant_id: Any) -> str | None:
     """The reference this browser proved (the code) for this tenant, while the proof lasts."""
     tracked = (request.session or {}).get("tracking")
     if (not isinstance(tracked, dict) or tracked.get("tid") != str(tenant_id)
-            or dt.datetime.fromisoformat(tracked["until"]) < dt.datetime.now(dt.timezone.utc)):
+            or dt.datetime.fromisoformat(tracked["until"]) < dt.datetime.now(dt.UTC)):
         return None
     return str(tracked.get("reference") or "") or None
