@@ -230,6 +230,14 @@ class Applicant(msgspec.Struct):
     household_size: int | None = None
 
 
+class FileAnswer(msgspec.Struct):
+    """A file question's answer: the file's name and its bytes in standard base64 (RFC 4648).
+    The same checks as the online form: PDF, JPEG or PNG by its content, at most 5 MB."""
+
+    filename: str
+    content_base64: str
+
+
 class NewRequest(msgspec.Struct):
     """What the online form asks, with the same rules: the applicant's details, the need, and the
     applicant's own e-signature (their full name as given), declaration and consent, under the
@@ -243,8 +251,8 @@ class NewRequest(msgspec.Struct):
     policy_version: int
     # Answers to the charity's own questions (`GET /policy` lists them), by question key: text,
     # numbers, "yes"/"no" (or true/false), option codes (a list for several choices), days in
-    # either calendar. File questions cannot be answered here; a required one refuses the request.
-    answers: dict[str, str | int | bool | list[str] | None] = {}
+    # either calendar; a file question takes a FileAnswer.
+    answers: dict[str, str | int | bool | list[str] | FileAnswer | None] = {}
 
 
 class Created(msgspec.Struct):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import base64
+import binascii
 import hashlib
 import secrets
 from typing import Annotated, Any
@@ -31,20 +33,25 @@ from sila.tenants.api.calls import (AUTH_ERRORS, BEARER, DETAIL_ERRORS, EXCEPTIO
                                     ApiProblem, Cursor, IdempotencyKey, Limit, Since, Until, caller_of, checked,
                                     claim_key, etagged, invalid, json_response, keep_answer, needs, page_of,
                                     public, replay_of)
-from sila.tenants.api.schema import (Answer, Beneficiary, BeneficiaryPage, Channel, Complaint, ComplaintPage, Created,
+from sila.tenants.api.schema import (Answer, FileAnswer, Beneficiary, BeneficiaryPage, Channel, Complaint, ComplaintPage, Created,
                                      Decision, DecisionPage, NewRequest, NewService, Policy, Question, QuestionOption,
                                      RequestDetail, RequestPage, Service, ServicePage, StageChange, SurveyAnswer,
                                      SurveyPage, SurveyResponse, Tool, beneficiary_of, service_of, summary_of)
 from sila.tenants.beneficiaries import services as beneficiaries
 from sila.tenants.policy import custom_fields
 from sila.tenants.requests import forms as request_forms
+from sila.tenants.requests import uploads
 from sila.tenants.requests import services as requests
 from sila.tenants.requests.services import Problem as InputProblem
 from sila.tenants.requests.terms import PolicyTerms, terms_in_force, terms_of_version
 from sila.tenants.requests.workflow import STAGES, TransitionError
 
 MSG_NOT_A_QUESTION = i18n.N_("The form of the policy in force has no question with this key.")
-MSG_FILE_QUESTION = i18n.N_("A file question cannot be answered through the API.")
+MSG_FILE_ANSWER = i18n.N_("Answer a file question with the file's name and its content in base64.")
+MSG_BASE64 = i18n.N_("“%(name)s” is not valid base64.")
+MSG_ANSWER_NOT_FILE = i18n.N_("Only a file question takes a file.")
+# A request with files: the online form's limit on files, in base64 (4 characters per 3 bytes).
+FILES_BODY = uploads.MAX_BODY * 4 // 3 + MAX_BODY
 MSG_POLICY_VERSION = i18n.N_("The policy in force is another version: show the applicant the policy in force "
                              "(GET /api/v1/policy) and send its version number.")
 
@@ -159,19 +166,46 @@ async def _answers(tenant_id: Any, req: dict[str, Any]) -> list[Answer]:
     return out
 
 
-def _answers_form(terms: PolicyTerms, answers: dict[str, Any], errors: FormErrors) -> dict[str, Any]:
-    """The API's answers as the online form posts them (`cf_<key>`), for the same parse_answers."""
+def _answers_form(terms: PolicyTerms, answers: dict[str, Any], errors: FormErrors
+                  ) -> tuple[dict[str, Any], dict[str, uploads.Upload]]:
+    """The API's answers as the online form posts them (`cf_<key>`), for the same parse_answers,
+    and the files of file questions (key -> upload), through the online form's file checks."""
     fields = {f.key: f for f in terms.custom_fields}
     form: dict[str, Any] = {}
+    files: dict[str, uploads.Upload] = {}
     for key, value in answers.items():
         f = fields.get(key)
-        if f is None or f.type == "file":
-            errors.add(f"answers.{key}", MSG_NOT_A_QUESTION if f is None else MSG_FILE_QUESTION)
+        if f is None:
+            errors.add(f"answers.{key}", MSG_NOT_A_QUESTION)
+            continue
+        if f.type == "file" or isinstance(value, FileAnswer):
+            if f.type != "file":
+                errors.add(f"answers.{key}", MSG_ANSWER_NOT_FILE)
+            elif not isinstance(value, FileAnswer):
+                errors.add(f"answers.{key}", MSG_FILE_ANSWER)
+            elif (upload := _file_answer(value, f"answers.{key}", errors)) is not None:
+                files[key] = upload
             continue
         if isinstance(value, bool):
             value = "yes" if value else "no"
         form[f.name] = [str(v) for v in value] if isinstance(value, list) else "" if value is None else str(value)
-    return form
+    return form, files
+
+
+def _file_answer(value: FileAnswer, field: str, errors: FormErrors) -> uploads.Upload | None:
+    name = value.filename[:100]
+    if len(value.content_base64) > uploads.MAX_BYTES * 4 // 3 + 4:  # larger than 5 MB before decoding it
+        errors.add(field, uploads.MSG_SIZE, name=name)
+        return None
+    try:
+        content = base64.b64decode(value.content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        errors.add(field, MSG_BASE64, name=name)
+        return None
+    upload, problem = uploads.checked(value.filename, content)
+    if problem is not None:
+        errors.add(field, problem[0], **problem[1])
+    return upload
 
 
 @get("/requests/{request_id:str}", name="api_request", guards=[needs("requests:read")], security=BEARER, tags=["requests"],
@@ -181,7 +215,7 @@ async def get_request(request: Request, request_id: FromPath[str]) -> Response[R
 
 
 @post("/requests", name="api_request_create", guards=[needs("requests:write")], security=BEARER, tags=["requests"],
-      request_max_body_size=MAX_BODY, status_code=201, responses=WRITE_ERRORS,
+      request_max_body_size=FILES_BODY, status_code=201, responses=WRITE_ERRORS,
       summary="Submit a request from another intake system (the online form's rules)")
 async def create_request(request: Request, data: JSONBody[NewRequest], idempotency_key: IdempotencyKey = None
                          ) -> Response[Created]:
@@ -202,11 +236,14 @@ async def create_request(request: Request, data: JSONBody[NewRequest], idempoten
     errors = parsed.errors
     if data.policy_version != terms.number:
         errors.add("policy_version", MSG_POLICY_VERSION)
-    answers = custom_fields.parse_answers(list(terms.custom_fields), _answers_form(terms, data.answers, errors))
+    answer_form, files = _answers_form(terms, data.answers, errors)
+    answers = custom_fields.parse_answers(list(terms.custom_fields), answer_form, uploaded={f"cf_{k}" for k in files})
     for name, messages in answers.errors.items():  # "cf_rent" -> "answers.rent", as the request names it
         errors.setdefault(f"answers.{name.removeprefix('cf_')}", []).extend(messages)
     if parsed.value is None or errors:
         raise invalid(errors)
+    # A hidden question's file is not kept, as on the online form.
+    shown = {f.key for f in custom_fields.visible(list(terms.custom_fields), answer_form)}
     applicant, need, signer = request_forms.applicant_of(parsed.value), parsed.value.need, parsed.value.signature
     lang = applicant.preferred_language
     async with tenant_scope(tenant.id):
@@ -219,7 +256,7 @@ async def create_request(request: Request, data: JSONBody[NewRequest], idempoten
             form_text=request_forms.declaration_text(terms, lang),
             consent_text=request_forms.consent_text(tenant.name(lang), lang), files=[], token=token,
             address=caller.address, user_agent=f"{caller.label} ({request.headers.get('user-agent', '')})"[:500],
-            custom_answers=answers.values or {}))
+            custom_answers=answers.values or {}, custom_files={k: v for k, v in files.items() if k in shown}))
         row = await current_connection().fetchrow("select id, stage from support_request where submit_token = $1",
                                                   token)
         created = Created(id=row["id"], reference=result.reference, stage=row["stage"], due_at=result.due_at,
