@@ -66,3 +66,26 @@ async def test_operator_filters_take_hijri_days(server, operator_client, make_te
     assert row not in operator_client.get(f"/operator?q={tenant.slug}&created_to=1440/01/01").text
     refused = operator_client.get(f"/operator?q={tenant.slug}&created_from=1448/13/40")
     assert refused.status_code == 200 and 'id="created_from-error"' in refused.text and "1448/13/40" in refused.text
+
+
+async def test_a_days_filter_counts_the_riyadh_day_whatever_the_hour(app_db):
+    """A tenant made at 01:30 in Riyadh (22:30 UTC the day before) was made on its Riyadh day. The
+    filter once read `date at time zone` (the date taken in the session's UTC first), three hours
+    off, and missed tenants made between midnight and 03:00 in Riyadh."""
+    from sila.platform.operator.services import search_tenants
+    from support import data
+    from support.db import owner_connection
+
+    tenant = await data.create_tenant()
+    conn = await owner_connection()
+    try:
+        await conn.execute("update tenant set created_at = '2026-03-10 01:30+03' where id = $1", tenant.id)
+    finally:
+        await conn.close()
+
+    async def found(**filters: str) -> bool:
+        rows, _ = await search_tenants({"q": tenant.slug, **filters})
+        return any(r["id"] == tenant.id for r in rows)
+
+    assert await found(created_from="2026-03-10") and await found(created_to="2026-03-10")
+    assert not await found(created_to="2026-03-09") and not await found(created_from="2026-03-11")

@@ -243,3 +243,21 @@ def to_riyadh(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
         raise ValueError("to_riyadh() needs an aware datetime")
     return value.astimezone(RIYADH)
+
+
+# A filter's day outside these finds what the nearest one finds (no row is older or newer), and
+# keeps the arithmetic in range: 0001-01-01 in Riyadh is a UTC time before year 1, and the day
+# after 9999-12-31 does not exist (both were a 500 in the API).
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The start of a Riyadh calendar day, as an aware time: the one way a "from" day becomes a
+    moment (SQL's `date at time zone` reads the date in the session's zone first, and was three
+    hours off)."""
+    return dt.datetime.combine(min(max(day, FIRST_DAY), LAST_DAY), dt.time(0), tzinfo=RIYADH)
+
+
+def day_after(day: dt.date) -> dt.datetime:
+    """The start of the next Riyadh day: the end of a period that includes `day`."""
+    return day_start(min(max(day, FIRST_DAY), LAST_DAY) + dt.timedelta(days=1))

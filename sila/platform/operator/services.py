@@ -32,7 +32,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sila.platform import audit, directory
 from sila.platform.auth import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from sila.platform.broker import queue_keys
-from sila.platform.dates import parse_digits
+from sila.platform.dates import day_after, day_start, parse_digits
 from sila.platform.db import after_commit, current_connection, platform_scope, tenant_scope
 from sila.platform.i18n import N_
 from sila.platform.messages import compose
@@ -232,9 +232,9 @@ async def search_tenants(filters: dict[str, str], limit: int = 200) -> tuple[lis
         if value := filters.get(column):
             where.append(f"{column} = {arg(value)}")
     if value := filters.get("created_from"):
-        where.append(f"t.created_at >= ({arg(dt.date.fromisoformat(value))}::date at time zone 'Asia/Riyadh')")
+        where.append(f"t.created_at >= {arg(day_start(dt.date.fromisoformat(value)))}")
     if value := filters.get("created_to"):
-        where.append(f"t.created_at < (({arg(dt.date.fromisoformat(value))}::date + 1) at time zone 'Asia/Riyadh')")
+        where.append(f"t.created_at < {arg(day_after(dt.date.fromisoformat(value)))}")
     async with platform_scope("operator tenant list") as tx:
         rows = await tx.connection.fetch(
             f"""select * from (select t.*, {SQL_PROFILE_COLUMNS},

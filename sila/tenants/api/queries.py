@@ -9,7 +9,7 @@ import json
 import uuid
 from typing import Any
 
-from sila.platform.dates import RIYADH
+from sila.platform.dates import day_after, day_start
 from sila.platform.db import parse_uuid, tenant_scope
 
 
@@ -36,22 +36,6 @@ def decode_cursor(raw: str | None, kind: type) -> tuple[Any, uuid.UUID] | None:
     if ident is None:
         raise BadCursor(raw)
     return when, ident
-
-
-# A filter's day outside these finds what the nearest one finds (no row is older or newer), and
-# keeps the arithmetic in range: 0001-01-01 in Riyadh is a UTC time before year 1, and the day
-# after 9999-12-31 does not exist (both were a 500).
-FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
-
-
-def day_start(day: dt.date) -> dt.datetime:
-    """The start of a Riyadh calendar day, as an aware time."""
-    return dt.datetime.combine(min(max(day, FIRST_DAY), LAST_DAY), dt.time(0), tzinfo=RIYADH)
-
-
-def day_after(day: dt.date) -> dt.datetime:
-    """The start of the next Riyadh day: the end of a period that includes `day`."""
-    return day_start(min(max(day, FIRST_DAY), LAST_DAY) + dt.timedelta(days=1))
 
 
 class Page:
