@@ -193,3 +193,23 @@ async def test_the_default_rule_is_said_where_it_applies(server, make_tenant, ma
     admin.get("/lang/en?next=/portal/policy")
     assert "sets up no rule for the research committee" in admin.get("/portal/policy").text
     assert "the default rule applies" in admin.get(session).text
+
+
+async def test_a_session_is_opened_for_a_hijri_day_and_time(server, make_tenant, make_staff, publish_policy):
+    """The date box takes the day in either calendar, in either digit set, as every day box does
+    (the native date-time picker it replaced was Gregorian only, in the browser's locale)."""
+    from sila.platform import dates
+
+    tenant, _, member, _, _ = await charity(server, make_tenant, make_staff, publish_policy)
+    page = member.get("/portal/committee")
+    assert 'id="held_at"' in page.text and 'type="datetime-local"' not in page.text
+    when = dates.to_riyadh(dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).replace(second=0, microsecond=0)
+    hijri = dates.to_hijri(when.date())
+    typed = dates.arabic_digits(f"{hijri.year}/{hijri.month:02d}/{hijri.day:02d} {when:%H:%M}")
+    response = member.post("/portal/committee", {"held_at": typed, "location": "مقر الجمعية"})
+    assert response.status_code == 303, response.text[-800:]
+    held = await scalar(tenant.id, "select held_at from committee_session")
+    assert held == when.astimezone(dt.UTC)
+    # Not a day and a time: the form again, what was typed kept.
+    response = member.post("/portal/committee", {"held_at": "١٤٤٨/١٣/٠١ ١٠:٠٠"})
+    assert response.status_code == 400 and 'value="١٤٤٨/١٣/٠١ ١٠:٠٠"' in response.text

@@ -463,25 +463,44 @@ def Amount(*, message: str = MSG_AMOUNT, required: str | None = None) -> BeforeV
     return BeforeValidator(check)
 
 
+_MOMENT = re.compile(r"^(?P<day>.+?)[\sT]+(?P<time>\d{1,2}:\d{2})$")
+
+
+def read_moment(text: str) -> dt.datetime | None:
+    """A day in either calendar (`read_day`) and a time of day, "1448/06/25 21:30" or
+    "2026-12-16T21:30" (as a `datetime-local` field sends it), in either digit set; naive (the
+    caller says whose clock). None when it is not one."""
+    plain = parse_digits(text).strip()
+    try:
+        return dt.datetime.fromisoformat(plain.replace(" ", "T"))
+    except ValueError:
+        pass
+    match = _MOMENT.match(plain)
+    time = _TIME.match(match.group("time")) if match else None
+    if match is None or time is None:
+        return None
+    try:
+        day = read_day(match.group("day"))
+    except ValueError:
+        return None
+    return dt.datetime.combine(day, dt.time(int(time.group(1)), int(time.group(2)))) if day else None
+
+
 def LocalDateTime(*, required: str | None = None, message: str = MSG_DATETIME) -> BeforeValidator:
-    """A date and time as a `datetime-local` field sends it (or "YYYY-MM-DD HH:MM"), in either digit
-    set, read as Riyadh time and returned in UTC; None when empty and not required."""
+    """A day in either calendar and a time (`read_moment`), read as Riyadh time and returned in
+    UTC; None when empty and not required."""
 
     def check(value: Any) -> dt.datetime | None:
         text = raw_text(value)
         if _CONTROL.search(text):
             raise problem(MSG_CONTROL)
-        text = parse_digits(text).strip().replace(" ", "T")
+        text = text.strip()
         if not text:
             if required:
                 raise problem(required)
             return None
-        if len(text) > 40:
+        if len(text) > 40 or (moment := read_moment(text)) is None:
             raise problem(message)
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise problem(message) from None
         if not dates.GREGORIAN_MIN <= moment.date() <= dates.GREGORIAN_MAX:
             raise problem(message)
         if moment.tzinfo is None:

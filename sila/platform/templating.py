@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from sila.platform import i18n, labels
 from sila.platform.dates import arabic_digits, dual_date, dual_datetime
-from sila.platform.forms import read_day
+from sila.platform.forms import read_day, read_moment
 from sila.platform.roles import ROLE_LABELS, Role
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -31,11 +31,14 @@ def digits(value: object) -> str:
 
 
 def day_of(text: object) -> dt.date | None:
-    """What a date box holds, as a day (either calendar, see forms.read_day); None if not a day."""
+    """What a date box holds, as a day (either calendar, see forms.read_day), or the day of a
+    day-and-time box (forms.read_moment); None if neither."""
+    value = str(text or "")[:40]
     try:
-        return read_day(str(text or "")[:40])
+        return read_day(value)
     except ValueError:
-        return None
+        moment = read_moment(value)
+        return moment.date() if moment else None
 
 
 def ltr(value: object) -> Markup:
