@@ -125,7 +125,7 @@ def _request_pass(rows: Any, firsts: list[dt.date], nexts: list[dt.date]) -> tup
             sets[key].append(r)
     by_day = {r["day"]: r["n"] for r in sets.pop("day")}
     result: dict[str, Any] = {
-        "month": [sum(n for day, n in by_day.items() if first <= day < nxt) for first, nxt in zip(firsts, nexts)],
+        "month": [sum(n for day, n in by_day.items() if first <= day < nxt) for first, nxt in zip(firsts, nexts, strict=True)],
         "channel": [Group(r["channel"], r["label"] or "", r["n"]) for r in sets.pop("channel")],
         "days": sorted((r["days"], r["n"]) for r in sets.pop("days")),
     }
@@ -371,7 +371,7 @@ async def dashboard(tenant_id: Any, period: Period) -> Dashboard:
     totals, sets = req
     return Dashboard(
         period=period, received=totals["received"],
-        received_by_month=[MonthCount(label, n) for label, n in zip(labels, sets["month"])],
+        received_by_month=[MonthCount(label, n) for label, n in zip(labels, sets["month"], strict=True)],
         by_channel=sets["channel"], by_category=sets["category"],
         by_stage=sorted(sets["stage"], key=lambda g: _STAGE_ORDER.get(g.key, 99)),
         decisions=Decisions(totals["decided"], totals["with_window"], totals["within"], _median(sets["days"]),
