@@ -10,10 +10,7 @@ import base64
 import contextlib
 import hashlib
 import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,6 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
+
+from sila.platform.processes import APP_FACTORY, ChildProcess, wait_for_web, web_command
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "artifacts" / "bench"
@@ -78,48 +77,22 @@ def use_env(env: dict[str, str]) -> None:
     crypto._keys.cache_clear()
 
 
-class Proc:
-    """A child process in its own session (so SIGKILL reaches its children), logging to a file."""
+class Proc(ChildProcess):
+    """A bench child, logging to artifacts/bench/<name>.log; restartable (the chaos runs)."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        OUT.mkdir(parents=True, exist_ok=True)
         self.name = name
-        self.args, self.env = args, env
-        self.log_path = OUT / f"{name}.log"
-        self.start()
-
-    def start(self) -> None:
-        self.log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, sig)
+        super().__init__(args, env, OUT / f"{name}.log", cwd=ROOT)
 
     def stop(self, timeout: float = 20.0) -> None:
-        if self.alive():
-            self.kill(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill(signal.SIGKILL)
-                self.proc.wait(5)
-        self.log.close()
+        super().stop(timeout)
 
     def restart(self) -> None:
         self.stop()
         self.start()
 
     def tail(self, n: int = 3000) -> str:
-        return self.log_path.read_text(errors="replace")[-n:]
+        return self.output()[-n:]
 
 
 def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.2) -> Any:
@@ -136,19 +109,10 @@ def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.2) -
         time.sleep(interval)
 
 
-def web(name: str, env: dict[str, str], port: int, app: str = "sila.platform.app:create_app") -> Proc:
+def web(name: str, env: dict[str, str], port: int, app: str = APP_FACTORY) -> Proc:
     """One uvicorn process (one core): the unit the numbers are per."""
-    import httpx
-
-    proc = Proc(name, [sys.executable, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1", "--port", str(port),
-                       "--no-access-log", "--log-level", "warning"], env)
-
-    def ready() -> bool:
-        if not proc.alive():
-            raise RuntimeError(f"{name} exited:\n{proc.tail()}")
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code in (200, 503)
-
-    wait_for(ready, 60, name)
+    proc = Proc(name, web_command(port, "--no-access-log", "--log-level", "warning", app=app), env)
+    wait_for_web(proc, port, 60, name)
     return proc
 
 
@@ -173,7 +137,7 @@ class RssSampler:
     peak: dict[str, int] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> RssSampler:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
         return self
@@ -224,7 +188,7 @@ class CpuMeter:
                     out[group] = out.get(group, 0.0) + t.user + t.system
         return out
 
-    def __enter__(self) -> "CpuMeter":
+    def __enter__(self) -> CpuMeter:
         self.start, self.t0, self.idle0 = self._snapshot(), time.monotonic(), psutil.cpu_times().idle
         return self
 

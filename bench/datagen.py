@@ -31,7 +31,7 @@ FIRST = ["محمد", "عبدالله", "فهد", "سارة", "نورة", "خال
 FAMILY = ["القحطاني", "العتيبي", "الشهري", "الغامدي", "الدوسري", "الحربي", "المطيري", "الزهراني", "العنزي"]
 CITIES = ["الرياض", "جدة", "مكة المكرمة", "المدينة المنورة", "الدمام", "أبها", "تبوك"]
 SERVICES = ["سلة غذائية", "دعم إيجار", "كسوة", "فاتورة كهرباء", "أجهزة منزلية"]
-NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 @dataclass
@@ -42,14 +42,14 @@ class Size:
     big: int  # beneficiaries (each with one served request) of the campaign tenant; 0 = none
 
     @classmethod
-    def full(cls) -> "Size":
+    def full(cls) -> Size:
         return cls(1000, 200_000, 1_000_000, 100_000)
 
     @classmethod
-    def quick(cls) -> "Size":
+    def quick(cls) -> Size:
         return cls(100, 20_000, 100_000, 10_000)
 
-    def ten(self) -> "Size":
+    def ten(self) -> Size:
         """The 10-tenant twin: ten ordinary tenants shaped exactly like this size's ordinary ones."""
         n = self.tenants - (1 if self.big else 0)
         return Size(10, (self.beneficiaries - self.big) * 10 // n, (self.requests - self.big) * 10 // n, 0)

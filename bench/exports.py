@@ -27,7 +27,7 @@ class Rss:
         with open("/proc/self/statm") as f:
             self.samples.append(int(f.read().split()[1]) * self.page)
 
-    def __enter__(self) -> "Rss":
+    def __enter__(self) -> Rss:
         self.sample()
 
         def loop() -> None:

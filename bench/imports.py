@@ -128,7 +128,7 @@ class Sampler:
             self.values.append(rss())
             self.done.wait(0.25)
 
-    def __enter__(self) -> "Sampler":
+    def __enter__(self) -> Sampler:
         self.values.append(rss())
         self.thread.start()
         return self

@@ -50,7 +50,7 @@ def check(page: Any, base: str, path: str, name: str, problems: list[str], width
         return
     # On a phone an overflowing page makes Chromium zoom out (innerWidth grows with it): compare
     # with the screen's own width too.
-    wide = page.evaluate("[document.documentElement.scrollWidth, Math.min(window.innerWidth, %d)]" % width)
+    wide = page.evaluate(f"[document.documentElement.scrollWidth, Math.min(window.innerWidth, {int(width)})]")
     if wide[0] > wide[1]:
         culprits = page.evaluate("""w => [...document.querySelectorAll('body *')]
             .filter(e => e.getBoundingClientRect().right > w + 1 || e.getBoundingClientRect().left < -1)

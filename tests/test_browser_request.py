@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from support.browser import SCREENSHOTS, axe_problems, screenshot, sign_in_page
-from support.data import outbox_rows, valid_id
+from support.data import outbox_rows, valid_id, session_time
 from support.servers import ARTIFACTS, run_async
 
 
@@ -114,7 +114,7 @@ def test_online_application_on_a_phone_then_staff_take_it_to_a_committee_decisio
     # --- the research committee decides ---
     member = sign_in_page(chromium, base, staff["committee_member"].email, staff["committee_member"].password)
     member.goto(base + "/portal/committee")
-    member.get_by_label("التاريخ والوقت (بتوقيت الرياض)").fill("2026-11-25T19:00")
+    member.get_by_label("التاريخ والوقت (بتوقيت الرياض)").fill(session_time())
     member.get_by_label("المكان أو رابط الاجتماع").fill("مقر الجمعية")
     member.get_by_role("button", name="افتح الجلسة").click()
     member.wait_for_selector("text=إضافة طلبات إلى جدول الأعمال")

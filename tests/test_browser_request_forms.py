@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from support.browser import axe_problems, screenshot, sign_in_page
-from support.data import SERVICE_STEPS, served_request
+from support.data import SERVICE_STEPS, served_request, session_time
 from support.servers import run_async
 
 pytestmark = pytest.mark.browser
@@ -75,7 +75,7 @@ def test_an_amount_that_is_no_amount_is_refused_and_the_sessions_list_counts_its
 
     chair = sign_in_page(chromium, base, admin.email, admin.password)
     chair.goto(base + "/portal/committee")
-    chair.get_by_label("التاريخ والوقت (بتوقيت الرياض)").fill("2026-11-25T19:00")
+    chair.get_by_label("التاريخ والوقت (بتوقيت الرياض)").fill(session_time())
     chair.get_by_role("button", name="افتح الجلسة").click()
     chair.wait_for_selector("text=جدول الأعمال")
     chair.goto(base + "/portal/committee")

@@ -1,7 +1,7 @@
 """In a real browser at 390 px (and 1366 px): the tracking page of an incomplete request (what is
 missing, the paused clock, the completion form) and of a declined one (the appeal form), in Arabic
 and English; the queue's due-date explanation opened by a tap; the committee agenda item of an
-appeal. Screenshots in artifacts/screenshots/window-track-*.png; axe-core clean; nothing wider
+appeal; the completion form keeping the valid file of a refused attempt. Screenshots in artifacts/screenshots/window-track-*.png; axe-core clean; nothing wider
 than the phone."""
 from __future__ import annotations
 
@@ -59,11 +59,11 @@ async def _setup(make_tenant, make_staff, publish_policy):
                  {"missing": "صورة صك الإعالة\nتعريف بالراتب حديث", "note": "نرجو أن يكون الصك مصدقًا من المحكمة"})
     declined = await new("سعد القحطاني", "+966551234002")
     await rs.act(tenant, declined["id"], "verify", officer, {f"check_{k}": "on" for k in rs.CHECKLIST})
-    sid = await committee.create_session(tenant, dt.datetime.now(dt.timezone.utc), "مقر الوقف", member)
+    sid = await committee.create_session(tenant, dt.datetime.now(dt.UTC), "مقر الوقف", member)
     await committee.add_to_agenda(tenant, sid, [declined["id"]], officer)
-    [item] = (await committee.session_detail(tenant.id, sid))["items"]
-    await committee.cast_vote(tenant, sid, item["id"], "reject", "الدخل أعلى من حد الاستحقاق", member)  # the rule decides
-    await committee.decide(tenant, sid, item["id"], "reject", "الدخل أعلى من حد الاستحقاق", member)
+    [item] = (await committee.session_detail(tenant.id, sid)).items
+    await committee.cast_vote(tenant, sid, item.id, "reject", "الدخل أعلى من حد الاستحقاق", member)  # the rule decides
+    await committee.decide(tenant, sid, item.id, "reject", "الدخل أعلى من حد الاستحقاق", member)
     return tenant, officer_row, member_row, waiting, declined
 
 
@@ -97,11 +97,15 @@ def test_track_incomplete_and_appeal_on_a_phone_in_arabic_and_english(server, ma
         bad = page.context.new_page()  # same session
         bad.goto(base + "/track/status")
         bad.set_input_files("#documents", files=[{"name": "صك.pdf", "mimeType": "application/pdf",
-                                                   "buffer": b"MZ\x90\x00" + b"\x00" * 64}])
+                                                   "buffer": b"MZ\x90\x00" + b"\x00" * 64},
+                                                  {"name": "تعريف-بالراتب.pdf", "mimeType": "application/pdf",
+                                                   "buffer": b"%PDF-1.4\n% salary letter\n"}])
         bad.locator("#reply").fill("أرفقت الصك")
         bad.get_by_role("button", name="أرسل إلى الجهة").click()
         bad.wait_for_selector("#documents-error")
         assert bad.locator("#reply").input_value() == "أرفقت الصك"
+        kept = bad.get_by_label("تعريف-بالراتب.pdf")  # the valid file is kept, ticked, for the next attempt
+        assert kept.is_checked() and bad.get_by_label("صك.pdf").count() == 0
         screenshot(bad, "window-track-incomplete-error-phone-ar")
         _fits(bad, 390)
         _clean(bad)
@@ -164,7 +168,7 @@ def test_track_incomplete_and_appeal_on_a_phone_in_arabic_and_english(server, ma
         from sila.tenants.committee import services as committee
 
         chair = Actor(member.id, "د. سيرين الشواف", frozenset({"committee_member"}))
-        sid = await committee.create_session(tenant, dt.datetime.now(dt.timezone.utc), "مقر الوقف", chair)
+        sid = await committee.create_session(tenant, dt.datetime.now(dt.UTC), "مقر الوقف", chair)
         await committee.add_to_agenda(tenant, sid, [declined["id"]],
                                       Actor(officer.id, "نورة العتيبي", frozenset({"relations_officer"})))
         return sid

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from sila.tenants.policy import services as policy
+from support.data import session_time
 from support.clients import sign_in
 from support.db import row, scalar, stage_of
 from support.intake import act, online
@@ -81,7 +82,7 @@ async def test_the_committee_decides_by_its_rule_and_signs_its_minutes(server, c
     r2 = await at_committee(server, tenant, officer, "مراجعة ثانية")
     chair, deputy, third, outsider = (sign_in(server, staff[k]) for k in ("chair", "deputy", "third", "outsider"))
     chair.get("/portal/committee")
-    session = chair.post("/portal/committee", {"held_at": "2026-11-25T19:00", "location": "مقر الوقف"}).headers[
+    session = chair.post("/portal/committee", {"held_at": session_time(), "location": "مقر الوقف"}).headers[
         "location"]
     assert (await row(tenant.id, "select policy_version_number from committee_session"))["policy_version_number"] \
         == version.number
@@ -93,6 +94,7 @@ async def test_the_committee_decides_by_its_rule_and_signs_its_minutes(server, c
     page = chair.get(session)
     assert page.status_code == 200 and "دعم إيجار السكن" in page.text and "أسرة محتاجة" in page.text
     assert "التحقق" in page.text and f"/portal/requests/{r1}/documents/" in page.text
+    assert "القاعدة الافتراضية" not in page.text  # the policy's own rule, not the default
     tally = chair.get(f"{session}/items/{i1}/tally")
     assert tally.status_code == 200 and "لا يوجد نصاب" in tally.text and 'hx-trigger="every 10s"' in tally.text
 
@@ -162,7 +164,7 @@ async def test_the_committee_decides_by_its_rule_and_signs_its_minutes(server, c
         assert expected in text, expected
 
     # The deferred request is on the next session's agenda.
-    nxt = chair.post("/portal/committee", {"held_at": "2026-12-02T19:00"}).headers["location"]
+    nxt = chair.post("/portal/committee", {"held_at": session_time()}).headers["location"]
     assert await scalar(tenant.id, "select count(*) from committee_item i join committee_session s on s.id = i.session "
                                    "where s.id = $1 and i.request = $2 and i.decision is null",
                         nxt.rsplit("/", 1)[1], r2) == 1

@@ -155,7 +155,7 @@ def test_weekday_name():
 
 
 def test_to_riyadh():
-    utc = dt.datetime(2023, 12, 5, 21, 30, tzinfo=dt.timezone.utc)
+    utc = dt.datetime(2023, 12, 5, 21, 30, tzinfo=dt.UTC)
     r = to_riyadh(utc)
     assert r == utc
     assert (r.date(), r.hour, r.utcoffset()) == (D(2023, 12, 6), 0, dt.timedelta(hours=3))

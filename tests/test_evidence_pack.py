@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import re
 import subprocess
+import tempfile
 import time
 import zipfile
 from typing import Any
@@ -159,9 +160,10 @@ def test_a_worker_builds_the_pack_the_page_polls_and_it_downloads(server, charit
     assert "هند" not in text  # no applicant's name anywhere in the pack
     fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True, check=False).stdout.decode()
     if not fonts.strip():  # older poppler reads no stdin
-        path = f"/tmp/evidence-{pid}.pdf"
-        open(path, "wb").write(pdf)
-        fonts = subprocess.run(["pdffonts", path], capture_output=True, check=True).stdout.decode()
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+            f.write(pdf)
+            f.flush()
+            fonts = subprocess.run(["pdffonts", f.name], capture_output=True, check=True).stdout.decode()
     lines = [line for line in fonts.splitlines()[2:] if line.strip()]
     assert lines and all(line.split()[-5] == "yes" for line in lines), fonts  # the "emb" column
     archive = zipfile.ZipFile(io.BytesIO(admin.get(f"/portal/reports/evidence/{pid}/zip").content))

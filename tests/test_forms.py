@@ -11,7 +11,7 @@ from sila.platform import i18n
 from sila.platform.forms import (_CONTROL, MSG_CONTROL, MSG_FILE, Choice, Email, Form, Mobile, SaudiId, Text, WholeNumber,
                                  parse_form)
 from sila.platform.identity import valid_test_id
-from sila.tenants.beneficiaries.forms import read_applicant
+from sila.tenants.beneficiaries.forms import ApplicantForm, CorrectionForm
 from sila.tenants.feedback.forms import read_feedback
 
 CONTROL = st.sampled_from([chr(c) for c in [*range(0, 9), 11, 12, *range(14, 32), 127, 0x85, 0xD800]])
@@ -86,12 +86,11 @@ def test_errors_are_in_the_page_language(lang: str, expected: str) -> None:
 
 
 def test_the_applicant_and_feedback_forms_share_the_rules() -> None:
-    errors: dict = {}
-    from sila.platform.forms import FormErrors
-
-    errors = FormErrors()
-    applicant, typed = read_applicant({"id_number": "1000000000", "name": "x\x00", "mobile": "0551234567",
-                                       "preferred_channel": "email"}, errors)
-    assert set(errors) == {"id_number", "name", "email"} and typed["mobile"] == "0551234567"
+    parsed = parse_form(ApplicantForm, {"id_number": "1000000000", "name": "x\x00", "mobile": "0551234567",
+                                        "preferred_channel": "email"})
+    assert set(parsed.errors) == {"id_number", "name", "email"} and parsed.typed["mobile"] == "0551234567"
+    assert list(ApplicantForm.model_fields)[0] == "id_number"  # asked, and its error listed, first
+    correction = parse_form(CorrectionForm, {"name": "x\x00", "mobile": "0551234567", "preferred_channel": "email"})
+    assert set(correction.errors) == {"name", "email"} and "id_number" not in CorrectionForm.model_fields
     item, typed, errors = read_feedback({"kind": "complaint", "body": "\x00", "mobile": "05512", "token": "t" * 40})
     assert item is None and set(errors) == {"body", "mobile"}

@@ -72,7 +72,7 @@ async def test_an_expired_invitation_link_says_so(server, celery_worker, smtp_si
     invite(server, admin, tenant.slug, invitee)
     [msg] = smtp_sink.wait_for(invitee)
     async with tenant_scope(tenant.id):
-        await AuthToken.update({AuthToken.expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)}).where(
+        await AuthToken.update({AuthToken.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)}).where(
             AuthToken.email == invitee)
     client, path = open_link(server, tenant.slug, link_in(msg))
     page = client.get(path)

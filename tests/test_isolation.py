@@ -131,7 +131,7 @@ async def test_every_route_with_an_id_answers_404_for_another_tenants_ids(server
         async with tenant_scope(b.tenant.id):
             await AuthToken.insert(AuthToken(tenant=b.tenant.id, purpose=purpose, email=b.email, user=b.id,
                                              roles=["admin"], token_hash=digest,
-                                             expires_at=dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc)))
+                                             expires_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC)))
     identifiers = await identifiers_of(b.tenant.id) | set(tokens) | {b.tenant.slug, str(b.tenant.id), str(b.id)}
     routes = id_routes()
     assert routes, "no parameterised routes found"

@@ -387,7 +387,7 @@ async def test_a_batch_of_messages_is_written_in_order_and_each_delivered_once(t
 async def test_quiet_hours_hold_applicant_messages_but_never_one_time_codes(make_tenant, gateway):
     tenant = await make_tenant()
     await use_gateway(tenant.id, gateway.url, provider="unifonic")
-    now = dt.datetime.now(dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=3)))
+    now = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=3)))
     start, end = (now - dt.timedelta(hours=1)).time().replace(second=0, microsecond=0), \
         (now + dt.timedelta(hours=1)).time().replace(second=0, microsecond=0)
     async with tenant_scope(tenant.id) as tx:

@@ -36,7 +36,7 @@ def test_one_way_to_write_a_day_in_both_calendars() -> None:
     day = dt.date(2023, 11, 17)
     assert dual_date(day, "ar") == "٣ جمادى الأولى ١٤٤٥ هـ (١٧ نوفمبر ٢٠٢٣ م)"
     assert dual_date(day, "en") == "3 Jumada al-Awwal 1445 AH (17 November 2023)"
-    late = dt.datetime(2023, 11, 16, 22, 30, tzinfo=dt.timezone.utc)  # 01:30 on the 17th in Riyadh
+    late = dt.datetime(2023, 11, 16, 22, 30, tzinfo=dt.UTC)  # 01:30 on the 17th in Riyadh
     assert dual_date(late, "en") == dual_date(day, "en")
     assert dual_datetime(late, "ar").endswith("، ٠١:٣٠")
     with i18n.language("en"):

@@ -24,7 +24,7 @@ async def _charity_with_decisions(make_tenant, make_staff, publish_policy, withi
     tenant = await make_tenant(name_ar="جمعية للتشغيل")
     await publish_policy(tenant, "mafatih", steps=SERVICE_STEPS, window=None)
     officer = await make_staff(tenant, "relations_officer")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for i in range(within + late):
         rid = await recorded(tenant, officer, "interview", "family")
         await served(tenant, officer, rid)
@@ -59,7 +59,7 @@ async def _counted_one_tenant_at_a_time() -> tuple[int, int, list[float]]:
     from sila.platform import directory
     from sila.platform.db import tenant_scope
 
-    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=services.GOVERNANCE_DAYS)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=services.GOVERNANCE_DAYS)
     tenants = [t for t in await directory.list_tenants() if t.status == "active"]
     published, percents = 0, []
     for t in tenants:

@@ -155,7 +155,7 @@ async def test_past_requests_become_ended_requests_with_their_records_and_nothin
     # No message, no webhook, no survey, not overdue, not judged against a window.
     assert len(await _rows(tenant, "select id from outbox")) == outbox_before
     async with tenant_scope(tenant.id):
-        assert not [s for s in await survey_queries.due_services(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc), 0,
+        assert not [s for s in await survey_queries.due_services(dt.datetime(2000, 1, 1, tzinfo=dt.UTC), 0,
                                                                   0) if s.request in {r["id"] for r in reqs}]
         assert await survey_queries.count_campaign_targets(dt.date(2020, 1, 1), dt.date(2030, 1, 1), "") == 0
     assert (await _rows(tenant, f"select count(*) as n from support_request r where {report_queries.OVERDUE}"))[0]["n"] == 0

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.data import session_time
 from support.servers import free_port
 
 
@@ -111,7 +112,7 @@ async def test_minutes_with_hostile_content_fetch_nothing(server, make_tenant, m
     client.get("/portal/committee")
     location = (f'<img src="http://127.0.0.1:{listener.port}/loc.png">'
                 f'<link rel="attachment" href="file:///etc/passwd"><img src="file:///etc/passwd">')
-    response = client.post("/portal/committee", {"held_at": "2026-11-25T19:00", "location": location})
+    response = client.post("/portal/committee", {"held_at": session_time(), "location": location})
     assert response.status_code == 303, response.text[-2000:]
     pdf = client.get(f"{response.headers['location']}/minutes.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")

@@ -7,15 +7,20 @@ from pathlib import Path
 import pytest
 
 from sila.tenants.policy import services
-from sila.tenants.policy.demo import load_demo_policies, publish_seed_policy
+from sila.platform import demo as platform_demo, directory
+from sila.platform.settings import load_settings
+from sila.tenants.policy.demo import publish_seed_policy
 from sila.tenants.policy.seeds import get_seed
 
 SEEDS = Path("/work/shared/seeds")
 
 
 @pytest.fixture
-async def demo(sila_env):
-    return {t.slug: t for t in await load_demo_policies()}
+async def demo(sila_env, tmp_path):
+    """The demo as `sila run` loads it (one loader: a policy-only loader once published the seeds
+    without their committee rule, and a later full load kept that version)."""
+    accounts = await platform_demo.load_demo(load_settings(), tmp_path / "creds.json")
+    return {t.slug: await directory.get_tenant_by_slug(t.slug) for t in accounts.tenants}
 
 
 def page(server, slug: str, path: str = "/policy", lang: str = "ar") -> str:

@@ -9,7 +9,7 @@ import pytest
 from sila.platform import i18n
 from sila.platform.forms import parse_form
 from sila.tenants.onboarding.forms import OrganisationForm, ProfileForm, normalise_phone, normalise_website
-from sila.tenants.policy import forms, services, view
+from sila.tenants.policy import deadlines, forms, services, view
 from sila.tenants.policy.rules import ChannelConfig, ToolConfig, default_draft, diff_versions, draft_to_dict
 from sila.tenants.policy.seeds import get_seed
 from support.data import png_bytes
@@ -151,7 +151,8 @@ def test_reader_view_numbers_articles_and_words_the_window():
         mafatih = get_seed("mafatih").draft
         sentence = view.window_sentence(mafatih, "ar")
         assert "مدة لا تقل عن أسبوعين (١٤ يومًا)" in sentence
-        assert view.days_phrase(1) == "يوم واحد" and view.days_phrase(2) == "يومان" and view.days_phrase(5) == "٥ أيام"
+        days = [deadlines.days_text(n, "calendar", "ar") for n in (1, 2, 5)]
+        assert days == ["يوم واحد", "يومان", "٥ أيام"], days
     with i18n.language("en"):
         own = services.replace(seed.draft, channels=[ChannelConfig(None, label_ar="قناة خاصة")])
         doc = view.build(tenant, None, own, None)

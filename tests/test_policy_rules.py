@@ -1,4 +1,5 @@
 """Policy draft rules, publishing requirements, due dates and version diffs."""
+import ast
 import datetime as dt
 import re
 from pathlib import Path
@@ -23,7 +24,7 @@ from sila.tenants.policy.rules import (
     validate_publish,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def valid_draft(**changes) -> PolicyDraft:
@@ -50,7 +51,7 @@ def _marked_msgids() -> set[str]:
     for rel in ("sila/tenants/policy/rules.py", "sila/platform/dates.py"):
         src = (root / rel).read_text(encoding="utf-8")
         for m in re.finditer(r'N_\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\)', src):
-            found.add("".join(eval(p) for p in re.findall(r'"(?:[^"\\]|\\.)*"', m.group(1))))
+            found.add("".join(ast.literal_eval(p) for p in re.findall(r'"(?:[^"\\]|\\.)*"', m.group(1))))
     return found
 
 
@@ -415,3 +416,27 @@ def test_diff_changes_are_translatable():
 def test_every_diff_msgid_is_marked():
     for msgs in rules._ITEM_MSGS.values():
         assert set(msgs) <= MARKED
+
+
+def test_diff_days_are_babel_plurals_in_arabic_and_english():
+    """The diff's day counts are plural pairs: one, two, a few, many days read right in Arabic's six
+    forms, and in English; turning appeals on or off says so rather than "from 0 days"."""
+    from sila.platform import i18n
+
+    def diff(a: dict, b: dict, lang: str) -> list[str]:
+        with i18n.language(lang):
+            return [c.text(i18n.gettext, i18n.ngettext) for c in diff_versions(_snap(valid_draft(**a)),
+                                                                             _snap(valid_draft(**b)))]
+
+    assert diff({"review_window_days": 14}, {"review_window_days": 1}, "en") == [
+        "Review window changed from 14 to 1 day."]
+    assert diff({"review_window_days": 1}, {"review_window_days": 30}, "en") == [
+        "Review window changed from 1 to 30 days."]
+    for days, words in [(1, "إلى يوم واحد."), (2, "إلى يومين."), (5, "إلى 5 أيام."), (30, "إلى 30 يومًا."),
+                        (365 - 265, "إلى 100 يوم.")]:
+        assert diff({"review_window_days": 14}, {"review_window_days": days}, "ar") == [
+            f"تغيّرت مدة الرد من 14 {words}"], days
+    assert diff({"appeal_days": 15}, {"appeal_days": 2}, "ar") == ["تغيّرت مدة التظلم من 15 إلى يومين."]
+    assert diff({"appeal_days": 15}, {"appeal_days": 1}, "en") == ["Appeal period changed from 15 to 1 day."]
+    assert diff({"appeal_days": 0}, {"appeal_days": 10}, "ar") == ["أصبح بإمكان المتقدمين التظلم من الرفض خلال 10 أيام."]
+    assert diff({"appeal_days": 10}, {"appeal_days": 0}, "en") == ["Applicants can no longer appeal a decline."]

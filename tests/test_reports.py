@@ -54,7 +54,7 @@ async def build_october(charity: Any) -> Any:
     """Six requests around October 2026 (Riyadh time), hand-counted in the test below."""
     tenant, staff = charity
     o = staff["relations_officer"]
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     r = {}
     # r1: received 30 Sep 23:30 Riyadh (20:30 UTC): before the period; decided 5 Oct, inside half the window.
     r["r1"] = await recorded(tenant, o, "interview", "family")
@@ -151,7 +151,7 @@ async def test_paused_clocks_and_appeals_count_against_the_date_in_force(charity
     now is incomplete, never overdue, whatever its stored date says."""
     tenant, staff = charity
     o = staff["relations_officer"]
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     # p1: due 15 Oct, paused 6 days while papers were missing: due 21 Oct; decided 19 Oct, within.
     p1 = await recorded(tenant, o, "phone", "family")
     await served(tenant, o, p1)

@@ -10,7 +10,7 @@ import pytest
 
 from sila.platform.db import tenant_scope
 from support.clients import sign_in
-from support.data import outbox_rows, valid_id
+from support.data import outbox_rows, valid_id, session_time
 from support.db import owner_connection
 from support.intake import CHANNELS, PDF, act, online, staff_intake
 from support.routes import id_routes, identifiers_of
@@ -39,7 +39,7 @@ async def populated(server, make_tenant, make_staff, publish_policy):
     assert act(b_client, rid, "refer", researcher=str(b_staff.id), question="؟").status_code == 303
     assert act(b_client, rid, "report", notes="ملاحظات", files={"visit_file": PDF}).status_code == 303
     b_client.get("/portal/committee")
-    session = b_client.post("/portal/committee", {"held_at": "2026-11-25T19:00"}).headers["location"]
+    session = b_client.post("/portal/committee", {"held_at": session_time()}).headers["location"]
     b_client.post(f"{session}/agenda", {"requests": str(rid)})
     async with tenant_scope(b.id) as tx:
         item = await tx.connection.fetchval("select id from committee_item")
@@ -85,7 +85,7 @@ async def test_a_tenant_cannot_put_another_tenants_request_on_its_agenda(server,
     a, b, a_user, _ = populated
     client = sign_in(server, a_user)
     client.get("/portal/committee")
-    session = client.post("/portal/committee", {"held_at": "2026-11-25T19:00"}).headers["location"]
+    session = client.post("/portal/committee", {"held_at": session_time()}).headers["location"]
     async with tenant_scope(b.id) as tx:
         b_request = await tx.connection.fetchval("select id from support_request where stage = 'verify'")
     assert client.post(f"{session}/agenda", {"requests": str(b_request)}).status_code == 404

@@ -11,7 +11,7 @@ import pytest
 
 from sila.platform.db import tenant_scope
 from support.clients import sign_in
-from support.data import audit_rows, outbox_rows, valid_id
+from support.data import audit_rows, outbox_rows, valid_id, session_time
 from support.db import row, scalar, stage_of
 from support.intake import CHANNELS, NAME, PDF, act, online, staff_intake
 
@@ -264,7 +264,7 @@ async def test_each_transition_writes_its_audit_entry_and_the_applicants_message
 
     # Committee session: agenda, votes with reasons, the decision.
     member.get("/portal/committee")
-    response = member.post("/portal/committee", {"held_at": "2026-11-25T19:00", "location": "مقر الوقف"})
+    response = member.post("/portal/committee", {"held_at": session_time(), "location": "مقر الوقف"})
     assert response.status_code == 303
     session = response.headers["location"]
     assert member.post(f"{session}/agenda", {"requests": str(rid)}).status_code == 303
@@ -323,7 +323,7 @@ async def test_a_declined_request_tells_the_applicant_the_reason(server, charity
     act(officer, rid, "skip_referral")
     assert await stage_of(tenant.id, rid) == "committee"  # attested online: the attest step is already done
     member.get("/portal/committee")
-    session = member.post("/portal/committee", {"held_at": "2026-11-25T19:00"}).headers["location"]
+    session = member.post("/portal/committee", {"held_at": session_time()}).headers["location"]
     member.post(f"{session}/agenda", {"requests": str(rid)})
     item = await scalar(tenant.id, "select id from committee_item")
     assert member.post(f"{session}/items/{item}/vote", {"vote": "reject", "reasons": "الدخل مرتفع"}).status_code == 303
@@ -373,7 +373,7 @@ async def test_wrong_stage_and_wrong_role_are_refused_and_change_nothing(server,
     assert await stage_of(tenant.id, rid) == "research"
     # An officer cannot vote, and a member cannot vote on a closed session.
     member.get("/portal/committee")
-    session = member.post("/portal/committee", {"held_at": "2026-11-25T19:00"}).headers["location"]
+    session = member.post("/portal/committee", {"held_at": session_time()}).headers["location"]
     assert officer.post(f"{session}/close").status_code == 403
 
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from support.data import audit_rows, outbox_rows
+from support.data import audit_rows, outbox_rows, session_time
 from support.clients import sign_in
 from support.db import scalar, stage_of
 from support.intake import CHANNELS, PDF, act, staff_intake
@@ -56,7 +56,7 @@ async def test_a_committee_member_cannot_decide_alone_outside_a_session(server, 
     assert await outbox_rows(tenant.id, "request.rejected") == []
     # The session is where it is decided, and that still works.
     member.get("/portal/committee")
-    session = member.post("/portal/committee", {"held_at": "2026-11-25T19:00"}).headers["location"]
+    session = member.post("/portal/committee", {"held_at": session_time()}).headers["location"]
     assert member.post(f"{session}/agenda", {"requests": str(rid)}).status_code == 303
     item = await scalar(tenant.id, "select id from committee_item where request = $1", rid)
     # By the committee's rule: the member's vote, then the presiding member's confirmation.

@@ -87,7 +87,7 @@ def test_working_days_across_ramadan_and_eid_al_fitr_1446():
     # Fri 4, Sat 5 weekend; Sun 6 = 2, Mon 7 = 3, Tue 8 = 4, Wed 9 = 5.
     assert due_day(riyadh(2025, 3, 27), 5) == D(2025, 4, 9)
     # A request at 23:30 on Thursday is still Thursday's in Riyadh (20:30 UTC).
-    assert due_day(dt.datetime(2025, 3, 27, 20, 30, tzinfo=dt.timezone.utc), 5) == D(2025, 4, 9)
+    assert due_day(dt.datetime(2025, 3, 27, 20, 30, tzinfo=dt.UTC), 5) == D(2025, 4, 9)
     # Calendar days do not skip Eid: 27 Mar + 14 = 10 Apr.
     assert due_day(riyadh(2025, 3, 27), 14, "calendar") == D(2025, 4, 10)
 
@@ -118,7 +118,7 @@ def test_the_tenants_closures_are_skipped():
 # --- properties -----------------------------------------------------------------------------------
 
 starts = st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2070, 12, 31),
-                      timezones=st.just(dt.timezone.utc))
+                      timezones=st.just(dt.UTC))
 windows = st.integers(min_value=1, max_value=120)
 spans = st.lists(st.tuples(st.dates(D(2020, 1, 1), D(2071, 12, 31)), st.integers(0, 20)), max_size=4)
 

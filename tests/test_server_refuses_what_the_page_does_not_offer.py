@@ -2,15 +2,19 @@
 workflow; at every stage, for every role, the request page is read and the forms it offers are
 compared with every action of the workflow table (sila/tenants/requests/workflow.py ACTIONS)
 plus assignment and documents; each one not offered is sent anyway, with a valid form, and
-must be refused with nothing changed. The same for the committee's session page (open, agenda,
-vote, decide, close). For the three kinds of policy the seeds have."""
+must be refused with nothing changed. The same for the committee's pages, open and again once
+closed: every form the committee's routes take (every POST route under /portal/committee, read
+from the app, so a new one is probed without being listed here) that the sessions list or the
+session page does not offer. For the three kinds of policy the seeds have."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 import pytest
 
+from support.data import session_time
 from support.walk import (
     END_STAGES,
     PDF,
@@ -30,7 +34,25 @@ from sila.tenants.requests.workflow import ACTIONS
 REFUSED = (403, 409)
 FORM_ACTION = re.compile(r'(?:action|formaction)="([^"]+)"')
 REQUEST_FORMS = (*ACTIONS, "assign", "documents")
-SESSION_FORMS = ("open", "agenda", "vote", "decide", "close")
+COMMITTEE = "/portal/committee"
+
+
+@functools.cache
+def committee_forms() -> tuple[str, ...]:
+    """The committee's forms: every POST route under /portal/committee, as the app routes them."""
+    from sila.platform.app import create_app
+    from sila.platform.settings import get_settings
+
+    return tuple(sorted(r.path for r in create_app(get_settings()).routes
+                  if "POST" in getattr(r, "methods", ()) and (r.path == COMMITTEE or r.path.startswith(COMMITTEE + "/"))))
+
+
+def committee_form_data(member: Any, rid: Any) -> dict[str, Any]:
+    """One valid value for every field the committee's forms read (they ignore the others): a form
+    not offered is refused for being not offered, not for what was typed. Deciding defers, the one
+    decision the presiding member may always take."""
+    return {"held_at": session_time(), "location": "x", "requests": str(rid), "vote": "accept", "reasons": "x",
+            "decision": "defer", "reason": "قرار", "present": [str(member)]}
 
 
 def offered(html: str, base: str) -> set[str]:
@@ -58,6 +80,8 @@ async def snapshot(tenant_id: Any, rid: Any) -> tuple[Any, ...]:
           (select count(*) from committee_item i where i.request = r.id) as items,
           (select count(*) from committee_item i where i.request = r.id and i.decision is not null) as decided,
           (select count(*) from committee_vote v join committee_item i on i.id = v.item where i.request = r.id) as votes,
+          (select count(*) from committee_attendance) as attendance,
+          (select count(*) from committee_signature) as signatures,
           (select count(*) from outbox) as outbox,
           (select count(*) from committee_session) as sessions,
           (select count(*) from committee_session where status = 'open') as open_sessions
@@ -69,6 +93,7 @@ class Prober:
     def __init__(self, charity: Charity) -> None:
         self.c = charity
         self.probes = 0
+        self.committee_probed: set[str] = set()
 
     async def request_page(self, rid: Any, stage: str) -> None:
         base = f"/portal/requests/{rid}"
@@ -118,37 +143,34 @@ class Prober:
         assert await snapshot(self.c.tenant.id, rid) == before, f"a refused API service at {stage} changed data"
         self.probes += 1
 
-    async def session_page(self, rid: Any, session: str, item: Any) -> None:
+    async def session_page(self, rid: Any, session: str, item: Any, when: str) -> None:
+        """Every committee form the sessions list and the session page do not offer a role, sent anyway."""
+        sid = session.rsplit("/", 1)[1]
+        targets = {}
+        for template in committee_forms():
+            path = template.replace("{session_id:str}", sid).replace("{item_id:str}", str(item))
+            assert "{" not in path, f"the prober has no value for a parameter of {template}"
+            targets[template] = path
+        data = committee_form_data(self.c.staff[Role.committee_member].id, rid)
         for role in ROLES:
             client = self.c.client(role)
-            listing, page = client.get("/portal/committee"), client.get(session)
-            shown = set()
-            if listing.status_code == 200 and 'action="/portal/committee"' in listing.text:
-                shown.add("open")
+            listing, page = client.get(COMMITTEE), client.get(session)
+            shown = set(FORM_ACTION.findall(listing.text)) if listing.status_code == 200 else set()
             if page.status_code == 200:
-                targets = set(FORM_ACTION.findall(page.text))
-                shown |= {name for name, path in [("agenda", f"{session}/agenda"), ("close", f"{session}/close"),
-                                                  ("vote", f"{session}/items/{item}/vote"),
-                                                  ("decide", f"{session}/items/{item}/decide")] if path in targets}
+                shown |= set(FORM_ACTION.findall(page.text))
             else:
                 assert page.status_code == 403, (role, page.status_code)
             before = await snapshot(self.c.tenant.id, rid)
-            for name in SESSION_FORMS:
-                if name in shown:
+            for template, path in targets.items():
+                if path in shown:
                     continue
-                path, data = {
-                    "open": ("/portal/committee", {"held_at": "2026-11-26T19:00", "location": "x"}),
-                    "agenda": (f"{session}/agenda", {"requests": str(rid)}),
-                    "vote": (f"{session}/items/{item}/vote", {"vote": "accept", "reasons": "x"}),
-                    "decide": (f"{session}/items/{item}/decide", {"decision": "reject", "reason": "قرار"}),
-                    "close": (f"{session}/close", {}),
-                }[name]
                 response = client.post(path, data)
-                where = f"{name} as {role} in a session (not offered)"
+                where = f"{template} as {role} in a session {when} (not offered)"
                 # The agenda form is absent because the request is on it already: refused as input (400).
-                refused = (400, *REFUSED) if name == "agenda" and role != "social_researcher" else REFUSED
+                refused = (400, *REFUSED) if path.endswith("/agenda") and role != "social_researcher" else REFUSED
                 assert response.status_code in refused, f"{where}: {response.status_code}\n{response.text[-1200:]}"
                 self.probes += 1
+                self.committee_probed.add(template)
             assert await snapshot(self.c.tenant.id, rid) == before, f"a refused session form as {role} changed data"
 
 
@@ -178,13 +200,14 @@ async def test_every_action_a_role_is_not_offered_is_refused_and_changes_nothing
                 member = c.client(Role.committee_member)
                 assert member.post(f"{session}/agenda", {"requests": str(rid)}).status_code == 303
                 item = await c.item_of(rid)
-                await prober.session_page(rid, session, item)
+                await prober.session_page(rid, session, item, "under way")
                 # The decision is the rule's outcome of the votes: the one member votes, then confirms.
                 assert member.post(f"{session}/items/{item}/vote", {"vote": code, "reasons": "x"}).status_code == 303
                 response = member.post(f"{session}/items/{item}/decide",
                                        {"decision": code, "reason": "خارج نطاق الدعم" if code == "reject" else ""})
                 assert response.status_code == 303
                 assert c.client(Role.admin).post(f"{session}/close").status_code == 303
+                await prober.session_page(rid, session, item, "closed")
             else:
                 response = c.do(rid, code, wf)
                 assert response.status_code == 303, (code, stage, response.text[-1200:])
@@ -194,3 +217,7 @@ async def test_every_action_a_role_is_not_offered_is_refused_and_changes_nothing
             break
     assert set(wf.stages()) <= stages_seen, set(wf.stages()) - stages_seen
     assert prober.probes > 50
+    # With a committee step, every committee form was refused to someone it is not offered to (the
+    # sign form before the session is closed, the others once it is).
+    if wf.has_committee:
+        assert prober.committee_probed == set(committee_forms()), set(committee_forms()) - prober.committee_probed

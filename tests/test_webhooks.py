@@ -161,7 +161,7 @@ async def test_failures_are_retried_with_back_off_kept_and_sent_again_from_the_p
     assert await relay.deliver(oid, tenant.id, settings) == "retry"
     after_one = (await webhook_rows(tenant.id))[0]
     assert after_one["status"] == "pending" and after_one["attempts"] == 1
-    assert after_one["available_at"] > dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=10)  # backed off
+    assert after_one["available_at"] > dt.datetime.now(dt.UTC) + dt.timedelta(seconds=10)  # backed off
     assert await relay.deliver(oid, tenant.id, settings) == "not due"  # the back-off holds
     await claim(tenant.id, oid)
     assert await relay.deliver(oid, tenant.id, settings) == "failed"

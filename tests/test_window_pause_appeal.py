@@ -330,12 +330,12 @@ async def _decide(tenant: Any, officer: Any, member: Any, rid: Any, decision: st
     from sila.tenants.committee import services as committee
 
     chair = _actor(member, "committee_member")
-    sid = await committee.create_session(tenant, dt.datetime.now(dt.timezone.utc), "المقر", chair)
+    sid = await committee.create_session(tenant, dt.datetime.now(dt.UTC), "المقر", chair)
     await committee.add_to_agenda(tenant, sid, [rid], _actor(officer, "relations_officer"))
-    [item] = (await committee.session_detail(tenant.id, sid))["items"]
+    [item] = (await committee.session_detail(tenant.id, sid)).items
     # The rule decides (committee/rule.py): the member's vote, then their confirmation.
-    await committee.cast_vote(tenant, sid, item["id"], decision, reason, chair)
-    await committee.decide(tenant, sid, item["id"], decision, reason, chair)
+    await committee.cast_vote(tenant, sid, item.id, decision, reason, chair)
+    await committee.decide(tenant, sid, item.id, decision, reason, chair)
     return sid
 
 
@@ -469,3 +469,36 @@ async def test_reminders_leave_a_paused_request_alone_and_watch_its_shifted_date
     await reminders.scan(row)
     await reminders.scan(row)
     assert len(await outbox_rows(tenant.id, "reminder.overdue")) == 1  # late by the shifted date, told once
+
+
+async def test_a_completion_refused_for_one_bad_file_keeps_the_valid_ones(server, make_tenant, make_staff,
+                                                                         publish_policy):
+    """As /apply does (routes/stash.py): the valid files of a refused attempt are kept, ticked, for
+    the next one; unticked, one is left out; another browser's token finds nothing."""
+    from sila.tenants.requests import services as rs
+
+    tenant = await make_tenant()
+    await publish_policy(tenant, "mafatih", channels=CHANNELS, steps=STEPS)
+    officer = await make_staff(tenant, "relations_officer")
+    req = await _request(tenant, officer)
+    await rs.act(tenant, req["id"], "mark_incomplete", _actor(officer, "relations_officer"), {"missing": "الصك"})
+    client = await _tracked(server, tenant, req["reference"])
+    token = re.search(r'name="submit_token" value="([^"]+)"', client.get("/track/status").text).group(1)
+    second = ("تعريف.pdf", b"%PDF-1.4\n% the salary letter\n", "application/pdf")
+    bad = client.post("/track/complete", {"reply": "أرفقت الصك", "submit_token": token},
+                      files=[("documents", PDF), ("documents", second),
+                             ("documents", ("صورة.pdf", b"MZ\x90\x00" + b"\x00" * 64, "application/pdf"))])
+    assert bad.status_code == 400 and "ليس بصيغة PDF" in bad.text and "أرفقت الصك</textarea>" in bad.text
+    assert f'name="submit_token" value="{token}"' in bad.text
+    assert "نقص.pdf" in bad.text and "تعريف.pdf" in bad.text and 'name="keep" value="1" checked' in bad.text
+    assert "صورة.pdf" not in bad.text.split('id="kept-hint"')[1].split("</div>")[0]  # the bad one is not kept
+    # Another browser with the same token (it cannot know it, but even so) finds nothing kept.
+    other = await _tracked(server, tenant, req["reference"])
+    assert "نقص.pdf" not in other.get("/track/status").text
+    # The next attempt: the first kept file ticked, the second unticked, nothing chosen again.
+    ok = client.post("/track/complete", {"reply": "أرفقت الصك", "submit_token": token, "keep": "0"}, files={})
+    assert ok.status_code == 303, ok.text[-1500:]
+    async with tenant_scope(tenant.id) as tx:
+        docs = await tx.connection.fetch("select filename from request_document where request = $1", req["id"])
+    assert [d["filename"] for d in docs] == ["نقص.pdf"]
+    assert (await _row(tenant, req["id"]))["stage"] == "verify"

@@ -22,8 +22,8 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.types import Empty, Message
 
 from sila.platform.db import tenant_scope
-from sila.platform.roles import CASE_ROLES
 from sila.platform.ratelimit import client_address, hit  # noqa: F401  (client_address re-exported)
+from sila.platform.roles import CASE_ROLES
 from sila.platform.tables import Membership, Operator, StaffUser
 from sila.platform.tenancy import site_of
 
@@ -170,6 +170,7 @@ async def load_staff_user(request: Any) -> CurrentUser | None:
     if site.tenant is not None and (session.get("sup") or session.get("op")):
         # An operator on a tenant's host: only through a live support grant, read-only.
         # Here, not at the top: operator.support imports auth: a cycle.
+        # cycle: sila.platform.operator.support imports this module (tokens, CurrentUser)
         from sila.platform.operator.support import load_support_viewer
 
         user = await load_support_viewer(request, site.tenant, session)

@@ -15,6 +15,7 @@ def broker_key_prefix() -> str:
 def queue_keys(queue: str) -> list[str]:
     """The Redis lists holding `queue`'s waiting messages: kombu keeps one per priority step,
     each under the broker's key prefix. The sum of their lengths is the queue's depth."""
+    # loaded when used: kombu's Redis transport, only when a queue's depth is asked for
     from kombu.transport.redis import PRIORITY_STEPS, Channel
 
     prefix = broker_key_prefix()

@@ -37,6 +37,7 @@ from sila.platform import db, demo
 from sila.platform.embedded import EmbeddedPostgres, EmbeddedRedis
 from sila.platform.forms import looks_like_email
 from sila.platform.migrate import migrate
+from sila.platform.operator.services import create_operator
 from sila.platform.settings import Settings, SettingsError, get_settings, load_settings
 
 CELERY_APP = "sila.workers.celery_app"
@@ -97,7 +98,7 @@ def _exec_celery(celery_args: list[str]) -> int:
     argv = [sys.executable, "-m", "celery", "-A", CELERY_APP, *celery_args]
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, argv)
+    os.execv(sys.executable, argv)  # noqa: S606 -- our own interpreter running Celery, the argv a list
     return 1  # not reached
 
 
@@ -146,8 +147,6 @@ def cmd_create_operator(args: argparse.Namespace) -> int:
     password = _read_password(args.password_stdin)
 
     async def run() -> Any:
-        from sila.platform.operator.services import create_operator
-
         db.configure(settings.app_dsn)
         return await create_operator(args.email, args.name or args.email.split("@")[0], password,
                                      reset_totp=args.reset_totp)
@@ -231,7 +230,8 @@ class Child:
         self.name = name
         # Own session: a Ctrl-C in the terminal reaches `sila dev` only, which then stops the
         # children in order (web, workers, then the servers they use).
-        self.proc = subprocess.Popen(args, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+        self.proc = subprocess.Popen(  # noqa: S603 -- `sila dev` starting its own servers, argv a list
+            args, env=env, start_new_session=True, preexec_fn=_die_with_parent)
 
     @property
     def pid(self) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -71,6 +72,12 @@ def parse_uuid(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         return None
+
+
+def json_value(value: Any) -> Any:
+    """The one reader of a json/jsonb column: asyncpg hands it over as text (no codec is set on the
+    pool), Piccolo's `output(load_json=True)` as Python; either way, Python."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 @contextlib.asynccontextmanager

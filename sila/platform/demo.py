@@ -20,6 +20,7 @@ from typing import Any
 from sila.platform import directory
 from sila.platform.accounts.services import add_member
 from sila.platform.auth import hash_password, verify_password
+from sila.platform.operator.services import create_operator
 from sila.platform.roles import Role
 from sila.platform.settings import Settings
 from sila.platform.tables import StaffUser
@@ -91,8 +92,6 @@ async def _ensure_password(email: str, password: str) -> None:
 
 async def load_demo(settings: Settings, credentials_path: Path | None = None) -> DemoAccounts:
     """Create what is missing; return every demo login. The database must be configured."""
-    from sila.platform.operator.services import create_operator
-
     path = credentials_path or Path(settings.data_dir) / CREDENTIALS_FILE
     creds = _credentials(path)
     passwords: dict[str, str] = creds.setdefault("passwords", {})

@@ -486,7 +486,7 @@ def LocalDateTime(*, required: str | None = None, message: str = MSG_DATETIME) -
             raise problem(message)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dates.RIYADH)
-        return moment.astimezone(dt.timezone.utc)
+        return moment.astimezone(dt.UTC)
 
     return BeforeValidator(check)
 

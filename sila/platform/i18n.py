@@ -29,6 +29,12 @@ def N_(message: str) -> str:
     return message
 
 
+def Nn_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 (named like N_, its plural kin)
+    """Mark a plural pair for extraction (as `ngettext` would be); it is counted and translated
+    later, where it is shown."""
+    return singular, plural
+
+
 @functools.cache
 def translations(lang: str) -> NullTranslations:
     po_path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"

@@ -51,6 +51,7 @@ def _local_file(url: str) -> bool:
 
 
 def _fetcher() -> Any:
+    # loaded when used: WeasyPrint brings Pango and its fonts, only for a PDF
     from weasyprint.urls import URLFetcher
 
     class LocalOnly(URLFetcher):
@@ -65,6 +66,7 @@ def _fetcher() -> Any:
 
 def html_to_pdf(html: str) -> bytes:
     """Lay out our HTML as a PDF (blocking, CPU-bound: call through `render_pdf`)."""
+    # loaded when used: as _fetcher
     from weasyprint import HTML
 
     return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=_fetcher()).write_pdf()

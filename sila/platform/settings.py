@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         return v
 
     @model_validator(mode="after")
-    def _production_needs_data_key(self) -> "Settings":
+    def _production_needs_data_key(self) -> Settings:
         # A key derived from secret_key would tie personal data to a value that gets rotated.
         if self.env == "production" and not self.data_key:
             raise ValueError("SILA_DATA_KEY is required in production")

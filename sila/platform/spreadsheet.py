@@ -13,6 +13,7 @@ complete at the end, so it cannot leave before its last row; its memory stays fl
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import datetime as dt
 import decimal
@@ -20,6 +21,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from typing import IO, Any
 
@@ -180,8 +182,6 @@ def unescape_cell(text: str) -> str:
 
 def sniff_sheet(content: bytes) -> str | None:
     """'xlsx' (a zip holding xl/workbook.xml), 'csv' (text with no NUL bytes), or None."""
-    import zipfile
-
     if content.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -228,8 +228,6 @@ def detect_encoding(content: bytes) -> str:
 
 def codecs_check(content: bytes, encoding: str) -> None:
     """Raise UnicodeDecodeError unless all of `content` decodes (incrementally: no second copy)."""
-    import codecs
-
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     step = 1 << 20
     for start in range(0, len(content), step):
@@ -273,8 +271,7 @@ def read_rows(content: bytes, fmt: str, encoding: str = "") -> Iterator[list[str
 
 
 def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
-    import zipfile
-
+    # loaded when used: openpyxl, only for an XLSX file
     import openpyxl
 
     try:
@@ -299,6 +296,7 @@ def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
 
 def xlsx_row_estimate(content: bytes) -> int:
     """The first sheet's row count as its dimension says (0 when it says nothing): for progress."""
+    # loaded when used: openpyxl, only for an XLSX file
     import openpyxl
 
     try:

@@ -25,12 +25,12 @@ from sila.platform.db import DB
 from sila.platform.roles import Role
 
 
-class TenantKind(str, enum.Enum):
+class TenantKind(str, enum.Enum):  # noqa: UP042 -- StrEnum changes str() of a member (choices, f-strings)
     association = "association"
     waqf = "waqf"
 
 
-class TenantStatus(str, enum.Enum):
+class TenantStatus(str, enum.Enum):  # noqa: UP042 -- as TenantKind
     pending = "pending"
     active = "active"
     suspended = "suspended"

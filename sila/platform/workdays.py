@@ -119,7 +119,7 @@ def is_working_day(d: dt.date, closed: Closed = _never) -> bool:
 def add_days(start: dt.date, days: int, basis: str = CALENDAR, closed: Closed = _never) -> dt.date:
     """The `days`-th counted day after `start` (which itself does not count)."""
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise ValueError("days must be a whole number from 1 to %d" % MAX_DAYS)
+        raise ValueError(f"days must be a whole number from 1 to {MAX_DAYS}")
     if basis == CALENDAR:
         return start + dt.timedelta(days=days)
     if basis != WORKING:
@@ -134,7 +134,7 @@ def add_days(start: dt.date, days: int, basis: str = CALENDAR, closed: Closed = 
 
 def end_of_day(day: dt.date) -> dt.datetime:
     """23:59:59 of `day` in Riyadh, in UTC."""
-    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=RIYADH).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=RIYADH).astimezone(dt.UTC)
 
 
 def due_at(start: dt.datetime, days: int, basis: str = CALENDAR, closed: Closed = _never) -> dt.datetime:

@@ -99,7 +99,10 @@ def _schedule_hand_off(outbox_ids: list[uuid.UUID], tenant_id: Any) -> None:
 
 def _hand_off(outbox_ids: list[uuid.UUID], tenant_id: Any) -> None:
     # Here, not at the top: relay -> policy -> outbox and tasks -> relay -> outbox: cycles.
+    # cycle: relay imports workers.policy, which imports this module
     from sila.workers.relay import DELIVER_BATCH
+
+    # cycle: tasks imports relay (as above)
     from sila.workers.tasks import deliver_batch
 
     items = [[str(oid), str(tenant_id)] for oid in outbox_ids]

@@ -55,7 +55,7 @@ def usage_month(now: dt.datetime) -> dt.date:
 
 async def sent_this_month(conn: Any, now: dt.datetime | None = None) -> int:
     """Messages sent this month, from the counter `deliver` keeps (call in the tenant's scope)."""
-    month = usage_month(now or dt.datetime.now(dt.timezone.utc))
+    month = usage_month(now or dt.datetime.now(dt.UTC))
     return await conn.fetchval("select coalesce(sum(sent), 0) from message_usage where month = $1", month)
 
 
@@ -69,7 +69,7 @@ async def hold(conn: Any, tid: uuid.UUID, row: Any) -> tuple[str, dt.datetime | 
     """(reason, wait until) when the row must wait, else None. Runs in the row's tenant scope.
 
     One round trip: tenant status, quota, quiet hours and this month's count together."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     facts = await conn.fetchrow(
         """select t.status, t.message_quota, s.quiet_enabled, s.quiet_start, s.quiet_end,
                   coalesce((select u.sent from message_usage u where u.tenant = t.id and u.month = $2), 0) as sent

@@ -181,6 +181,7 @@ async def resolve(channel: str, tenant_id: uuid.UUID, settings: Settings) -> Pro
         return provider_for(channel, settings)
     if channel == "webhook":  # the tenant's own subscriber: never the development inbox
         # Here, not at the top: webhooks imports providers: a cycle.
+        # cycle: webhooks imports this module (Message, the failures)
         from sila.workers.webhooks import WebhookProvider
 
         return WebhookProvider(settings.provider_timeout, settings)
@@ -190,6 +191,7 @@ async def resolve(channel: str, tenant_id: uuid.UUID, settings: Settings) -> Pro
             return InboxProvider()
         raise PermanentFailure(f"no provider configured for {channel}")
     # Here, not at the top: sms and whatsapp import providers: a cycle.
+    # cycle: sms and whatsapp import this module (Message, the failures)
     from sila.workers import sms, whatsapp
 
     if config.provider == "whatsapp_cloud":

@@ -42,7 +42,7 @@ BACKOFF_CAP = 3600.0
 def backoff(attempt: int, base: float = BACKOFF_BASE) -> float:
     """Seconds before attempt `attempt + 1`: exponential, capped, with jitter so that messages
     failing together (a provider outage) do not come back together."""
-    return min(BACKOFF_CAP, base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+    return min(BACKOFF_CAP, base * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)  # noqa: S311 -- retry jitter, not a secret
 
 
 def _message(oid: uuid.UUID, tid: uuid.UUID, row: Any) -> Message:
@@ -88,7 +88,7 @@ async def deliver(outbox_id: Any, tenant_id: Any, settings: Settings | None = No
                           available_at = coalesce($3, available_at) where id = $1""", oid, reason, until)
             return "held: " + reason
         attempt, tries = row["attempts"] + 1, row["tries"] + 1
-        started_at = dt.datetime.now(dt.timezone.utc)
+        started_at = dt.datetime.now(dt.UTC)
         message = _message(oid, tid, row)
         provider_name = "none"
         try:
@@ -176,6 +176,7 @@ async def _record(conn: Any, tid: uuid.UUID, oid: uuid.UUID, attempt: int, provi
 async def relay(limit: int = RELAY_BATCH) -> int:
     """Hand due rows to Celery and mark them `queued`. Returns how many were handed over."""
     # Here, not at the top: tasks imports relay: a cycle.
+    # cycle: tasks imports this module
     from sila.workers.tasks import deliver_batch
 
     async with platform_scope("outbox relay") as tx:

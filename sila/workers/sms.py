@@ -120,7 +120,7 @@ class HttpGateway:
                 status, raw = response.status, await response.content.read(MAX_ANSWER_BYTES + 1)
         except outbound.Refused as exc:  # the name resolved to an internal address (the connector's guard)
             raise PermanentFailure(f"{self.name}: the gateway's address is not allowed ({exc.reason})") from None
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             # The gateway may still have accepted it: the retry carries the same key.
             raise TemporaryFailure(f"{self.name}: no answer within {self.timeout:g} s") from exc
         except (aiohttp.ClientError, ValueError, OSError) as exc:  # refused, reset, malformed URL

@@ -26,6 +26,7 @@ from sila.platform import crypto, outbound
 from sila.platform.db import current_connection
 from sila.platform.settings import Settings
 from sila.workers.providers import Message, PermanentFailure, TemporaryFailure
+from sila.workers.sms import MAX_ANSWER_BYTES, http_session
 
 REPLAY_WINDOW_SECONDS = 300
 USER_AGENT = "Sila-Webhooks/1"
@@ -63,7 +64,6 @@ class WebhookProvider:
 
     async def send(self, message: Message) -> str:
         # Here, not at the top: sms -> providers -> webhooks: a cycle.
-        from sila.workers.sms import MAX_ANSWER_BYTES, http_session
 
         sub_id = message.payload.get("subscription")
         row = await current_connection().fetchrow(

@@ -2,11 +2,13 @@
 and read back (outbox and audit rows); valid IDs and test files."""
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sila.platform.dates import to_riyadh
 from sila.platform.db import tenant_scope
 from support.clients import PASSWORD
 
@@ -173,3 +175,9 @@ async def publish_seed_policy(tenant: Any, seed: str = "mafatih", *, steps: list
         await services.save_section(tenant.id, section, draft)
     await services.save_approval(tenant.id, org.approval)
     return await services.publish(tenant.id, actor_name="test")
+
+
+def session_time(offset: dt.timedelta = dt.timedelta(minutes=-1)) -> str:
+    """A committee session's date and time as its form takes them (Riyadh, minutes): a minute ago
+    by default, so its attendance, votes and decisions can be recorded at once."""
+    return to_riyadh(dt.datetime.now(dt.UTC) + offset).strftime("%Y-%m-%dT%H:%M")

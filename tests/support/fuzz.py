@@ -11,7 +11,7 @@ from typing import Any
 from sila.platform.db import tenant_scope
 from sila.platform.settings import Settings
 from support.clients import PASSWORD, Client, sign_in
-from support.data import PDF_BYTES
+from support.data import PDF_BYTES, session_time
 from support.db import owner_connection, tenant_tables
 from support.gateways import use_gateway
 from support.intake import CHANNELS, act, online, staff_intake
@@ -95,7 +95,7 @@ async def build(server: Server, word: str, latin: str, *, sms: str, whatsapp: bo
     assert act(staff, rid, "refer", researcher=str(users["all"][0]), question=f"سؤال {word}").status_code == 303
     assert act(staff, rid, "report", notes=f"ملاحظات {word}", files={"visit_file": DOC_PDF}).status_code == 303
     staff.get("/portal/committee")
-    session = staff.post("/portal/committee", {"held_at": "2026-11-25T19:00"}).headers["location"]
+    session = staff.post("/portal/committee", {"held_at": session_time()}).headers["location"]
     staff.post(f"{session}/agenda", {"requests": str(rid)})
     async with tenant_scope(tenant.id) as tx:
         item = await tx.connection.fetchval("select id from committee_item")
@@ -133,7 +133,7 @@ async def build(server: Server, word: str, latin: str, *, sms: str, whatsapp: bo
         async with tenant_scope(tenant.id):
             await AuthToken.insert(AuthToken(tenant=tenant.id, purpose=purpose, email=users["admin"][1],
                                              user=users["admin"][0], roles=["admin"], token_hash=digest,
-                                             expires_at=dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc)))
+                                             expires_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC)))
     await imports_of_both_kinds(tenant, users["admin"][0], word, latin)
     await collect(side)
     return side

@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
-import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -17,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+from sila.platform.processes import ChildProcess, wait_for_web, web_command
 
 if TYPE_CHECKING:
     from support.clients import Client
@@ -94,34 +91,12 @@ class Env:
         return env
 
 
-class Process:
+class Process(ChildProcess):
+    """A process the suite starts, logging to artifacts/<name>.log."""
+
     def __init__(self, args: list[str], env: dict[str, str], name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
         self.name = name
-        self.log_path = ARTIFACTS / f"{name}.log"
-        self.log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, sig)
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self.alive():
-            self.kill(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill(signal.SIGKILL)
-                self.proc.wait(5)
-        self.log.close()
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        super().__init__(args, env, ARTIFACTS / f"{name}.log", cwd=ROOT)
 
 
 @dataclass
@@ -147,25 +122,15 @@ def start_server(env: Env, port: int | None = None, name: str = "web", *, access
     """A uvicorn process on `port`; `access_log` logs one line per request (with its status) to its log."""
     port = port or free_port()
     proc = Process(
-        [sys.executable, "-m", "uvicorn", "--factory", "sila.platform.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--access-log" if access_log else "--no-access-log",
-         # uvicorn closes a connection idle for 5 s; a test client that waited that long (a loaded
-         # machine, a fuzzer's database checksum between requests) then sends on a socket the server
-         # is closing and gets "Server disconnected without sending a response" (CI, stop 19).
-         "--timeout-keep-alive", "300"],
+        web_command(port, "--access-log" if access_log else "--no-access-log",
+                    # uvicorn closes a connection idle for 5 s; a test client that waited that long (a loaded
+                    # machine, a fuzzer's database checksum between requests) then sends on a socket the server
+                    # is closing and gets "Server disconnected without sending a response" (CI, stop 19).
+                    "--timeout-keep-alive", "300"),
         env.child(**extra_env),
         f"{name}-{port}",
     )
-
-    def ready() -> bool:
-        if not proc.alive():
-            raise AssertionError(f"server exited:\n{proc.output()[-3000:]}")
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code in (200, 503)
-        except httpx.HTTPError:
-            return False
-
-    wait_until(ready, 30, what="the web server")
+    wait_for_web(proc, port, 30)
     return Server(port, proc)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from support.clients import PASSWORD
-from support.data import SERVICE_STEPS, valid_id
+from support.data import SERVICE_STEPS, valid_id, session_time
 from sila.platform.db import tenant_scope
 from sila.platform.roles import Role
 from sila.tenants.requests.workflow import ACTIONS, END_STAGES, Workflow
@@ -155,7 +155,7 @@ class Charity:
     def open_session(self) -> str:
         member = self.client(Role.committee_member)
         member.get("/portal/committee")
-        response = member.post("/portal/committee", {"held_at": "2026-11-25T19:00", "location": "مقر الجمعية"})
+        response = member.post("/portal/committee", {"held_at": session_time(), "location": "مقر الجمعية"})
         assert response.status_code == 303, response.text[-1500:]
         return response.headers["location"]
 

@@ -32,7 +32,7 @@ RESET_TTL = dt.timedelta(hours=2)
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def normalise_email(email: str) -> str:

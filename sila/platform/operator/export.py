@@ -28,9 +28,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from sila.platform import crypto, directory
+from sila.platform import audit, crypto, directory
 from sila.platform.auth import new_token, token_hash
 from sila.platform.db import after_commit, platform_scope, tenant_scope
+from sila.platform.operator.services import _tell_admins, dispatch_export, record
 from sila.platform.spreadsheet import escape_cell
 
 log = logging.getLogger(__name__)
@@ -180,7 +181,7 @@ async def build_export(export_id: Any) -> Path | None:
             zf.writestr("manifest.json", json.dumps({
                 "format": "sila-tenant-export/1",
                 "tenant": {k: _jsonable(v, "") for k, v in tenant.items()},
-                "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "generated_at": dt.datetime.now(dt.UTC).isoformat(),
                 "tables": counts,
                 "documents": files,
             }, ensure_ascii=False, indent=2))
@@ -196,7 +197,7 @@ async def build_export(export_id: Any) -> Path | None:
         partial.unlink(missing_ok=True)
         log.exception("export %s failed", export_id)
         await _progress(export_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:500],
-                        finished_at=dt.datetime.now(dt.timezone.utc))
+                        finished_at=dt.datetime.now(dt.UTC))
         raise
 
 
@@ -209,7 +210,6 @@ async def _finish(export_id: uuid.UUID, tid: uuid.UUID, tenant: dict[str, Any], 
     person, so it is deleted and the export queued again. The row lock orders the two: an erasure
     that comes after this commit finds the export done and withdraws it."""
     # Here, not at the top: operator.services -> tasks -> export: a cycle.
-    from sila.platform.operator.services import _tell_admins, dispatch_export
 
     async with tenant_scope(tid) as tx:
         done = await tx.connection.fetchval(
@@ -232,8 +232,6 @@ async def withdraw_holding(conn: Any, tid: Any, on_file_since: dt.datetime) -> l
     """Inside an erasure's transaction (tenant scope): withdraw every archive that may hold a
     person on file since `on_file_since` (built, or being built, after that), audited; their
     files are deleted once the erasure commits. Returns the withdrawn (built) exports."""
-    from sila.platform import audit
-
     rows = await conn.fetch(
         """update tenant_export set withdrawn_at = now(), download_token_hash = null, link_expires_at = null,
                   status = case when status = 'done' then 'withdrawn' else status end
@@ -272,7 +270,6 @@ async def take_download(redis: Any, operator: dict[str, Any], token: str, addres
     """The ZIP a download token points at, once, for the operator it was made for; the download is
     written to the operator audit and the tenant's own. None when unknown, used, expired or not theirs."""
     # Here, not at the top: operator.services -> tasks -> export: a cycle.
-    from sila.platform.operator.services import record
 
     raw = await redis.getdel(LINK_KEY + token_hash(token))
     data = json.loads(raw) if raw else None

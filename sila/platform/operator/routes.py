@@ -215,7 +215,7 @@ class OperatorRoutes(Controller):
                                       title=i18n.gettext("Messages per month")),
             used=monthly[-1][1] if monthly else 0, ov=view,
             retention_days=request.app.state.settings.archive_retention_days,
-            done=request.query_params.get("done", ""), now=dt.datetime.now(dt.timezone.utc),
+            done=request.query_params.get("done", ""), now=dt.datetime.now(dt.UTC),
         )
 
     @get("/tenants/{tenant_id:uuid}", name="operator_tenant")

@@ -30,12 +30,12 @@ import pyotp
 from cryptography.fernet import Fernet, InvalidToken
 
 from sila.platform import audit, directory
-from sila.platform.broker import queue_keys
 from sila.platform.auth import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from sila.platform.broker import queue_keys
 from sila.platform.dates import parse_digits
 from sila.platform.db import after_commit, current_connection, platform_scope, tenant_scope
-from sila.platform.messages import compose
 from sila.platform.i18n import N_
+from sila.platform.messages import compose
 from sila.platform.settings import get_settings
 from sila.platform.tables import Operator
 from sila.platform.tenancy import clear_cache
@@ -48,7 +48,7 @@ TOTP_ISSUER = "Sila"
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -478,6 +478,7 @@ async def request_export(operator: dict[str, Any], tenant_id: Any, address: str)
 def dispatch_export(export_id: uuid.UUID) -> None:
     try:
         # Here, not at the top: operator.tasks -> export -> services: a cycle.
+        # cycle: operator.tasks imports operator.export, which imports this module
         from sila.platform.operator.tasks import build_export
 
         build_export.apply_async(args=[str(export_id)], retry=False)

@@ -47,7 +47,7 @@ def in_scope(scope: str, path_template: str) -> bool:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def operator_label(operator: dict[str, Any]) -> str:

@@ -61,83 +61,85 @@ class Page:
         self.next_cursor = encode_cursor(last[time_key], last["id"]) if last else None
 
 
-async def _page(tenant_id: Any, sql: str, args: list[Any], *, time_col: str, time_key: str, cursor: Any,
-                limit: int) -> Page:
-    where = []
+class Where:
+    """A list's filters: conditions on constant column names, each value a `$n` parameter."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = ["true"]
+        self.args: list[Any] = []
+
+    def add(self, condition: str, value: Any) -> Where:
+        """`condition` with `{}` where the value goes, e.g. "kind = {}"."""
+        self.args.append(value)
+        self.conditions.append(condition.format(f"${len(self.args)}"))
+        return self
+
+    def since(self, column: str, day: dt.date | None, *, moment: bool = True) -> Where:
+        """Rows of `day` (a Riyadh day) and after; `moment`: the column is a time, not a date."""
+        return self.add(f"{column} >= {{}}", day_start(day) if moment else day) if day else self
+
+    def until(self, column: str, day: dt.date | None, *, moment: bool = True) -> Where:
+        """Rows of `day` and before."""
+        if not day:
+            return self
+        return self.add(f"{column} < {{}}", day_after(day)) if moment else self.add(f"{column} <= {{}}", day)
+
+    @property
+    def sql(self) -> str:
+        return " and ".join(self.conditions)
+
+
+async def _page(tenant_id: Any, select: str, where: Where, *, time_col: str, cursor: Any, limit: int) -> Page:
+    """A page of `select ... where <where>` after `cursor`, ascending by (time_col, id): the one
+    shape every list of the API has."""
+    args = list(where.args)
+    keyset = ""
     if cursor is not None:
-        args = [*args, cursor[0], cursor[1]]
-        where.append(f"({time_col}, id) > (${len(args) - 1}, ${len(args)})")
-    clause = (" and " + " and ".join(where)) if where else ""
+        args += [cursor[0], cursor[1]]
+        keyset = f" and ({time_col}, id) > (${len(args) - 1}, ${len(args)})"
     async with tenant_scope(tenant_id) as tx:
         rows = await tx.connection.fetch(
-            sql.format(cursor=clause) + f" order by {time_col}, id limit {int(limit) + 1}", *args)
-    return Page([dict(r) for r in rows], limit, time_key)
+            f"{select} where {where.sql}{keyset} order by {time_col}, id limit {int(limit) + 1}", *args)
+    return Page([dict(r) for r in rows], limit, time_col)
 
 
 async def requests_page(tenant_id: Any, *, stages: list[str], since: dt.date | None, until: dt.date | None,
                         cursor: Any, limit: int) -> Page:
-    conds: list[str] = ["true"]
-    args: list[Any] = []
+    where = Where().since("submitted_at", since).until("submitted_at", until)
     if stages:
-        args.append(stages)
-        conds.append(f"stage = any(${len(args)}::text[])")
-    if since:
-        args.append(day_start(since))
-        conds.append(f"submitted_at >= ${len(args)}")
-    if until:
-        args.append(day_after(until))
-        conds.append(f"submitted_at < ${len(args)}")
-    sql = ("""select id, reference, stage, channel, beneficiary, policy_version_number, submitted_at, due_at,
-                     decision, decided_at, closed_at from support_request where """ + " and ".join(conds)
-           + "{cursor}")
-    return await _page(tenant_id, sql, args, time_col="submitted_at", time_key="submitted_at", cursor=cursor,
-                       limit=limit)
+        where.add("stage = any({}::text[])", stages)
+    return await _page(tenant_id, """select id, reference, stage, channel, beneficiary, policy_version_number,
+                                            submitted_at, due_at, decision, decided_at, closed_at
+                                     from support_request""", where,
+                       time_col="submitted_at", cursor=cursor, limit=limit)
 
 
 async def beneficiaries_page(tenant_id: Any, *, cursor: Any, limit: int) -> Page:
-    sql = "select * from beneficiary where true{cursor}"
-    return await _page(tenant_id, sql, [], time_col="created_at", time_key="created_at", cursor=cursor, limit=limit)
+    return await _page(tenant_id, "select * from beneficiary", Where(), time_col="created_at", cursor=cursor,
+                       limit=limit)
 
 
 async def decisions_page(tenant_id: Any, *, since: dt.date | None, cursor: Any, limit: int) -> Page:
-    args: list[Any] = []
-    cond = ""
-    if since:
-        args.append(day_start(since))
-        cond = f" and i.decided_at >= ${len(args)}"
-    sql = ("""select * from (select i.id, i.request, i.decision, i.reason, i.decided_at, s.id as session,
-                     s.number as session_number, s.held_at
-              from committee_item i join committee_session s on s.id = i.session
-              where i.decision is not null""" + cond + ") d where true{cursor}")
-    return await _page(tenant_id, sql, args, time_col="decided_at", time_key="decided_at", cursor=cursor, limit=limit)
+    return await _page(tenant_id, """select * from (select i.id, i.request, i.decision, i.reason, i.decided_at,
+                                                           s.id as session, s.number as session_number, s.held_at
+                                                    from committee_item i join committee_session s on s.id = i.session
+                                                    where i.decision is not null) d""",
+                       Where().since("decided_at", since), time_col="decided_at", cursor=cursor, limit=limit)
 
 
 async def services_page(tenant_id: Any, *, since: dt.date | None, until: dt.date | None, cursor: Any,
                         limit: int) -> Page:
-    conds: list[str] = ["true"]
-    args: list[Any] = []
-    if since:
-        args.append(since)
-        conds.append(f"delivered_on >= ${len(args)}")
-    if until:
-        args.append(until)
-        conds.append(f"delivered_on <= ${len(args)}")
-    sql = "select * from service_delivery where " + " and ".join(conds) + "{cursor}"
-    return await _page(tenant_id, sql, args, time_col="recorded_at", time_key="recorded_at", cursor=cursor,
+    where = Where().since("delivered_on", since, moment=False).until("delivered_on", until, moment=False)
+    return await _page(tenant_id, "select * from service_delivery", where, time_col="recorded_at", cursor=cursor,
                        limit=limit)
 
 
 async def survey_answers_page(tenant_id: Any, *, since: dt.date | None, cursor: Any, limit: int) -> Page:
-    args: list[Any] = []
-    cond = ""
-    if since:
-        args.append(since)
-        cond = f" and submitted_on >= ${len(args)}"
-    sql = ("""select r.*, coalesce((select json_agg(json_build_object('question', a.question, 'type', a.qtype,
-                     'score', a.score, 'text', a.text) order by a.question) from survey_answer a
-                     where a.response = r.id), '[]') as answers
-              from survey_response r where true""" + cond + "{cursor}")
-    page = await _page(tenant_id, sql, args, time_col="submitted_on", time_key="submitted_on", cursor=cursor,
+    page = await _page(tenant_id, """select r.*, coalesce((select json_agg(json_build_object('question', a.question,
+                                            'type', a.qtype, 'score', a.score, 'text', a.text) order by a.question)
+                                            from survey_answer a where a.response = r.id), '[]') as answers
+                                     from survey_response r""",
+                       Where().since("submitted_on", since, moment=False), time_col="submitted_on", cursor=cursor,
                        limit=limit)
     for row in page.rows:
         if isinstance(row["answers"], str):
@@ -146,17 +148,12 @@ async def survey_answers_page(tenant_id: Any, *, since: dt.date | None, cursor: 
 
 
 async def complaints_page(tenant_id: Any, *, kind: str, since: dt.date | None, cursor: Any, limit: int) -> Page:
-    conds: list[str] = ["true"]
-    args: list[Any] = []
+    where = Where().since("created_at", since)
     if kind:
-        args.append(kind)
-        conds.append(f"kind = ${len(args)}")
-    if since:
-        args.append(day_start(since))
-        conds.append(f"created_at >= ${len(args)}")
-    sql = ("""select id, reference, kind, body, status, contact_channel, language, answer, created_at, answered_at,
-                     closed_at from feedback where """ + " and ".join(conds) + "{cursor}")
-    return await _page(tenant_id, sql, args, time_col="created_at", time_key="created_at", cursor=cursor, limit=limit)
+        where.add("kind = {}", kind)
+    return await _page(tenant_id, """select id, reference, kind, body, status, contact_channel, language, answer,
+                                            created_at, answered_at, closed_at from feedback""", where,
+                       time_col="created_at", cursor=cursor, limit=limit)
 
 
 async def request_services(tenant_id: Any, request_id: Any) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from sila.platform.forms import FormErrors, parse_form, ticked
 from sila.platform.roles import Role
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import redirect, render
-from sila.tenants.api import forms, services
+from sila.tenants.api import forms, services, v1
 from sila.tenants.notifications import services as notifications
 
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -105,6 +105,4 @@ class WebhookRoutes(Controller):
 
 
 def handlers() -> list[Any]:
-    from sila.tenants.api import v1
-
     return [ApiKeyRoutes, WebhookRoutes, v1.router()]

@@ -60,7 +60,7 @@ def expiry_of(day: dt.date | None) -> dt.datetime | None:
     """A key chosen to expire on `day` works until the end of that Riyadh day."""
     if day is None:
         return None
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=RIYADH).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=RIYADH).astimezone(dt.UTC)
 
 
 def expiry_in_past(day: dt.date | None) -> bool:

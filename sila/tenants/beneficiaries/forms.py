@@ -2,19 +2,35 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as dt
+import functools
 from typing import Annotated, Any
 
-from pydantic import ValidationInfo, field_validator
-
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationInfo, field_validator
 
 from sila.platform import i18n
 from sila.platform.dates import parse_digits
-from sila.platform.forms import AnyDay, Choice, Digits, Email, Flag, Form, FormErrors, Mobile, Parsed, RiyadhDate, \
-    SaudiId, Text, WholeNumber, earlier, parse_form, problem, raw_text, riyadh_today
+from sila.platform.forms import (
+    AnyDay,
+    Choice,
+    Digits,
+    Email,
+    Flag,
+    Form,
+    Mobile,
+    Parsed,
+    RiyadhDate,
+    SaudiId,
+    Text,
+    WholeNumber,
+    earlier,
+    parse_form,
+    problem,
+    raw_text,
+    riyadh_today,
+)
 from sila.platform.i18n import N_
+from sila.platform.search import name_key
 
 CATEGORIES = {
     "family": N_("Family in need"),
@@ -45,8 +61,10 @@ class ApplicantInput:
     household_size: int | None
 
 
-class ApplicantForm(Form):
-    id_number: SaudiId
+class ApplicantDetails(Form):
+    """What every form about a person asks, but the ID number: intake (ApplicantForm) and the
+    correction of a file (CorrectionForm) share these definitions."""
+
     name: Annotated[str, Text(200, required=N_("Enter the applicant's full name."),
                               too_long=N_("Keep the name to 200 characters or fewer."))]
     mobile: Annotated[str, Mobile()]
@@ -66,21 +84,16 @@ class ApplicantForm(Form):
         return email
 
 
+class _IdNumber(Form):
+    id_number: SaudiId
+
+
+class ApplicantForm(ApplicantDetails, _IdNumber):
+    """The applicant part of an intake form. The bases in this order put the ID number first
+    (pydantic takes the fields of the last base first), as the pages ask and list errors."""
+
+
 FIELDS = tuple(ApplicantForm.model_fields)
-
-
-def read_applicant(data: Any, errors: FormErrors) -> tuple[ApplicantInput, dict[str, str]]:
-    """(normalised input, what the user typed to show back). Errors are added to `errors`; the
-    input is only meant to be used when there are none (its name still feeds the signature check)."""
-    parsed = parse_form(ApplicantForm, data)
-    for field, messages in parsed.errors.items():
-        errors.setdefault(field, []).extend(messages)
-    if parsed.value is not None:
-        return ApplicantInput(**parsed.value.model_dump()), parsed.typed
-    typed = parsed.typed
-    return ApplicantInput(id_number="", name=" ".join(typed["name"].split()), mobile="", email="",
-                          preferred_channel="sms", preferred_language="ar", city="", category="",
-                          household_size=None), typed
 
 
 class SearchForm(Form):
@@ -89,27 +102,9 @@ class SearchForm(Form):
     q: Annotated[str, Text(200)]
 
 
-class CorrectionForm(Form):
+class CorrectionForm(ApplicantDetails):
     """Correcting a file (the person's right to correction): what the intake form asks, less the
     ID number (a different number is a different person, so a different file)."""
-
-    name: Annotated[str, Text(200, required=N_("Enter the applicant's full name."),
-                              too_long=N_("Keep the name to 200 characters or fewer."))]
-    mobile: Annotated[str, Mobile()]
-    preferred_channel: Annotated[str, Choice(CONTACT_CHANNELS, default="sms", message=MSG_CHANNEL)]
-    email: Annotated[str, Email()]
-    preferred_language: Annotated[str, Choice(LANGUAGES, default="ar", message=N_("Choose a language."))]
-    city: Annotated[str, Text(100, too_long=N_("Keep the city to 100 characters or fewer."))]
-    category: Annotated[str, Choice(CATEGORIES, allow_empty=True, message=N_("Choose a category from the list."))]
-    household_size: Annotated[int | None, WholeNumber(
-        1, 50, message=N_("Enter the number of people in the household (1 to 50)."))]
-
-    @field_validator("email")
-    @classmethod
-    def _email_for_channel(cls, email: str, info: ValidationInfo) -> str:
-        if earlier(info, "preferred_channel") == "email" and not email:
-            raise problem(MSG_EMAIL_FOR_CHANNEL)
-        return email
 
 
 RIGHTS_KINDS = {"access": N_("Access: a copy of their data"), "correction": N_("Correction of their data"),
@@ -231,8 +226,6 @@ MSG_LAWFUL = N_("Confirm that the charity may hold these people's data in Sila."
 @functools.cache
 def _category_keys() -> dict[str, str]:
     """Each category's code and its label in either language, compared as search keys."""
-    from sila.platform.search import name_key
-
     keys = {}
     for code, label in CATEGORIES.items():
         keys[name_key(code)] = code
@@ -244,8 +237,6 @@ def _category_keys() -> dict[str, str]:
 
 def _category(value: Any) -> str:
     """A category by its code or its label in either language (what a spreadsheet would say)."""
-    from sila.platform.search import name_key
-
     text = " ".join(raw_text(value).split())
     if not text:
         return ""

@@ -334,7 +334,7 @@ class _Batch:
     good: list[Good] = dataclasses.field(default_factory=list)
     rejected: list[tuple[int, str, str]] = dataclasses.field(default_factory=list)
 
-    def again(self) -> "_Batch":
+    def again(self) -> _Batch:
         return _Batch(self.kind, self.context, self.mapping, self.headers)
 
     def reject(self, number: int, cells: list[str], errors: dict[str, list[str]]) -> None:

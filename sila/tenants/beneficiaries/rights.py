@@ -24,11 +24,15 @@ import uuid
 from typing import Any
 
 from sila.platform import audit, crypto
-from sila.platform.db import current_connection, parse_uuid, tenant_scope
+from sila.platform.db import parse_uuid, tenant_scope
 from sila.platform.errors import NotFound
 from sila.platform.i18n import N_
+from sila.platform.operator.export import withdraw_holding
+from sila.platform.search import name_key
+from sila.tenants.beneficiaries import queries
 from sila.tenants.beneficiaries.forms import RIGHTS_CHANNELS, RIGHTS_KINDS
 from sila.tenants.beneficiaries.services import ID_FIELD
+from sila.tenants.requests.display import history_entry
 
 LAW_DAYS = 30  # PDPL implementing regulation: a data subject's request is answered within 30 days
 KINDS = RIGHTS_KINDS
@@ -43,7 +47,7 @@ class AlreadyErased(Exception):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def due_on(received_on: dt.date) -> dt.date:
@@ -55,11 +59,11 @@ def days_left(due: dt.date, today: dt.date) -> int:
     return (due - today).days
 
 
-async def _file_for_update(bid: uuid.UUID) -> dict[str, Any]:
-    row = await current_connection().fetchrow("select * from beneficiary where id = $1 for update", bid)
-    if row is None:
+async def _file_for_update(bid: uuid.UUID) -> queries.LockedFile:
+    ben = await queries.file_for_update(bid)
+    if ben is None:
         raise NotFound(bid)
-    return dict(row)
+    return ben
 
 
 def _bid(beneficiary_id: Any) -> uuid.UUID:
@@ -72,29 +76,20 @@ def _bid(beneficiary_id: Any) -> uuid.UUID:
 # --- rights requests ------------------------------------------------------------------------
 
 
-async def rights_requests(tenant_id: Any, beneficiary_id: Any) -> list[dict[str, Any]]:
-    async with tenant_scope(tenant_id) as tx:
-        rows = await tx.connection.fetch(
-            """select q.*, coalesce(nullif(u.name, ''), u.email, '') as recorded_by_name,
-                      coalesce(nullif(c.name, ''), c.email, '') as closed_by_name
-               from beneficiary_rights_request q left join staff_user u on u.id = q.recorded_by
-                 left join staff_user c on c.id = q.closed_by
-               where q.beneficiary = $1 order by q.received_on desc, q.recorded_at desc""", _bid(beneficiary_id))
-    return [dict(r) for r in rows]
+async def rights_requests(tenant_id: Any, beneficiary_id: Any) -> list[queries.RightsRequest]:
+    async with tenant_scope(tenant_id):
+        return await queries.rights_requests(_bid(beneficiary_id))
 
 
 async def record_request(tenant_id: Any, beneficiary_id: Any, *, kind: str, channel: str, received_on: dt.date,
                          note: str, actor: Any, address: str) -> uuid.UUID:
     bid = _bid(beneficiary_id)
-    async with tenant_scope(tenant_id) as tx:
+    async with tenant_scope(tenant_id):
         ben = await _file_for_update(bid)
-        if ben["erased_at"]:
+        if ben.erased_at:
             raise AlreadyErased(bid)
-        rid = await tx.connection.fetchval(
-            """insert into beneficiary_rights_request (tenant, beneficiary, kind, channel, received_on, due_on, note,
-                 recorded_by) values ($1, $2, $3, $4, $5, $6, $7, $8) returning id""",
-            parse_uuid(tenant_id), bid, kind, channel, received_on, due_on(received_on), note,
-            parse_uuid(actor.id) if actor.id else None)
+        rid = await queries.insert_rights_request(parse_uuid(tenant_id), bid, kind, channel, received_on,
+                                                  due_on(received_on), note, parse_uuid(actor.id) if actor.id else None)
         await audit.record(tenant_id, "beneficiary.rights_requested", **audit.actor_fields(actor),
                            target_type="beneficiary", target_id=bid, address=address,
                            after={"kind": kind, "channel": channel, "received_on": received_on,
@@ -105,12 +100,10 @@ async def record_request(tenant_id: Any, beneficiary_id: Any, *, kind: str, chan
 async def close_request(tenant_id: Any, beneficiary_id: Any, request_id: Any, *, status: str, outcome: str,
                         actor: Any, address: str) -> None:
     bid, rid = _bid(beneficiary_id), parse_uuid(request_id)
-    async with tenant_scope(tenant_id) as tx:
-        done = await tx.connection.fetchval(
-            """update beneficiary_rights_request set status = $3, outcome = $4, closed_by = $5, closed_at = now()
-               where id = $1 and beneficiary = $2 and status = 'open' returning id""",
-            rid, bid, status, outcome, parse_uuid(actor.id) if actor.id else None) if rid else None
-        if done is None:
+    async with tenant_scope(tenant_id):
+        done = rid is not None and await queries.close_rights_request(
+            rid, bid, status, outcome, parse_uuid(actor.id) if actor.id else None)
+        if not done:
             raise NotFound(request_id)
         await audit.record(tenant_id, "beneficiary.rights_answered", **audit.actor_fields(actor),
                            target_type="beneficiary", target_id=bid, address=address,
@@ -121,22 +114,17 @@ async def correct(tenant_id: Any, beneficiary_id: Any, values: dict[str, Any], *
                   address: str) -> dict[str, Any]:
     """The file's details as corrected (the ID number is not among them); audited with what
     changed. Returns the changed fields."""
-    from sila.platform.search import name_key
-
     bid = _bid(beneficiary_id)
-    async with tenant_scope(tenant_id) as tx:
+    async with tenant_scope(tenant_id):
         ben = await _file_for_update(bid)
-        if ben["erased_at"]:
+        if ben.erased_at:
             raise AlreadyErased(bid)
-        changed = {k: v for k, v in values.items() if v != ben[k]}
+        changed = {k: v for k, v in values.items() if v != getattr(ben, k)}
         if changed:
-            sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(changed, start=2))
-            await tx.connection.execute(
-                f"update beneficiary set {sets}, name_key = ${len(changed) + 2}, updated_at = now() where id = $1",
-                bid, *changed.values(), name_key(values.get("name", ben["name"])))
+            await queries.update_details(bid, changed, name_key(values.get("name", ben.name)))
             await audit.record(tenant_id, "beneficiary.corrected", **audit.actor_fields(actor),
                                target_type="beneficiary", target_id=bid, address=address,
-                               before={k: ben[k] for k in changed}, after=changed)
+                               before={k: getattr(ben, k) for k in changed}, after=changed)
     return changed
 
 
@@ -146,36 +134,30 @@ async def correct(tenant_id: Any, beneficiary_id: Any, values: dict[str, Any], *
 async def set_restricted(tenant_id: Any, beneficiary_id: Any, *, restricted: bool, reason: str, actor: Any,
                          address: str) -> None:
     bid = _bid(beneficiary_id)
-    async with tenant_scope(tenant_id) as tx:
+    async with tenant_scope(tenant_id):
         ben = await _file_for_update(bid)
-        if ben["erased_at"]:
+        if ben.erased_at:
             raise AlreadyErased(bid)
-        await tx.connection.execute(
-            """update beneficiary set restricted_at = case when $2 then coalesce(restricted_at, now()) end,
-                 restricted_reason = case when $2 then $3 else '' end, updated_at = now() where id = $1""",
-            bid, restricted, reason)
+        await queries.set_restricted(bid, restricted, reason)
         await audit.record(tenant_id, "beneficiary.restricted" if restricted else "beneficiary.unrestricted",
                            **audit.actor_fields(actor), target_type="beneficiary", target_id=bid, address=address,
-                           before={"restricted": ben["restricted_at"] is not None}, after={"restricted": restricted})
+                           before={"restricted": ben.restricted_at is not None}, after={"restricted": restricted})
 
 
 async def withdraw_consent(tenant_id: Any, beneficiary_id: Any, *, on: dt.date, channel: str, actor: Any,
                            address: str) -> None:
     """Recorded on the file (when, how the person told us) and as a consent row saying so."""
     bid = _bid(beneficiary_id)
-    at = dt.datetime.combine(on, dt.time(12), tzinfo=dt.timezone.utc)
-    async with tenant_scope(tenant_id) as tx:
+    at = dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC)
+    async with tenant_scope(tenant_id):
         ben = await _file_for_update(bid)
-        if ben["erased_at"]:
+        if ben.erased_at:
             raise AlreadyErased(bid)
-        await tx.connection.execute(
-            """update beneficiary set consent_withdrawn_at = $2, consent_withdrawn_channel = $3, updated_at = now()
-               where id = $1""", bid, at, channel)
-        await tx.connection.execute(
-            """insert into beneficiary_consent (tenant, beneficiary, purpose, form, text, channel, given_at, recorded_by)
-               values ($1, $2, 'withdrawal', 'staff_record', $3, $4, $5, $6)""",
-            parse_uuid(tenant_id), bid, "withdrawn: surveys and non-essential messages stop", channel, at,
-            parse_uuid(actor.id) if actor.id else None)
+        await queries.set_consent_withdrawn(bid, at, channel)
+        await queries.insert_consent(parse_uuid(tenant_id), bid, purpose="withdrawal", form="staff_record",
+                                     policy_version_number=None,
+                                     text="withdrawn: surveys and non-essential messages stop", channel=channel,
+                                     recorded_by=parse_uuid(actor.id) if actor.id else None, given_at=at)
         await audit.record(tenant_id, "beneficiary.consent_withdrawn", **audit.actor_fields(actor),
                            target_type="beneficiary", target_id=bid, address=address,
                            after={"on": on, "channel": channel})
@@ -204,9 +186,9 @@ class Holdings:
                            **dataclasses.asdict(self)}, default=str, ensure_ascii=False, indent=1).encode()
 
 
-async def _addresses(c: Any, bid: uuid.UUID, ben: dict[str, Any]) -> list[str]:
-    """Every mobile number and email address this person was reached at."""
-    found = {ben["mobile"], ben["email"]}
+async def _addresses(c: Any, bid: uuid.UUID, mobile: str, email: str) -> list[str]:
+    """Every mobile number and email address this person was reached at (`mobile`, `email`: the file's)."""
+    found = {mobile, email}
     for r in await c.fetch("select contact_mobile, contact_email from support_request where beneficiary = $1", bid):
         found |= {r["contact_mobile"], r["contact_email"]}
     for r in await c.fetch("select mobile, email from survey_invitation where beneficiary = $1", bid):
@@ -233,8 +215,6 @@ SQL_FEEDBACK = """
 
 async def holdings(tenant_id: Any, beneficiary_id: Any) -> Holdings:
     """Everything Sila holds about this person, as it is stored (the access right's answer)."""
-    from sila.tenants.requests.display import history_entry
-
     bid = _bid(beneficiary_id)
     async with tenant_scope(tenant_id) as tx:
         c = tx.connection
@@ -247,7 +227,7 @@ async def holdings(tenant_id: Any, beneficiary_id: Any) -> Holdings:
         person = {k: v for k, v in ben.items() if k not in ("id_number_enc", "id_hash", "name_key", "tenant")}
         person["id_number"] = number
         person["details"] = json.loads(person["details"]) if isinstance(person["details"], str) else person["details"]
-        addresses = await _addresses(c, bid, ben)
+        addresses = await _addresses(c, bid, ben["mobile"], ben["email"])
         requests = [dict(r) for r in await c.fetch(
             """select id, reference, channel_label, policy_version_number, stage, need, contact_name, contact_mobile,
                       contact_email, contact_channel, contact_language, missing, submitted_at, due_at, decision,
@@ -341,11 +321,12 @@ async def erase(tenant_id: Any, beneficiary_id: Any, *, actor: Any, address: str
     async with tenant_scope(tenant_id) as tx:
         c = tx.connection
         ben = await _file_for_update(bid)
-        if ben["erased_at"]:
+        if ben.erased_at:
             raise AlreadyErased(bid)
-        number = crypto.decrypt(tenant_id, ID_FIELD, ben["id_number_enc"])
-        addresses = await _addresses(c, bid, ben)
-        names = {ben["name"]} | {r["contact_name"] for r in await c.fetch(
+        assert ben.id_number_enc is not None, bid  # a file not erased has its number
+        number = crypto.decrypt(tenant_id, ID_FIELD, ben.id_number_enc)
+        addresses = await _addresses(c, bid, ben.mobile, ben.email)
+        names = {ben.name} | {r["contact_name"] for r in await c.fetch(
             "select contact_name from support_request where beneficiary = $1", bid)}
         names |= {r["signer_name"] for r in await c.fetch(
             """select signer_name from request_attestation where request in
@@ -430,9 +411,8 @@ async def erase(tenant_id: Any, beneficiary_id: Any, *, actor: Any, address: str
                 ERASED if any(w in r["actor_label"] for w in gone) else r["actor_label"])
         touched["audit_entries"] = len(rows)
         # The operator's archive exports that may hold this person are withdrawn and their files deleted.
-        from sila.platform.operator.export import withdraw_holding
 
-        touched["archive_exports"] = len(await withdraw_holding(c, tid, ben["created_at"]))
+        touched["archive_exports"] = len(await withdraw_holding(c, tid, ben.created_at))
         await c.execute(
             """update beneficiary_rights_request set status = 'done', closed_at = now(), closed_by = $2
                where beneficiary = $1 and kind = 'erasure' and status = 'open'""", bid,

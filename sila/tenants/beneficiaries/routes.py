@@ -63,7 +63,7 @@ class BeneficiaryRoutes(Controller):
         return await render(request, "beneficiaries/detail.html", ben=ben, revealed=revealed,
                             can_reveal=bool(user and user.has(*REVEALERS) and not user.support_grant),
                             can_rights=bool(user and user.has(*RIGHTS_STAFF)),
-                            **await services.history(tenant.id, ben["id"]), **template_helpers())
+                            **vars(await services.history(tenant.id, ben.id)), **template_helpers())
 
     @get("/{beneficiary_id:str}", name="beneficiary")
     async def file(self, request: Request, beneficiary_id: FromPath[str]) -> Any:
@@ -93,9 +93,9 @@ def _acting(user: Any) -> Any:
     return user
 
 
-def _clock(q: dict[str, Any], today: dt.date) -> dict[str, Any]:
-    left = rights.days_left(q["due_on"], today)
-    return {**q, "days_left": left, "overdue": q["status"] == "open" and left < 0}
+def _clock(q: queries.RightsRequest, today: dt.date) -> dict[str, Any]:
+    left = rights.days_left(q.due_on, today)
+    return {**vars(q), "days_left": left, "overdue": q.status == "open" and left < 0}
 
 
 class RightsRoutes(Controller):
@@ -110,7 +110,7 @@ class RightsRoutes(Controller):
         ben = await services.get_beneficiary_in_tenant(tenant.id, beneficiary_id)
         user = await load_staff_user(request)
         today = riyadh_today()
-        requests = [_clock(q, today) for q in await rights.rights_requests(tenant.id, ben["id"])]
+        requests = [_clock(q, today) for q in await rights.rights_requests(tenant.id, ben.id)]
         return await render(request, "beneficiaries/rights.html", status_code=status, ben=ben, requests=requests,
                             errors=errors or FormErrors(), form=form or {"received_on": today.isoformat(),
                                                                          "withdrawn_on": today.isoformat()},
@@ -175,10 +175,10 @@ class RightsRoutes(Controller):
     async def erase(self, request: Request, beneficiary_id: FromPath[str], data: FormData) -> Any:
         tenant = tenant_of(request)
         ben = await services.get_beneficiary_in_tenant(tenant.id, beneficiary_id)
-        parsed = parse_form(forms.ErasureForm, data, context={"last4": ben["id_last4"]})
+        parsed = parse_form(forms.ErasureForm, data, context={"last4": ben.id_last4})
         address = client_address(request)
         return await self._after(request, beneficiary_id, parsed, lambda user, v: rights.erase(
-            tenant.id, ben["id"], actor=user, address=address))
+            tenant.id, ben.id, actor=user, address=address))
 
     @get("/export/{fmt:str}", name="beneficiary_export")
     async def export(self, request: Request, beneficiary_id: FromPath[str], fmt: FromPath[str]) -> Response:
@@ -194,7 +194,7 @@ class RightsRoutes(Controller):
         else:
             body = await render_pdf("beneficiaries/export_pdf.html", {
                 **template_helpers(), "held": held, "tenant": tenant, "kinds": rights.KINDS,
-                "channels": rights.CHANNELS, "statuses": rights.STATUSES, "generated": dt.datetime.now(dt.timezone.utc),
+                "channels": rights.CHANNELS, "statuses": rights.STATUSES, "generated": dt.datetime.now(dt.UTC),
                 "erased": rights.ERASED}, lang=lang)
             media = "application/pdf"
         await rights.record_export(tenant.id, beneficiary_id, fmt, user, client_address(request))
@@ -205,9 +205,9 @@ class RightsRoutes(Controller):
     async def _edit(self, request: Request, beneficiary_id: str, form: dict[str, Any] | None = None,
                     errors: FormErrors | None = None, status: int = 200) -> Any:
         ben = await services.get_beneficiary_in_tenant(tenant_of(request).id, beneficiary_id)
-        if ben["erased_at"]:
+        if ben.erased_at:
             raise NotFound(beneficiary_id)
-        shown = form or {k: "" if ben[k] is None else str(ben[k]) for k in CORRECTED}
+        shown = form or {k: "" if getattr(ben, k) is None else str(getattr(ben, k)) for k in CORRECTED}
         return await render(request, "beneficiaries/edit.html", status_code=status, ben=ben, form=shown,
                             errors=errors or FormErrors(), languages=forms.LANGUAGES,
                             category_options=[(k, i18n.gettext(v)) for k, v in forms.CATEGORIES.items()],
@@ -226,11 +226,11 @@ class RightsRoutes(Controller):
         tenant = tenant_of(request)
         ben = await services.get_beneficiary_in_tenant(tenant.id, beneficiary_id)
         try:
-            await rights.correct(tenant.id, ben["id"], parsed.value.model_dump(), actor=user,
+            await rights.correct(tenant.id, ben.id, parsed.value.model_dump(), actor=user,
                                  address=client_address(request))
         except rights.AlreadyErased:
             raise NotFound(beneficiary_id) from None
-        return redirect(f"/portal/beneficiaries/{ben['id']}")
+        return redirect(f"/portal/beneficiaries/{ben.id}")
 
 
 MSG_ERASED = i18n.N_("This person's data was erased: nothing on the file can change any more.")

@@ -22,8 +22,8 @@ FONTS_CSS = """
 
 async def minutes_pdf(tenant: Any, session_id: Any, lang: str) -> bytes:
     data = await session_detail(tenant.id, session_id)
-    signed_by = {str(s["member"]): s for s in data["signatures"]}
-    return await render_pdf("committee/minutes.html", {**template_helpers(), **data, "vote_labels": VOTES,
+    signed_by = {str(s.member): s for s in data.signatures}
+    return await render_pdf("committee/minutes.html", {**template_helpers(), **data.context(), "vote_labels": VOTES,
                                                        "majority_labels": MAJORITIES, "signed_by": signed_by,
                                                        "digest": minutes_digest(data), "tenant": tenant,
                                                        "fonts_css": FONTS_CSS}, lang=lang)

@@ -73,8 +73,8 @@ class CommitteeRoutes(Controller):
         # Each request's answers on the charity's own form, as the version it pinned asked them.
         forms: dict[int, Any] = {}
         answers = {}
-        for it in data["items"]:
-            s = it["summary"]
+        for it in data.items:
+            s = it.summary
             if s is None:
                 continue
             if s.policy_version_number not in forms:
@@ -82,8 +82,9 @@ class CommitteeRoutes(Controller):
             terms = forms[s.policy_version_number]
             answers[s.request] = cf.answer_rows(list(terms.custom_fields) if terms else [], s.custom_answers,
                                                 i18n.get_language())
-        return await page(request, "committee/session.html", status_code=status_code, **data, answers_of=answers,
-                          waiting=await services.waiting_requests(tenant.id) if data["session"]["status"] == "open"
+        return await page(request, "committee/session.html", status_code=status_code, **data.context(),
+                          answers_of=answers,
+                          waiting=await services.waiting_requests(tenant.id, session_id) if data.session.status == "open"
                           else [], errors=errors or FormErrors(), form=form or {})
 
     @get("/{session_id:str}", name="committee_session")
@@ -102,7 +103,7 @@ class CommitteeRoutes(Controller):
             errors.add(prefix + exc.field, exc.msgid, **exc.variables)
             return await self._detail(request, session_id, errors=errors, form=form, status_code=400)
         except TransitionError as exc:
-            errors.add("__all__", exc.msgid)
+            errors.add("__all__", exc.msgid, **exc.variables)
             return await self._detail(request, session_id, errors=errors, form=form,
                                       status_code=403 if exc.kind == "role" else 409)
         return redirect(f"/portal/committee/{session_id}")
@@ -156,8 +157,7 @@ class CommitteeRoutes(Controller):
         tenant = tenant_of(request)
         await services.get_item_in_tenant(tenant.id, session_id, item_id)
         data = await services.session_detail(tenant.id, session_id)
-        item = next(i for i in data["items"] if str(i["id"]) == str(item_id))
-        return await page(request, "committee/_tally.html", it=item, **data)
+        return await page(request, "committee/_tally.html", it=data.item(item_id), **data.context())
 
     @post("/{session_id:str}/attendance", name="committee_attendance")
     async def attendance(self, request: Request, session_id: FromPath[str], data: FormData) -> Any:

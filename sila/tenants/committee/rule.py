@@ -64,9 +64,12 @@ class CommitteeRule:
     quorum_count: int | None = None  # with quorum "fixed"
     majority: str = "simple"  # MAJORITIES
     casting_vote: bool = True
+    # The fallback a session gets when the policy version in force set up no rule (every committee
+    # member on the staff, no chair, majority quorum, simple majority): its pages say so.
+    default: bool = False
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "CommitteeRule":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> CommitteeRule:
         d = dict(data or {})
         names = {f.name for f in dataclasses.fields(cls)}
         d = {k: v for k, v in d.items() if k in names}

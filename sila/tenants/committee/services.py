@@ -12,6 +12,7 @@ that moment is a member, no chair (any member present confirms), majority quorum
 This area calls the requests area's services only, never its routes."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -19,6 +20,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from sila.platform import audit
+from sila.platform.dates import RIYADH, dual_datetime, to_riyadh
 from sila.platform.db import current_connection, parse_uuid, tenant_scope
 from sila.platform.errors import NotFound
 from sila.platform.i18n import N_
@@ -37,6 +39,7 @@ AGENDA_EDITORS = {Role.committee_member, Role.admin, Role.relations_officer}
 MSG_SESSION_CLOSED = N_("This session is closed; its minutes can no longer change.")
 MSG_NOT_AT_COMMITTEE = N_("Only requests waiting for the committee can go on the agenda.")
 MSG_ALREADY_ON_AGENDA = N_("This request is already on an agenda.")
+MSG_DEFERRED_HERE = N_("This session deferred this request to a later session: put it on the next session's agenda.")
 MSG_ITEM_DECIDED = N_("The committee has already decided on this request.")
 MSG_UNDECIDED_ITEMS = N_("Decide on every request on the agenda before closing the session.")
 MSG_NOTHING_CHOSEN = N_("Choose at least one request.")
@@ -49,6 +52,41 @@ MSG_NOT_PRESENT_MEMBER = N_("Choose the members present from the list.")
 MSG_NOT_CLOSED = N_("The minutes can be signed once the session is closed.")
 MSG_ALREADY_SIGNED = N_("You have already signed these minutes.")
 MSG_NOT_ATTENDED = N_("Only the members who attended the session sign its minutes.")
+MSG_NOT_STARTED = N_("The session begins at %(when)s: attendance, votes and decisions are recorded from then.")
+MSG_TIME_OVER = N_("This session's time ended at %(when)s: close it, and the requests it did not decide go on "
+                   "the next session's agenda.")
+MSG_DATE_PASSED = N_("This date has passed: a session is opened for today or a later day.")
+MSG_TOO_FAR_AHEAD = N_("Choose a date no more than 30 days ahead: a session is opened while its agenda is prepared.")
+
+# A session's time (see `session_hours`): opened at most OPEN_AHEAD before it starts; its business
+# done from its start until the end of its day in Riyadh, or OVERRUN after its start if that is later.
+OPEN_AHEAD = dt.timedelta(days=30)
+OVERRUN = dt.timedelta(hours=6)
+
+
+def session_hours(held_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """When a session's attendance, votes and decisions may be recorded: from its scheduled start
+    until the end of that day in Riyadh (at least six hours, for an evening session that runs past
+    midnight). Before, it is being prepared (its agenda can be set); after, it can only be closed."""
+    day_end = dt.datetime.combine(to_riyadh(held_at).date() + dt.timedelta(days=1), dt.time(), RIYADH)
+    return held_at, max(day_end, held_at + OVERRUN)
+
+
+def session_timing(held_at: dt.datetime, now: dt.datetime | None = None) -> str:
+    """"before" its start, "during" its hours, or "after" them (`session_hours`)."""
+    now = now or dt.datetime.now(dt.UTC)
+    start, end = session_hours(held_at)
+    return "before" if now < start else "after" if now >= end else "during"
+
+
+def _in_time(held_at: dt.datetime, now: dt.datetime | None) -> None:
+    """Refuse what a session records outside its hours, with when they are."""
+    start, end = session_hours(held_at)
+    timing = session_timing(held_at, now)
+    if timing == "before":
+        raise TransitionError(MSG_NOT_STARTED, "state", when=dual_datetime(start))
+    if timing == "after":
+        raise TransitionError(MSG_TIME_OVER, "state", when=dual_datetime(end))
 
 
 def _require(actor: Actor, roles: AbstractSet[str]) -> None:
@@ -80,8 +118,14 @@ async def _rule_in_force(tenant_id: Any) -> tuple[CommitteeRule, int | None]:
             """select u.id, coalesce(nullif(u.name, ''), u.email) as name from membership m
                join staff_user u on u.id = m."user" where m.role = 'committee_member' and u.is_active
                order by u.name""")
-        rule = CommitteeRule(members=tuple(str(r["id"]) for r in staff), member_names=tuple(r["name"] for r in staff))
+        rule = CommitteeRule(members=tuple(str(r["id"]) for r in staff), member_names=tuple(r["name"] for r in staff),
+                             default=True)
     return rule, version.number if version else None
+
+
+# What an agenda item of request `r` is: the hearing of its appeal while one is open, else the request.
+ITEM_KIND_SQL = """case when exists (select 1 from request_appeal a where a.request = r.id and a.decision is null)
+    then 'appeal' else 'request' end"""
 
 
 async def _present(session_id: Any) -> set[str]:
@@ -119,12 +163,19 @@ async def sessions(tenant_id: Any) -> list[queries.SessionSummary]:
         return await queries.session_summaries()
 
 
-async def create_session(tenant: Any, held_at: dt.datetime | None, location: str, actor: Actor) -> Any:
+async def create_session(tenant: Any, held_at: dt.datetime | None, location: str, actor: Actor,
+                         now: dt.datetime | None = None) -> Any:
     """A new session under the committee rule in force; requests deferred by an earlier session
-    (and still waiting for the committee) are put on its agenda first."""
+    (and still waiting for the committee) are put on its agenda first. It is opened for a time
+    whose hours have not ended yet, at most `OPEN_AHEAD` before it starts."""
     _require(actor, ORGANISERS)
     if held_at is None:
         raise Problem("held_at", MSG_WHEN_REQUIRED)
+    now = now or dt.datetime.now(dt.UTC)
+    if session_timing(held_at, now) == "after":
+        raise Problem("held_at", MSG_DATE_PASSED)
+    if held_at - now > OPEN_AHEAD:
+        raise Problem("held_at", MSG_TOO_FAR_AHEAD)
     async with tenant_scope(tenant.id) as tx:
         c = tx.connection
         # Numbers follow each other per tenant; the lock makes two at once wait, not collide.
@@ -136,13 +187,13 @@ async def create_session(tenant: Any, held_at: dt.datetime | None, location: str
                  policy_version_number) values ($1, $2, $3, $4, $5, $6::jsonb, $7) returning id""",
             tenant.id, number, held_at, location, actor.id, json.dumps(rule.to_dict(), ensure_ascii=False), version)
         deferred = await c.fetch(
-            """select r.id from support_request r where r.stage = 'committee'
+            f"""select r.id, {ITEM_KIND_SQL} as kind from support_request r where r.stage = 'committee'
                  and exists (select 1 from committee_item i where i.request = r.id and i.decision = 'deferred')
                  and not exists (select 1 from committee_item i where i.request = r.id and i.decision is null)
                order by r.due_at nulls last""")
         for position, d in enumerate(deferred, start=1):
-            await c.execute("insert into committee_item (tenant, session, request, position) values ($1, $2, $3, $4)",
-                            tenant.id, sid, d["id"], position)
+            await c.execute("insert into committee_item (tenant, session, request, position, kind) "
+                            "values ($1, $2, $3, $4, $5)", tenant.id, sid, d["id"], position, d["kind"])
         await audit.record(tenant.id, "committee.session_opened", actor_user=actor.id, actor_label=actor.name,
                            target_type="committee_session", target_id=sid, address=actor.address,
                            after={"number": number, "held_at": held_at, "location": location,
@@ -167,49 +218,57 @@ async def get_session_in_tenant(tenant_id: Any, session_id: Any) -> dict[str, An
         return await get_session_in_scope(session_id)
 
 
-async def waiting_requests(tenant_id: Any) -> list[dict[str, Any]]:
-    """Requests at the committee stage that are on no pending agenda."""
-    async with tenant_scope(tenant_id) as tx:
-        rows = await tx.connection.fetch(
-            """select r.id, r.reference, r.due_at, b.name as beneficiary_name from support_request r
-               join beneficiary b on b.id = r.beneficiary
-               where r.stage = 'committee' and not exists
-                 (select 1 from committee_item i where i.request = r.id and i.decision is null)
-               order by r.due_at nulls last""")
-    return [dict(r) for r in rows]
+async def waiting_requests(tenant_id: Any, session_id: Any = None) -> list[queries.WaitingRequest]:
+    """Requests at the committee stage on no pending agenda, with why they wait (due date, appeal
+    and the decision appealed, the session that deferred them). For a session's page, without
+    those it deferred itself (they go on a later session)."""
+    async with tenant_scope(tenant_id):
+        waiting = await queries.waiting_requests(ITEM_KIND_SQL, parse_uuid(session_id) if session_id else None)
+        appeals = await requests.appeals_of([w.id for w in waiting if w.kind == "appeal"])
+    return [dataclasses.replace(w, appeal=appeals.get(w.id)) if w.kind == "appeal" else w for w in waiting]
 
 
-async def add_to_agenda(tenant: Any, session_id: Any, request_ids: list[Any], actor: Actor) -> None:
+async def add_to_agenda(tenant: Any, session_id: Any, request_ids: list[Any], actor: Actor,
+                        now: dt.datetime | None = None) -> None:
+    """Requests waiting for the committee go on an open session's agenda, before or during its
+    hours (not after them: the next session takes them)."""
     _require(actor, AGENDA_EDITORS)
     ids = [i for i in (parse_uuid(r) for r in request_ids) if i]
     async with tenant_scope(tenant.id) as tx:
         c = tx.connection
         session = await get_session_in_scope(session_id, lock=True)
         _closed(session["status"])
+        if session_timing(session["held_at"], now) == "after":
+            _in_time(session["held_at"], now)
         if not ids:
             raise Problem("requests", MSG_NOTHING_CHOSEN)
         position = await c.fetchval("select coalesce(max(position), 0) from committee_item where session = $1",
                                     session["id"])
         for rid in ids:
-            req = await c.fetchrow("select id, reference, stage from support_request where id = $1 for update", rid)
+            req = await c.fetchrow(f"select r.id, r.reference, r.stage, {ITEM_KIND_SQL} as kind from support_request r "
+                                   "where r.id = $1 for update", rid)
             if req is None:
                 raise NotFound()
             if req["stage"] != "committee":
                 raise Problem("requests", MSG_NOT_AT_COMMITTEE)
             if await c.fetchval("select 1 from committee_item where request = $1 and decision is null", rid):
                 raise Problem("requests", MSG_ALREADY_ON_AGENDA)
+            if await c.fetchval("select 1 from committee_item where session = $1 and request = $2 and kind = $3",
+                                session["id"], rid, req["kind"]):
+                raise Problem("requests", MSG_DEFERRED_HERE)
             position += 1
-            await c.execute("insert into committee_item (tenant, session, request, position) values ($1, $2, $3, $4)",
-                            tenant.id, session["id"], rid, position)
+            await c.execute("insert into committee_item (tenant, session, request, position, kind) "
+                            "values ($1, $2, $3, $4, $5)", tenant.id, session["id"], rid, position, req["kind"])
             await audit.record(tenant.id, "committee.agenda_added", actor_user=actor.id, actor_label=actor.name,
                                target_type="support_request", target_id=rid, address=actor.address,
-                               after={"session": session["number"], "position": position})
+                               after={"session": session["number"], "position": position, "kind": req["kind"]})
 
 
 async def _item(item_id: Any) -> dict[str, Any]:
     iid = parse_uuid(item_id)
     row = await current_connection().fetchrow(
-        """select i.*, s.status as session_status, s.number as session_number, s.rule from committee_item i
+        """select i.*, s.status as session_status, s.number as session_number, s.rule, s.held_at
+           from committee_item i
            join committee_session s on s.id = i.session where i.id = $1 for update of i""", iid) if iid else None
     if row is None:
         raise NotFound()
@@ -226,9 +285,10 @@ async def get_item_in_tenant(tenant_id: Any, session_id: Any, item_id: Any) -> d
     return item
 
 
-async def _open_item(tenant_id: Any, session_id: Any, item_id: Any, actor: Actor) -> tuple[dict[str, Any], CommitteeRule]:
-    """The item, locked, of an open session whose committee `actor` is a member of; another
-    tenant's or another session's id is NotFound first, whatever else is wrong."""
+async def _open_item(tenant_id: Any, session_id: Any, item_id: Any, actor: Actor,
+                     now: dt.datetime | None) -> tuple[dict[str, Any], CommitteeRule]:
+    """The item, locked, of an open session within its hours whose committee `actor` is a member
+    of; another tenant's or another session's id is NotFound first, whatever else is wrong."""
     item = await _item(item_id)
     if str(item["session"]) != str(parse_uuid(session_id)):
         raise NotFound()
@@ -237,13 +297,15 @@ async def _open_item(tenant_id: Any, session_id: Any, item_id: Any, actor: Actor
     _closed(item["session_status"])
     if item["decision"]:
         raise TransitionError(MSG_ITEM_DECIDED, "state")
+    _in_time(item["held_at"], now)
     return item, rule
 
 
-async def cast_vote(tenant: Any, session_id: Any, item_id: Any, vote: str, reasons: str, actor: Actor) -> None:
+async def cast_vote(tenant: Any, session_id: Any, item_id: Any, vote: str, reasons: str, actor: Actor,
+                    now: dt.datetime | None = None) -> None:
     _require(actor, {Role.committee_member})  # only members vote; an admin organises but has no vote
     async with tenant_scope(tenant.id) as tx:
-        item, _ = await _open_item(tenant.id, session_id, item_id, actor)
+        item, _ = await _open_item(tenant.id, session_id, item_id, actor, now)
         if vote not in VOTES:
             raise Problem("vote", MSG_VOTE_REQUIRED)
         before = await tx.connection.fetchrow(
@@ -262,12 +324,13 @@ async def cast_vote(tenant: Any, session_id: Any, item_id: Any, vote: str, reaso
                            after={"session": item["session_number"], "vote": vote, "reasons": reasons.strip()})
 
 
-async def declare_conflict(tenant: Any, session_id: Any, item_id: Any, reasons: str, actor: Actor) -> None:
+async def declare_conflict(tenant: Any, session_id: Any, item_id: Any, reasons: str, actor: Actor,
+                           now: dt.datetime | None = None) -> None:
     """The member has a conflict of interest on this request: any vote of theirs is withdrawn and
     they are counted neither for quorum nor in the vote on it."""
     _require(actor, {Role.committee_member})
     async with tenant_scope(tenant.id) as tx:
-        item, _ = await _open_item(tenant.id, session_id, item_id, actor)
+        item, _ = await _open_item(tenant.id, session_id, item_id, actor, now)
         before = await tx.connection.fetchrow(
             "select vote, reasons from committee_vote where item = $1 and member = $2", item["id"], actor.id)
         await _mark_present(tenant.id, item["session"], actor)
@@ -282,7 +345,8 @@ async def declare_conflict(tenant: Any, session_id: Any, item_id: Any, reasons: 
                            after={"session": item["session_number"], "reasons": reasons.strip()})
 
 
-async def record_attendance(tenant: Any, session_id: Any, present: list[str], actor: Actor) -> None:
+async def record_attendance(tenant: Any, session_id: Any, present: list[str], actor: Actor,
+                            now: dt.datetime | None = None) -> None:
     """Who of the session's members is present (the others absent). The organisers record it: an
     admin, or a member of this session's committee."""
     _require(actor, ORGANISERS)
@@ -292,6 +356,7 @@ async def record_attendance(tenant: Any, session_id: Any, present: list[str], ac
         if Role.admin not in actor.roles:
             _member_of(rule, actor)
         _closed(session["status"])
+        _in_time(session["held_at"], now)
         if any(p not in rule.members for p in present):
             raise Problem("present", MSG_NOT_PRESENT_MEMBER)
         before = sorted(await _present(session["id"]))
@@ -307,14 +372,15 @@ async def record_attendance(tenant: Any, session_id: Any, present: list[str], ac
                            before={"present": before}, after={"present": sorted(present)})
 
 
-async def decide(tenant: Any, session_id: Any, item_id: Any, decision: str, reason: str, actor: Actor) -> str:
+async def decide(tenant: Any, session_id: Any, item_id: Any, decision: str, reason: str, actor: Actor,
+                 now: dt.datetime | None = None) -> str:
     """The presiding member confirms the committee's decision on one item: the outcome the rule
     gives the votes (accepted: the request moves on; declined: it ends, with the reason the
     applicant is told), or deferral to a later session (the request stays at the committee, its
     window still counting). The tally it was confirmed on is kept with the item."""
     _require(actor, {Role.committee_member})
     async with tenant_scope(tenant.id) as tx:
-        item, rule = await _open_item(tenant.id, session_id, item_id, actor)
+        item, rule = await _open_item(tenant.id, session_id, item_id, actor, now)
         if decision not in DECISIONS:
             raise Problem("decision", MSG_DECISION_REQUIRED)
         result, present, conflicts = await tally_in_scope(rule, item["session"], item["id"])
@@ -340,16 +406,26 @@ async def decide(tenant: Any, session_id: Any, item_id: Any, decision: str, reas
     return stage
 
 
-async def close_session(tenant: Any, session_id: Any, actor: Actor) -> None:
+async def close_session(tenant: Any, session_id: Any, actor: Actor, now: dt.datetime | None = None) -> None:
+    """Close the session: its minutes are final. Within its hours every item must be decided first;
+    once they are over, the items it did not decide are carried over (deferred without a decision
+    by anyone: the next session opened takes them first)."""
     _require(actor, ORGANISERS)
     async with tenant_scope(tenant.id) as tx:
         session = await get_session_in_scope(session_id, lock=True)
         if Role.admin not in actor.roles:
             _member_of(rule_of(session), actor)
         _closed(session["status"])
-        if await tx.connection.fetchval(
-                "select count(*) from committee_item where session = $1 and decision is null", session["id"]):
+        undecided = await tx.connection.fetch(
+            "select id, request from committee_item where session = $1 and decision is null", session["id"])
+        if undecided and session_timing(session["held_at"], now) != "after":
             raise Problem("session", MSG_UNDECIDED_ITEMS)
+        for item in undecided:
+            await tx.connection.execute(
+                "update committee_item set decision = 'deferred', decided_at = now() where id = $1", item["id"])
+            await audit.record(tenant.id, "committee.carried_over", actor_user=actor.id, actor_label=actor.name,
+                               target_type="support_request", target_id=item["request"], address=actor.address,
+                               after={"session": session["number"]})
         await tx.connection.execute(
             "update committee_session set status = 'closed', closed_at = now(), closed_by = $2 where id = $1",
             session["id"], actor.id)
@@ -358,68 +434,98 @@ async def close_session(tenant: Any, session_id: Any, actor: Actor) -> None:
                            before={"status": "open"}, after={"status": "closed"})
 
 
-async def session_detail(tenant_id: Any, session_id: Any) -> dict[str, Any]:
-    """Everything the session page and the minutes show: the session and its rule, attendance,
-    each item with its case summary, votes and the rule's outcome (live while undecided, as
-    confirmed once decided), and the minutes' signatures."""
-    async with tenant_scope(tenant_id) as tx:
-        c = tx.connection
-        session = await get_session_in_scope(session_id)
-        rule = rule_of(session)
-        items = await c.fetch(
-            """select i.*, r.reference, r.need, r.stage, r.due_at, b.name as beneficiary_name,
-                 r.submitted_at, r.review_window_days, r.review_window_basis, r.paused_days, r.appealed_at,
-                 r.stage_since, u.name as decided_by_name
-               from committee_item i join support_request r on r.id = i.request
-               join beneficiary b on b.id = r.beneficiary left join staff_user u on u.id = i.decided_by
-               where i.session = $1 order by i.position""", session["id"])
-        votes = await c.fetch(
-            """select v.* from committee_vote v join committee_item i on i.id = v.item
-               where i.session = $1 order by v.member_name""", session["id"])
-        attendance = await c.fetch(
-            "select member, member_name, present from committee_attendance where session = $1", session["id"])
-        signatures = await c.fetch(
-            "select member, member_name, signed_at, minutes_sha256 from committee_signature where session = $1 "
-            "order by signed_at", session["id"])
-        appeals = await requests.appeals_of([i["request"] for i in items])  # an appeal shows what it appeals
-        names = await c.fetch(
-            "select id, name from staff_user where id = any($1::uuid[])",
-            [x for x in (session["created_by"], session["closed_by"]) if x])
-        summaries = await queries.case_summaries([i["request"] for i in items])
-    by_item: dict[Any, list[dict[str, Any]]] = {}
-    for v in votes:
-        by_item.setdefault(v["item"], []).append(dict(v))
-    present = {str(a["member"]) for a in attendance if a["present"]}
-    recorded = {str(a["member"]) for a in attendance}
-    people = {r["id"]: r["name"] for r in names}
-    shown_items = []
-    for i in items:
-        item_votes = by_item.get(i["id"], [])
-        conflicts = {str(v["member"]) for v in item_votes if v["vote"] == "conflict" and v["member"]}
-        ballot = {str(v["member"]): v["vote"] for v in item_votes if v["vote"] != "conflict" and v["member"]}
-        shown_items.append({**dict(i), "votes": item_votes, "summary": summaries.get(i["request"]),
-                            "appeal": appeals.get(i["request"]),
-                            "outcome": outcome(rule, present, conflicts, ballot), "conflicts": conflicts,
-                            "presiding": rule.presiding(present, conflicts),
-                            "confirmed": json.loads(i["tally"]) if isinstance(i["tally"], str) else i["tally"]})
-    return {"session": {**session, "created_by_name": people.get(session["created_by"], ""),
-                        "closed_by_name": people.get(session["closed_by"], "")},
-            "rule": rule, "items": shown_items, "present": present,
-            "attendance": [{"id": m, "name": rule.name_of(m) or m, "present": m in present, "recorded": m in recorded}
-                           for m in rule.members],
-            "members": [{"id": m, "name": rule.name_of(m)} for m in rule.members],
-            "signatures": [dict(s) for s in signatures]}
+@dataclasses.dataclass(frozen=True)
+class AgendaItem(queries.ItemRow):
+    """An agenda item as the session page and the minutes show it: its row, its votes, the case
+    summary, the appeal it hears (an appeal's item only), and the rule's outcome (live while
+    undecided; `confirmed` is the tally it was decided on)."""
+
+    votes: list[queries.VoteRow] = dataclasses.field(default_factory=list)
+    summary: queries.CaseSummary | None = None
+    appeal: requests.AppealRecord | None = None
+    outcome: Outcome | None = None
+    conflicts: frozenset[str] = frozenset()  # members who declared a conflict of interest on it
+    presiding: str | None = None
+
+    @property
+    def confirmed(self) -> dict[str, Any] | None:
+        return self.tally
 
 
-def minutes_digest(detail: dict[str, Any]) -> str:
+@dataclasses.dataclass(frozen=True)
+class AttendanceLine:
+    id: str  # the member's staff id, as the rule has it
+    name: str
+    present: bool
+    recorded: bool  # attendance was recorded for them (present or absent)
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionDetail:
+    """Everything the session page and the minutes show."""
+
+    session: queries.SessionRow
+    rule: CommitteeRule
+    items: list[AgendaItem]
+    present: frozenset[str]
+    attendance: list[AttendanceLine]  # every member of its rule
+    signatures: list[queries.SignatureRow]
+    timing: str  # session_timing: before | during | after
+    starts: dt.datetime
+    ends: dt.datetime
+
+    def item(self, item_id: Any) -> AgendaItem | None:
+        return next((i for i in self.items if str(i.id) == str(item_id)), None)
+
+    def context(self) -> dict[str, Any]:
+        """Its fields as a template's names (not deep-copied, unlike dataclasses.asdict)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+async def session_detail(tenant_id: Any, session_id: Any) -> SessionDetail:
+    """The session and its rule, attendance, each item with its case summary, votes and the
+    rule's outcome, and the minutes' signatures (committee/queries.py reads them); NotFound for
+    unknown ids and other tenants' alike."""
+    sid = parse_uuid(session_id)
+    async with tenant_scope(tenant_id):
+        read = await queries.session_read(sid) if sid else None
+        if read is None:
+            raise NotFound(session_id)
+        requests_on = [i.request for i in read.items]
+        appeals = await requests.appeals_of(requests_on)  # an appeal's item shows what it appeals
+        summaries = await queries.case_summaries(requests_on)
+    rule = CommitteeRule.from_dict(read.session.rule)
+    by_item: dict[Any, list[queries.VoteRow]] = {}
+    for v in read.votes:
+        by_item.setdefault(v.item, []).append(v)
+    present = frozenset(str(a.member) for a in read.attendance if a.present)
+    recorded = {str(a.member) for a in read.attendance}
+    items = []
+    for i in read.items:
+        item_votes = by_item.get(i.id, [])
+        conflicts = frozenset(str(v.member) for v in item_votes if v.vote == "conflict" and v.member)
+        ballot = {str(v.member): v.vote for v in item_votes if v.vote != "conflict" and v.member}
+        items.append(AgendaItem(**{f.name: getattr(i, f.name) for f in dataclasses.fields(queries.ItemRow)},
+                                votes=item_votes, summary=summaries.get(i.request),
+                                appeal=appeals.get(i.request) if i.kind == "appeal" else None,
+                                outcome=outcome(rule, present, conflicts, ballot), conflicts=conflicts,
+                                presiding=rule.presiding(present, conflicts)))
+    starts, ends = session_hours(read.session.held_at)
+    return SessionDetail(
+        session=read.session, rule=rule, items=items, present=present,
+        attendance=[AttendanceLine(m, rule.name_of(m) or m, m in present, m in recorded) for m in rule.members],
+        signatures=read.signatures, timing=session_timing(read.session.held_at), starts=starts, ends=ends)
+
+
+def minutes_digest(detail: SessionDetail) -> str:
     """SHA-256 of what the minutes record (attendance, each item's votes and decision): what a
     member's signature confirms. The same closed session always gives the same digest."""
+    session = detail.session
     record = {
-        "session": [str(detail["session"]["id"]), detail["session"]["number"], str(detail["session"]["held_at"]),
-                    detail["session"]["location"], str(detail["session"]["closed_at"])],
-        "present": sorted(detail["present"]),
-        "items": [[str(i["request"]), i["kind"], i["decision"], i["reason"], str(i["decided_at"]),
-                   sorted([str(v["member"]), v["vote"], v["reasons"]] for v in i["votes"])] for i in detail["items"]],
+        "session": [str(session.id), session.number, str(session.held_at), session.location, str(session.closed_at)],
+        "present": sorted(detail.present),
+        "items": [[str(i.request), i.kind, i.decision, i.reason, str(i.decided_at),
+                   sorted([str(v.member), v.vote, v.reasons] for v in i.votes)] for i in detail.items],
     }
     return hashlib.sha256(json.dumps(record, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
@@ -429,19 +535,19 @@ async def sign_minutes(tenant: Any, session_id: Any, actor: Actor) -> None:
     (who, when, from where, and the digest of the minutes they confirmed)."""
     _require(actor, {Role.committee_member})
     detail = await session_detail(tenant.id, session_id)  # NotFound first for another tenant's id
-    _member_of(detail["rule"], actor)
-    if detail["session"]["status"] != "closed":
+    _member_of(detail.rule, actor)
+    if detail.session.status != "closed":
         raise TransitionError(MSG_NOT_CLOSED, "state")
-    if str(actor.id) not in detail["present"]:
+    if str(actor.id) not in detail.present:
         raise TransitionError(MSG_NOT_ATTENDED, "role")
     digest = minutes_digest(detail)
     async with tenant_scope(tenant.id) as tx:
         done = await tx.connection.fetchval(
             """insert into committee_signature (tenant, session, member, member_name, minutes_sha256, address)
                values ($1, $2, $3, $4, $5, $6) on conflict (tenant, session, member) do nothing returning id""",
-            tenant.id, detail["session"]["id"], actor.id, actor.name, digest, actor.address[:64])
+            tenant.id, detail.session.id, actor.id, actor.name, digest, actor.address[:64])
         if done is None:
             raise TransitionError(MSG_ALREADY_SIGNED, "state")
         await audit.record(tenant.id, "committee.minutes_signed", actor_user=actor.id, actor_label=actor.name,
-                           target_type="committee_session", target_id=detail["session"]["id"], address=actor.address,
+                           target_type="committee_session", target_id=detail.session.id, address=actor.address,
                            after={"minutes_sha256": digest})

@@ -50,7 +50,7 @@ class FeedbackInput:
 
 
 def new_reference(now: dt.datetime | None = None) -> str:
-    return f"F-{(now or dt.datetime.now(dt.timezone.utc)).year % 100:02d}{secrets.randbelow(10**6):06d}"
+    return f"F-{(now or dt.datetime.now(dt.UTC)).year % 100:02d}{secrets.randbelow(10**6):06d}"
 
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import uuid
 from typing import Any
 
-from sila.platform.db import current_connection
+from sila.platform.db import current_connection, json_value
 from sila.workers.policy import QUIET_DEFAULT
 
 SETTINGS_FIELDS = ("quiet_enabled", "quiet_start", "quiet_end", "channel_order", "reminder_percents",
@@ -197,12 +196,8 @@ MESSAGE_COLUMNS = ("id, tenant, kind, channel, recipient, subject, body_text, bo
                    "status, delivery_status, last_error, delivery_error")
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def _message(row: Any) -> Message:
-    return Message(**{**dict(row), "payload": _json(row["payload"]), "fallback": _json(row["fallback"])})
+    return Message(**{**dict(row), "payload": json_value(row["payload"]), "fallback": json_value(row["fallback"])})
 
 
 async def lock_message(outbox_id: uuid.UUID) -> Message | None:

@@ -108,7 +108,7 @@ def _about(req: dict[str, Any], person: dict[str, Any], link: str) -> dict[str, 
 
 async def scan(tenant: dict[str, Any], now: dt.datetime | None = None) -> int:
     """Write every reminder, escalation and digest now due for one tenant; returns how many emails."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     tid = tenant["id"]
     sent = 0
     url = get_settings().tenant_url

@@ -23,7 +23,11 @@ from sila.tenants.beneficiaries.contact import contactable_in_scope
 from sila.tenants.notifications import catalogue, queries
 from sila.tenants.notifications.catalogue import KINDS
 from sila.tenants.notifications.queries import (
-    SETTINGS_FIELDS, FailedMessage, Gateway, GatewaySettings, NotificationSettings,
+    SETTINGS_FIELDS,
+    FailedMessage,
+    Gateway,
+    GatewaySettings,
+    NotificationSettings,
 )
 from sila.workers.outbox import CHANNELS, enqueue, enqueue_many, hand_off_after_commit
 from sila.workers.policy import month_start, sent_this_month
@@ -265,12 +269,13 @@ async def reset_template(tenant_id: Any, kind: str, actor: Any) -> None:
 
 def sample_values(org: str, lang: str) -> dict[str, str]:
     # Here, not at the top: requests.messages imports this module: a cycle.
+    # cycle: sila.tenants.requests.messages imports this module (notify_request)
     from sila.tenants.requests.messages import due_text
 
     values = dict(catalogue.SAMPLE if lang == "ar" else catalogue.SAMPLE_EN)
     values["ref"] = LRM + values["ref"] if lang == "ar" else values["ref"]
 
-    return {**values, "org": org, "due": due_text(due_at(dt.datetime.now(dt.timezone.utc), 14), lang)}
+    return {**values, "org": org, "due": due_text(due_at(dt.datetime.now(dt.UTC), 14), lang)}
 
 
 # --- writing a message --------------------------------------------------------------------
@@ -387,7 +392,7 @@ async def overview(tenant_id: Any, quota: int) -> Overview:
     async with tenant_scope(tenant_id) as tx:
         return Overview(await sent_this_month(tx.connection), quota, await queries.held_counts(),
                         await queries.failed_messages(),
-                        await queries.status_counts(month_start(dt.datetime.now(dt.timezone.utc))))
+                        await queries.status_counts(month_start(dt.datetime.now(dt.UTC))))
 
 
 async def retry(tenant_id: Any, outbox_id: Any, actor: Any) -> None:

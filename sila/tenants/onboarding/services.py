@@ -161,7 +161,7 @@ async def register(org: dict[str, str], account: dict[str, str], password: str, 
         async with tenant_scope(tenant.id):
             token, digest = new_token()
             token_id = await queries.insert_signup(
-                tenant.id, org, email=email, token_hash=digest, expires_at=dt.datetime.now(dt.timezone.utc) + SIGNUP_TTL,
+                tenant.id, org, email=email, token_hash=digest, expires_at=dt.datetime.now(dt.UTC) + SIGNUP_TTL,
                 signup={"name": account["name"], "password_hash": hash_password(password)})
             await _send_signup_link(tenant, email, token, lang)
             await audit.record(tenant.id, "tenant.registered", actor_label=email, target_type="auth_token",
@@ -203,7 +203,7 @@ async def resend_signup(slug: str, email: str, lang: str) -> str:
             return "gone"
         token, digest = new_token()
         await conn.execute("update auth_token set token_hash = $2, expires_at = $3 where id = $1", row["id"],
-                           digest, dt.datetime.now(dt.timezone.utc) + SIGNUP_TTL)
+                           digest, dt.datetime.now(dt.UTC) + SIGNUP_TTL)
         await _send_signup_link(tenant, normalise_email(email), token, lang)
         await audit.record(tenant.id, "tenant.signup_resent", actor_label=email, target_type="auth_token",
                            target_id=row["id"])

@@ -8,6 +8,7 @@ ones the seed policies share; their order is the usual order in those policies.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sila.platform.organisations import KINDS, REGIONS, REGULATORS, Item, by_code
 
@@ -197,8 +198,6 @@ SOCIAL_PROFILE_URL: dict[str, str] = {
 
 def network_of(url: str) -> str | None:
     """The social network a link belongs to («https://m.facebook.com/x» → "facebook"), or None."""
-    from urllib.parse import urlsplit
-
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
     parts = host.split(".")
     for i in range(len(parts) - 1):

@@ -17,8 +17,8 @@ import uuid
 from typing import Any
 
 from sila.platform import audit, i18n, workdays
+from sila.platform.dates import localised_number, to_riyadh
 from sila.platform.db import current_connection, parse_uuid, tenant_scope
-from sila.platform.dates import localised_number
 from sila.platform.errors import NotFound
 from sila.platform.i18n import N_
 
@@ -109,16 +109,14 @@ def days_text(days: int, basis: str, lang: str | None = None) -> str:
     with i18n.language(lang):
         num = localised_number(days, lang)
         if basis == workdays.WORKING:
-            return "%s — %s" % (i18n.ngettext("%(num)s working day", "%(num)s working days", days, num=num),
-                                i18n.gettext(MSG_WORKING_DAYS_RULE))
+            working = i18n.ngettext("%(num)s working day", "%(num)s working days", days, num=num)
+            return f"{working} — {i18n.gettext(MSG_WORKING_DAYS_RULE)}"
         return i18n.ngettext("%(num)s day", "%(num)s days", days, num=num)
 
 
 def holidays_shown(today: dt.date | None = None) -> list[dict[str, Any]]:
     """This year's and next year's official holidays, for the closures page."""
-    from sila.platform.dates import to_riyadh
-
-    today = today or to_riyadh(dt.datetime.now(dt.timezone.utc)).date()
+    today = today or to_riyadh(dt.datetime.now(dt.UTC)).date()
     return [{"year": year, "spans": [{"name": workdays.HOLIDAY_NAMES[code], "first": a, "last": b,
                                         "days": (b - a).days + 1} for code, a, b in workdays.holiday_spans(year)]}
             for year in (today.year, today.year + 1)]

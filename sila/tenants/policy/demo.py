@@ -1,8 +1,7 @@
 """Demo policies: the three seed organisations configured and published exactly as their
 boards approved them (`seeds.py` holds the facts).
 
-`publish_seed_policy(tenant, seed)` is what `sila.platform.demo` calls for each demo tenant;
-`load_demo_policies()` does the whole thing on its own (creating missing tenants). Both are
+`publish_seed_policy(tenant, seed)` is what `sila.platform.demo` calls for each demo tenant. It is
 idempotent: a tenant that already has a published version is left as it is.
 """
 from __future__ import annotations
@@ -12,12 +11,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sila.platform import directory
 from sila.platform.db import tenant_scope
 from sila.platform.tenancy import TenantInfo
 from sila.tenants.onboarding.services import STEP_CODES
 from sila.tenants.policy import services
-from sila.tenants.policy.seeds import SeedOrganisation, get_seed, seed_organisations
+from sila.tenants.policy.seeds import SeedOrganisation, get_seed
 
 DEMO_PUBLISHER = "Sila demo data"
 
@@ -45,16 +43,3 @@ async def publish_seed_policy(tenant: TenantInfo, seed: SeedOrganisation | Any,
         await services.publish(tenant.id, actor_name=DEMO_PUBLISHER, expect_number=1)
     except services.VersionExists:  # another process got there first
         pass
-
-
-async def load_demo_policies() -> list[TenantInfo]:
-    """Every seed organisation as an active tenant with its published policy."""
-    tenants = []
-    for seed in seed_organisations():
-        tenant = await directory.get_tenant_by_slug(seed.slug)
-        if tenant is None:
-            tenant = await directory.create_tenant(slug=seed.slug, kind=seed.kind, name_ar=seed.name_ar,
-                                                   name_en=seed.name_en, status="active")
-        await publish_seed_policy(tenant, seed)
-        tenants.append(tenant)
-    return tenants

@@ -13,21 +13,32 @@ import dataclasses
 import datetime as dt
 import re
 from typing import Annotated, Any
+
 from pydantic import BeforeValidator
 
-from sila.platform import i18n
 from sila.platform import forms as form_layer
-from sila.platform import workdays
+from sila.platform import i18n, workdays
 from sila.platform.dates import MSG_HIJRI_INVALID, DateRangeError, localised_number, parse_digits
-from sila.platform.forms import Flag, Form, FormErrors, Many, RiyadhDate, Text, WholeNumber, parse_form, parse_rows, \
-    ticked
+from sila.platform.forms import (
+    Flag,
+    Form,
+    FormErrors,
+    Many,
+    RiyadhDate,
+    Text,
+    WholeNumber,
+    parse_form,
+    parse_rows,
+    ticked,
+)
 from sila.platform.i18n import N_
+from sila.tenants.policy import catalogue, deadlines, importer
 from sila.tenants.policy import custom_fields as cf
-from sila.tenants.policy import deadlines
 from sila.tenants.policy.rules import (
     MSG_MEETING_INVALID,
     MSG_SESSION_INVALID,
     MSG_WINDOW_NOT_INT,
+    TARGETS,
     BoardApprovalInput,
     ChannelConfig,
     PolicyDraft,
@@ -39,7 +50,6 @@ from sila.tenants.policy.rules import (
     validate_approval,
     validate_draft,
 )
-from sila.tenants.policy.rules import TARGETS
 
 MAX_ROWS = 60
 MAX_GOALS, MAX_GOAL = 30, 1000
@@ -553,8 +563,6 @@ def _merge_translated(errors: FormErrors, more: FormErrors) -> None:
 
 
 def parse_import_review(data: Any, current: PolicyDraft, source_document: str) -> ImportReview:
-    from sila.tenants.policy import catalogue
-
     parsed = parse_form(ImportReviewForm, data)
     errors = parsed.errors
     typed: dict[str, Any] = dict(parsed.typed)
@@ -655,8 +663,6 @@ def services_fields(section: str) -> tuple[str, ...]:
 def review_values(proposal: Any, current: PolicyDraft) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """The review form filled in from the importer's proposal (what the document does not
     give keeps the draft's current value, and its section starts unticked)."""
-    from sila.tenants.policy import importer
-
     found = importer.MISSING
     p = proposal
     values: dict[str, Any] = {

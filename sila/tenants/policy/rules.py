@@ -44,7 +44,9 @@ from sila.platform.dates import (
     reconcile,
 )
 from sila.platform import workdays
-from sila.tenants.policy import catalogue
+from sila.platform.i18n import Nn_
+from sila.tenants.committee import rule as committee_rule
+from sila.tenants.policy import catalogue, custom_fields
 
 
 def N_(s: str) -> str:
@@ -336,15 +338,11 @@ def validate_draft(draft: PolicyDraft) -> Errors:
     if not enabled or enabled[-1] != "deliver":
         _add(errors, "steps", MSG_LAST_STEP)
 
-    from sila.tenants.policy import custom_fields
-
     for key, msgids in custom_fields.validate_definitions(custom_fields.from_dicts(draft.custom_fields)).items():
         for msgid in msgids:
             _add(errors, key, msgid)
 
     if draft.committee:
-        from sila.tenants.committee import rule as committee_rule
-
         cr = committee_rule.CommitteeRule.from_dict(draft.committee)
         # Which staff may be members is the page's check (it knows the staff); here, the shape.
         for key, msgids in committee_rule.validate(cr, cr.members).items():
@@ -450,11 +448,20 @@ def due_date(submitted_at: dt.datetime, review_window_days: int, basis: str = wo
 
 @dataclass(frozen=True)
 class Change:
+    """One line of a version diff: `msgid` % `params`; with `plural`, a Babel plural pair counted
+    by `params["num"]` (translated with `ngettext`)."""
+
     msgid: str
     params: dict = field(default_factory=dict)
+    plural: str | None = None
 
-    def text(self, gettext=lambda s: s) -> str:
-        return gettext(self.msgid) % self.params
+    def text(self, gettext=lambda s: s, ngettext=None) -> str:
+        if self.plural is None:
+            return gettext(self.msgid) % self.params
+        n = self.params["num"]
+        if ngettext is None:
+            return (self.msgid if n == 1 else self.plural) % self.params
+        return ngettext(self.msgid, self.plural, n, **self.params)
 
     def __str__(self) -> str:
         return self.text()
@@ -471,15 +478,21 @@ _ITEM_MSGS = {
 }
 MSG_CHANNEL_NOTE = N_("Channel note changed: %(name)s")
 MSG_TOOL_DOCUMENT = N_("Tool document replaced: %(name)s")
-MSG_WINDOW_CHANGED = N_("Review window changed from %(old)s to %(new)s days.")
-MSG_WINDOW_SET = N_("Review window set to %(new)s days.")
+# Plural pairs (Change.plural), counted by the new number of days.
+MSG_WINDOW_CHANGED = Nn_("Review window changed from %(old)s to %(num)s day.",
+                         "Review window changed from %(old)s to %(num)s days.")
+MSG_WINDOW_SET = Nn_("Review window set to %(num)s day.", "Review window set to %(num)s days.")
 MSG_WINDOW_REMOVED = N_("Review window removed.")
 MSG_WINDOW_WORDING = N_("Review window wording changed.")
 MSG_BASIS_WORKING = N_("The review window now counts working days.")
 MSG_BASIS_CALENDAR = N_("The review window now counts calendar days.")
 MSG_TARGETS = N_("Step targets changed.")
 MSG_COMMITTEE = N_("The research committee's members or decision rule changed.")
-MSG_APPEALS = N_("Appeal period changed from %(old)s to %(new)s days.")
+MSG_APPEALS = Nn_("Appeal period changed from %(old)s to %(num)s day.",
+                  "Appeal period changed from %(old)s to %(num)s days.")
+MSG_APPEALS_ON = Nn_("Applicants can now appeal a decline within %(num)s day.",
+                     "Applicants can now appeal a decline within %(num)s days.")
+MSG_APPEALS_OFF = N_("Applicants can no longer appeal a decline.")
 MSG_COMPLETION_ON = N_("Applicants can now complete a request from the tracking page.")
 MSG_COMPLETION_OFF = N_("Applicants now complete a request through the charity's channels.")
 MSG_INTRO = N_("Introduction changed.")
@@ -539,11 +552,11 @@ def diff_versions(a: dict, b: dict, lang: str = "en") -> list[Change]:
     wb = y.review_window_days if y.has_committee else None
     if wa != wb:
         if wa is None:
-            out.append(Change(MSG_WINDOW_SET, {"new": wb}))
+            out.append(Change(MSG_WINDOW_SET[0], {"num": wb}, MSG_WINDOW_SET[1]))
         elif wb is None:
             out.append(Change(MSG_WINDOW_REMOVED))
         else:
-            out.append(Change(MSG_WINDOW_CHANGED, {"old": wa, "new": wb}))
+            out.append(Change(MSG_WINDOW_CHANGED[0], {"old": wa, "num": wb}, MSG_WINDOW_CHANGED[1]))
     if (x.review_window_text_ar, x.review_window_text_en) != (
             y.review_window_text_ar, y.review_window_text_en):
         out.append(Change(MSG_WINDOW_WORDING))
@@ -554,7 +567,12 @@ def diff_versions(a: dict, b: dict, lang: str = "en") -> list[Change]:
     if x.committee != y.committee:
         out.append(Change(MSG_COMMITTEE))
     if x.appeal_days != y.appeal_days:
-        out.append(Change(MSG_APPEALS, {"old": x.appeal_days, "new": y.appeal_days}))
+        if not y.appeal_days:
+            out.append(Change(MSG_APPEALS_OFF))
+        elif not x.appeal_days:
+            out.append(Change(MSG_APPEALS_ON[0], {"num": y.appeal_days}, MSG_APPEALS_ON[1]))
+        else:
+            out.append(Change(MSG_APPEALS[0], {"old": x.appeal_days, "num": y.appeal_days}, MSG_APPEALS[1]))
     if x.online_completion != y.online_completion:
         out.append(Change(MSG_COMPLETION_ON if y.online_completion else MSG_COMPLETION_OFF))
 

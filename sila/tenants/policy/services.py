@@ -11,17 +11,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import uuid
 from typing import Any
 
+import anyio
+
 from sila.platform import audit
 from sila.platform.dates import HijriDate, Reconciled, dual_date, format_gregorian, format_hijri, weekday_name
-from sila.platform.db import current_connection, parse_uuid, tenant_scope
+from sila.platform.db import parse_uuid, tenant_scope
 from sila.platform.errors import NotFound
 from sila.platform.files import DOCX, EXTENSIONS, JPEG, PDF, PNG, TEXT, safe_name, sniff
 from sila.platform.i18n import N_
-from sila.tenants.policy import catalogue
+from sila.tenants.policy import catalogue, importer, queries
+from sila.tenants.policy.custom_fields import from_dicts
 from sila.tenants.policy.rules import (
     BoardApprovalInput,
     PolicyDraft,
@@ -31,7 +33,8 @@ from sila.tenants.policy.rules import (
     validate_approval,
     validate_publish,
 )
-from sila.tenants.policy.tables import Document, PolicyDraft as DraftTable, PolicyVersion, TenantProfile
+from sila.tenants.policy.tables import Document, PolicyVersion, TenantProfile
+from sila.tenants.policy.tables import PolicyDraft as DraftTable
 
 # --- documents ------------------------------------------------------------------------------
 
@@ -178,7 +181,7 @@ class ApprovalRecord:
     minutes_document: uuid.UUID | None = None
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], minutes_document: Any = None) -> "ApprovalRecord":
+    def from_dict(cls, data: dict[str, Any], minutes_document: Any = None) -> ApprovalRecord:
         return cls(
             meeting_number=data.get("meeting_number"),
             session_ordinal=data.get("session_ordinal"),
@@ -253,31 +256,15 @@ class DraftState:
                                 without_approval=without_approval)
 
 
-async def _locked_draft(tenant_id: Any) -> dict[str, Any]:
+async def _locked_draft(tenant_id: Any) -> queries.DraftRow:
     """The draft row, locked for this transaction; created from our defaults the first time."""
-    from sila.platform.db import current_connection
-
-    conn = current_connection()
-    await conn.execute(
-        "insert into policy_draft (tenant, content) values ($1, $2::jsonb) on conflict (tenant) do nothing",
-        uuid.UUID(str(tenant_id)), json.dumps(draft_to_dict(default_draft()), ensure_ascii=False),
-    )
-    row = await conn.fetchrow("select * from policy_draft where tenant = $1 for update", uuid.UUID(str(tenant_id)))
-    return dict(row)
-
-
-def _loads(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    return await queries.lock_draft(uuid.UUID(str(tenant_id)), draft_to_dict(default_draft()))
 
 
 async def form_questions_in_scope() -> dict[int, list[Any]]:
     """Each published version's own support-request questions (custom_fields.CustomField), by
     version number, read in the caller's tenant scope (exports name a column per question)."""
-    from sila.tenants.policy.custom_fields import from_dicts
-
-    rows = await current_connection().fetch(
-        "select number, content->'custom_fields' as questions from policy_version order by number")
-    return {r["number"]: from_dicts(_loads(r["questions"]) or []) for r in rows}
+    return {n: from_dicts(q) for n, q in (await queries.form_questions_by_version()).items()}
 
 
 async def load_draft(tenant_id: Any) -> DraftState:
@@ -300,20 +287,17 @@ async def save_section(tenant_id: Any, section: str, values: PolicyDraft, actor:
                        also: tuple[str, ...] = ()) -> None:
     """Replace the fields of one configuration page (and `also`) in the draft; the rest stays as saved."""
     names = SECTIONS[section] + also
-    async with tenant_scope(tenant_id) as tx:
+    async with tenant_scope(tenant_id):
         row = await _locked_draft(tenant_id)
-        draft = draft_from_dict(_loads(row["content"]))
+        draft = draft_from_dict(row.content)
         before = {n: draft_to_dict(draft)[n] for n in names}
         for name in names:
             setattr(draft, name, getattr(values, name))
         after = {n: draft_to_dict(draft)[n] for n in names}
-        await tx.connection.execute(
-            "update policy_draft set content = $2::jsonb, updated_by = $3, updated_at = now() where tenant = $1",
-            uuid.UUID(str(tenant_id)), json.dumps(draft_to_dict(draft), ensure_ascii=False), actor,
-        )
+        await queries.set_draft_content(row.tenant, draft_to_dict(draft), actor)
         if before != after:
             await audit.record(tenant_id, f"policy.draft.{section}", actor_user=actor, target_type="policy_draft",
-                               target_id=row["id"], before=before, after=after)
+                               target_id=row.id, before=before, after=after)
 
 
 KEEP = object()  # save_approval: leave the minutes scan as it is
@@ -326,16 +310,12 @@ async def save_approval(tenant_id: Any, approval: BoardApprovalInput, *, minutes
     if errors:
         raise ValueError(errors)
     stored = approval_to_dict(approval, approval.dates())
-    async with tenant_scope(tenant_id) as tx:
+    async with tenant_scope(tenant_id):
         row = await _locked_draft(tenant_id)
-        scan = row["minutes_document"] if minutes_document is KEEP else minutes_document
-        await tx.connection.execute(
-            """update policy_draft set approval = $2::jsonb, minutes_document = $3, updated_by = $4,
-               updated_at = now() where tenant = $1""",
-            uuid.UUID(str(tenant_id)), json.dumps(stored, ensure_ascii=False), scan, actor,
-        )
+        scan = row.minutes_document if minutes_document is KEEP else minutes_document
+        await queries.set_draft_approval(row.tenant, stored, scan, actor)
         await audit.record(tenant_id, "policy.approval.recorded", actor_user=actor, target_type="policy_draft",
-                           target_id=row["id"], before=_loads(row["approval"]), after=stored)
+                           target_id=row.id, before=row.approval, after=stored)
     return stored
 
 
@@ -376,13 +356,13 @@ class PublishedVersion:
         return [t for t in self.policy.tools if t.enabled]
 
 
-def _version(row: dict[str, Any]) -> PublishedVersion:
-    content = _loads(row["content"])
+def _version(row: Any) -> PublishedVersion:
+    """From a policy_version row: Piccolo's dict or the typed VersionRow publishing returns."""
+    v = row if isinstance(row, queries.VersionRow) else queries.VersionRow.of(row)
     return PublishedVersion(
-        id=row["id"], number=row["number"], policy=draft_from_dict(content),
-        approval=ApprovalRecord.from_dict(_loads(row["approval"]), row["minutes_document"])
-        if row["approval"] else None,
-        published_at=row["published_at"], published_by_name=row["published_by_name"], content=content,
+        id=v.id, number=v.number, policy=draft_from_dict(v.content),
+        approval=ApprovalRecord.from_dict(v.approval, v.minutes_document) if v.approval else None,
+        published_at=v.published_at, published_by_name=v.published_by_name, content=v.content,
     )
 
 
@@ -403,14 +383,13 @@ async def publish(tenant_id: Any, *, actor: Any = None, actor_name: str = "",
     a repeated run (demo data) publish nothing twice. `without_approval`: the admin
     acknowledged that no board approval is recorded; used only when the draft has none (an
     approval recorded later is published as the next version)."""
-    async with tenant_scope(tenant_id) as tx:
+    async with tenant_scope(tenant_id):
         row = await _locked_draft(tenant_id)  # the lock also serialises concurrent publishes
-        number = await tx.connection.fetchval(
-            "select coalesce(max(number), 0) + 1 from policy_version where tenant = $1", uuid.UUID(str(tenant_id)))
+        number = await queries.next_version_number(row.tenant)
         if expect_number is not None and number != expect_number:
             raise VersionExists(number - 1)
-        draft = draft_from_dict(_loads(row["content"]))
-        stored = _loads(row["approval"])
+        draft = draft_from_dict(row.content)
+        stored = row.approval
         approval = approval_from_dict(stored) if stored else None
         errors = validate_publish(draft, approval, without_approval=without_approval)
         if errors:
@@ -422,22 +401,15 @@ async def publish(tenant_id: Any, *, actor: Any = None, actor_name: str = "",
                 tool.document_id = None
         dates = approval.dates() if approval else None
         record = approval_to_dict(approval, dates) if approval and dates else None
-        new = await tx.connection.fetchrow(
-            """insert into policy_version (tenant, number, content, approval, approved_on, minutes_document,
-                   published_by, published_by_name)
-               values ($1, $2, $3::jsonb, $4::jsonb, $5, $6, $7, $8) returning *""",
-            uuid.UUID(str(tenant_id)), number, json.dumps(draft_to_dict(draft), ensure_ascii=False),
-            json.dumps(record, ensure_ascii=False) if record else None, dates.gregorian if dates else None,
-            row["minutes_document"] if record else None, actor, actor_name,
-        )
-        await tx.connection.execute(
-            "update policy_draft set approval = null, minutes_document = null, updated_at = now() where tenant = $1",
-            uuid.UUID(str(tenant_id)))
+        new = await queries.insert_version(row.tenant, number, draft_to_dict(draft), record,
+                                           dates.gregorian if dates else None,
+                                           row.minutes_document if record else None, actor, actor_name)
+        await queries.clear_draft_approval(row.tenant)
         await mark_done(tenant_id, "publish")
         await audit.record(tenant_id, "policy.published", actor_user=actor, target_type="policy_version",
-                           target_id=new["id"], after={"number": number, "board_approval": record is not None,
+                           target_id=new.id, after={"number": number, "board_approval": record is not None,
                                                        "acknowledged_without_approval": record is None})
-    return _version(dict(new))
+    return _version(new)
 
 
 async def current_policy_version(tenant_id: Any) -> PublishedVersion | None:
@@ -480,11 +452,8 @@ async def list_versions(tenant_id: Any) -> list[PublishedVersion]:
 
 async def mark_done(tenant_id: Any, step: str) -> None:
     """Remember that an onboarding step is complete (idempotent)."""
-    async with tenant_scope(tenant_id) as tx:
-        await tx.connection.execute(
-            """update tenant_profile set setup_done = array_append(setup_done, $2)
-               where tenant = $1 and not ($2 = any(setup_done))""",
-            uuid.UUID(str(tenant_id)), step)
+    async with tenant_scope(tenant_id):
+        await queries.mark_setup_done(uuid.UUID(str(tenant_id)), step)
 
 
 # --- importing the charity's own document -----------------------------------------------------
@@ -504,10 +473,6 @@ async def read_import(tenant_id: Any, document_id: Any) -> tuple[dict[str, Any],
     """The stored import document and what the importer proposes from it (read afresh each
     time: the same file always gives the same proposal). NotFound for anything but this
     tenant's import documents; importer.ImportError_ when the file cannot be read."""
-    import anyio
-
-    from sila.tenants.policy import importer
-
     global _import_limiter
     doc = await get_import_document(tenant_id, document_id)
     if _import_limiter is None:

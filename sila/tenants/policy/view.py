@@ -6,17 +6,17 @@ with its `lang`), never silently dropped.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import dataclasses
 from typing import Any
+from urllib.parse import urlsplit
 
 from sila.platform import i18n
 from sila.platform.i18n import N_
 from sila.platform.labels import KIND_LABELS
-from sila.platform.templating import digits
 from sila.platform.tenancy import TenantInfo
+from sila.tenants.onboarding.forms import display_phone
 from sila.tenants.policy import catalogue
+from sila.tenants.policy.deadlines import basis_of, days_text
 from sila.tenants.policy.rules import PolicyDraft
 from sila.tenants.policy.services import ApprovalRecord
 
@@ -103,13 +103,7 @@ def _item_label(item: Any, lang: str) -> Text:
     return Text(label, text_lang)
 
 
-def days_phrase(days: int) -> str:
-    return i18n.ngettext("%(num)s day", "%(num)s days", days, num=digits(days))
-
-
 def window_sentence(draft: PolicyDraft, lang: str) -> str:
-    from sila.tenants.policy.deadlines import basis_of, days_text
-
     days = draft.review_window_days or 0
     own = (draft.review_window_text_en if lang == "en" else draft.review_window_text_ar).strip()
     counted = days_text(days, basis_of(draft), lang)
@@ -163,8 +157,6 @@ def _has_arabic(text: str) -> bool:
 
 
 def letterhead(tenant: TenantInfo, profile: dict[str, Any] | None, lang: str) -> Letterhead:
-    from sila.tenants.onboarding.forms import display_phone
-
     p = profile or {}
     other_lang = "ar" if lang == "en" else "en"
     other = tenant.name_ar if lang == "en" else tenant.name_en

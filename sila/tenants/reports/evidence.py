@@ -25,11 +25,16 @@ import zipfile
 from typing import Any
 
 from sila.platform import audit, i18n, spreadsheet
-from sila.platform.dates import dual_date, dual_datetime
+from sila.platform.dates import dual_date, dual_datetime, localised_number
 from sila.platform.db import after_commit, parse_uuid, tenant_scope
+from sila.platform.directory import get_tenant
 from sila.platform.errors import NotFound
 from sila.platform.pdf import data_uri, render_pdf
 from sila.platform.settings import get_settings
+from sila.tenants.policy import services as policy
+from sila.tenants.policy import view
+from sila.tenants.policy.rules import diff_versions
+from sila.tenants.policy.view import letterhead
 from sila.tenants.reports import labels, queries
 from sila.tenants.reports.period import Period
 
@@ -120,6 +125,7 @@ async def request_pack(tenant_id: Any, period: Period, actor: Any, address: str)
 
 def dispatch(pack_id: Any, tenant_id: Any) -> None:
     try:
+        # cycle: reports.tasks imports this module (the task builds the pack)
         from sila.tenants.reports.tasks import build_evidence
 
         build_evidence.apply_async(args=[str(pack_id), str(tenant_id)], retry=False)
@@ -175,8 +181,6 @@ async def _progress(tenant_id: Any, pack_id: uuid.UUID, progress: int, step: str
 
 async def build(pack_id: Any, tenant_id: Any) -> bool:
     """Build a queued pack. Idempotent: a pack that is done, running elsewhere or gone is left."""
-    from sila.platform.directory import get_tenant
-
     pid, tid = parse_uuid(pack_id), parse_uuid(tenant_id)
     tenant = await get_tenant(tid) if tid else None
     if pid is None or tenant is None:
@@ -216,16 +220,12 @@ async def build(pack_id: Any, tenant_id: Any) -> bool:
 
 async def gather(tenant: Any, period: Period) -> Evidence:
     """Every fact the pack states, read once (inside the caller's language)."""
-    from sila.tenants.policy import services as policy
-    from sila.tenants.policy.rules import diff_versions
-    from sila.tenants.policy.view import letterhead
-
     lang = i18n.get_language()
     versions = sorted(await policy.list_versions(tenant.id), key=lambda v: v.number)
     facts: list[VersionFact] = []
     previous: Any = None
     for v in versions:
-        changes: list[str] = [c.text(i18n.gettext) for c in diff_versions(previous.content, v.content, lang)] \
+        changes: list[str] = [c.text(i18n.gettext, i18n.ngettext) for c in diff_versions(previous.content, v.content, lang)] \
             if previous else []
         facts.append(VersionFact(v.number, v.published_at, v.published_by_name, v.approval, changes,
                                  v.approval is not None and v.approval.minutes_document is not None))
@@ -239,7 +239,7 @@ async def gather(tenant: Any, period: Period) -> Evidence:
         doc = await policy.get_document(tenant.id, profile["logo"])
         logo = data_uri(doc["content_type"], doc["content"]) if doc else None
     evidence = Evidence(
-        tenant=tenant, period=period, generated_at=dt.datetime.now(dt.timezone.utc),
+        tenant=tenant, period=period, generated_at=dt.datetime.now(dt.UTC),
         public_url=get_settings().tenant_url(tenant.slug, "/policy"),
         live_since=versions[0].published_at if versions else None, versions=facts, in_force=in_force,
         channels=[c.label(lang) for c in in_force.channels] if in_force else [],
@@ -320,8 +320,6 @@ def context(e: Evidence) -> dict[str, Any]:
 
 
 def labels_num(value: Any, lang: str, digits: int = 0) -> str:
-    from sila.platform.dates import localised_number
-
     if value is None:
         return "—"
     text = f"{value:,.{digits}f}" if isinstance(value, float) or digits else f"{value:,}"
@@ -331,9 +329,6 @@ def labels_num(value: Any, lang: str, digits: int = 0) -> str:
 async def policy_files(tenant: Any, e: Evidence) -> dict[str, bytes]:
     """Each published version's PDF (the policy area's template, as the public page serves it),
     its approval record, and its minutes scan."""
-    from sila.tenants.policy import services as policy
-    from sila.tenants.policy import view
-
     files: dict[str, bytes] = {}
     profile = await policy.get_profile(tenant.id)
     for fact in e.versions:

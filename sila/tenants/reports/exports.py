@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sila.platform import audit, crypto, i18n
 from sila.platform.dates import to_riyadh
-from sila.platform.db import tenant_scope
+from sila.platform.db import json_value, tenant_scope
 from sila.platform.i18n import N_
 from sila.platform.identity import mask_id
 from sila.platform.roles import Role
+from sila.tenants.feedback.services import KINDS, STATUSES
 from sila.tenants.policy import custom_fields
 from sila.tenants.policy import services as policy_services
 from sila.tenants.reports.period import Period
+from sila.tenants.requests.workflow import STAGE_LABELS
 
 ID_FIELD = crypto.column_field("beneficiary", "id_number_enc", {})
 REVEALERS = (Role.relations_officer, Role.social_researcher, Role.admin)  # as the beneficiary file's reveal
@@ -49,10 +50,6 @@ EXPORTS = {e.code: e for e in (
 )}
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def _when(value: Any) -> str:
     return "" if value is None else to_riyadh(value).strftime("%Y-%m-%d %H:%M")
 
@@ -71,8 +68,6 @@ class Source:
 
 
 def _requests(period: Period, tid: Any, reveal: bool) -> Source:
-    from sila.tenants.requests.workflow import STAGE_LABELS
-
     g = i18n.gettext
     return Source(
         [g("Reference"), g("Received"), g("Channel"), g("Stage"), g("Decision"), g("Decided"),
@@ -100,7 +95,7 @@ async def _answer_columns(source: Source) -> None:
     cells = source.cells
     source.headers = source.headers + [header for _, header in columns]
     source.cells = lambda r: cells(r) + custom_fields.export_cells(
-        columns, versions.get(r["policy_version_number"], []), _json(r["custom_answers"]), lang)
+        columns, versions.get(r["policy_version_number"], []), json_value(r["custom_answers"]), lang)
 
 
 def _beneficiaries(period: Period, tid: Any, reveal: bool) -> Source:
@@ -117,8 +112,6 @@ def _beneficiaries(period: Period, tid: Any, reveal: bool) -> Source:
 
 
 def _feedback(period: Period, tid: Any, reveal: bool) -> Source:
-    from sila.tenants.feedback.services import KINDS, STATUSES
-
     g = i18n.gettext
     return Source(
         [g("Reference"), g("Type"), g("Status"), g("Received"), g("Text"), g("Name"), g("Mobile"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from sila.platform.dates import RIYADH, to_hijri
 from sila.platform.forms import MSG_ANY_DAY, Choice, Form, FormErrors, Text, WholeNumber, parse_form, read_day
 from sila.platform.i18n import N_
 from sila.tenants.reports.period import MAX_MONTHS, Period, default_period, months_between
@@ -53,10 +52,6 @@ def read_period(query: object) -> tuple[Period, FormErrors, dict[str, str]]:
                         (value.to_year, value.to_month))  # type: ignore[arg-type]
     typed = {k: v for k, v in parsed.typed.items() if v}
     return period, parsed.errors, typed
-
-
-def today_hijri_year() -> int:
-    return to_hijri(dt.datetime.now(RIYADH).date()).year
 
 
 class AuditFilterForm(Form):

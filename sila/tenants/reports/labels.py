@@ -7,11 +7,14 @@ from typing import Any
 from markupsafe import Markup
 
 from sila.platform import audit, charts, i18n
+from sila.platform.db import tenant_scope
 from sila.platform.i18n import N_
 from sila.tenants.beneficiaries.forms import CATEGORIES, CONTACT_CHANNELS
+from sila.tenants.committee.forms import VOTES
 from sila.tenants.feedback.services import KINDS as FEEDBACK_KINDS
 from sila.tenants.reports import queries
-from sila.tenants.committee.forms import VOTES
+from sila.tenants.reports.period import Month, _first_day, _next
+from sila.tenants.requests.display import ACTION_LABELS
 from sila.tenants.requests.workflow import STAGE_LABELS
 
 DECISION_BUCKETS = {
@@ -64,7 +67,6 @@ ACTIONS = {
 def action_label(code: str) -> str:
     if code in ACTIONS:
         return i18n.gettext(ACTIONS[code])
-    from sila.tenants.requests.display import ACTION_LABELS
 
     if code in ACTION_LABELS:
         return i18n.gettext(ACTION_LABELS[code])
@@ -101,8 +103,6 @@ def _bars(kind: str, groups: list[queries.Group], title: str, lang: str) -> Mark
 
 
 def _month_label(calendar: str, ym: tuple[int, int], first: bool, lang: str) -> str:
-    from sila.tenants.reports.period import Month, _first_day, _next
-
     m = Month(calendar, ym[0], ym[1], _first_day(calendar, *ym), _first_day(calendar, *_next(*ym)))
     year = str(ym[0]) if first or ym[1] == 1 else ""
     return f"{m.label(lang)}|{year}"
@@ -148,8 +148,6 @@ def facet_title(kind: str, facet: str, value: str, rows: list[Any]) -> str:
 
 async def record_audit_export(tenant_id: Any, user: Any, fmt: str, rows: int, f: queries.AuditFilter,
                               address: str) -> None:
-    from sila.platform.db import tenant_scope
-
     async with tenant_scope(tenant_id):
         await audit.record(tenant_id, "export.audit", **audit.actor_fields(user), target_type="export", target_id="audit", address=address,
                            after={"format": fmt, "rows": rows, "actor": f.actor, "action": f.action,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from babel.dates import format_date
+
 from sila.platform.dates import HIJRI_MONTHS_AR, HIJRI_MONTHS_EN, RIYADH, to_gregorian, to_hijri
 
 MAX_MONTHS = 36
@@ -30,7 +32,6 @@ class Month:
     def label(self, lang: str) -> str:
         if self.calendar == "hijri":
             return (HIJRI_MONTHS_AR if lang == "ar" else HIJRI_MONTHS_EN)[self.month - 1]
-        from babel.dates import format_date
 
         return format_date(self.first_day, "MMM", locale=lang)
 

@@ -3,25 +3,26 @@ its numbers (admin), exports (staff, by what they may see) and the audit browser
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 
+from babel.dates import format_date
 from litestar import Controller, Request, Response, get, post
-from litestar.response import Stream
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
+from litestar.response import Stream
 
 from sila.platform import i18n, spreadsheet
 from sila.platform.auth import client_address, load_staff_user, requires_staff
+from sila.platform.bodies import FormData
 from sila.platform.dates import HIJRI_MONTHS_AR, HIJRI_MONTHS_EN, dual_date, dual_datetime, localised_number
 from sila.platform.db import parse_uuid
 from sila.platform.downloads import content_disposition
 from sila.platform.errors import NotFound
 from sila.platform.roles import Role
 from sila.platform.tenancy import tenant_of
-from sila.platform.web import render
-from sila.platform.bodies import FormData
-from sila.platform.web import redirect
+from sila.platform.web import redirect, render
+from sila.tenants.policy import services as policy  # governance: is the policy in force approved?
 from sila.tenants.reports import evidence, exports, forms, labels, queries
 from sila.tenants.reports.period import Period
 
@@ -39,7 +40,6 @@ def _month_options(calendar: str, lang: str) -> list[tuple[int, str]]:
     if calendar == "hijri":
         names = HIJRI_MONTHS_AR if lang == "ar" else HIJRI_MONTHS_EN
         return [(i + 1, n) for i, n in enumerate(names)]
-    from babel.dates import format_date
 
     return [(m, format_date(dt.date(2026, m, 1), "MMMM", locale=lang)) for m in range(1, 13)]
 
@@ -61,7 +61,6 @@ class ReportRoutes(Controller):
         lang = i18n.get_language()
         period, errors, typed = forms.read_period(request.query_params)
         data = await queries.dashboard(tenant_of(request).id, period)
-        from sila.tenants.policy import services as policy  # governance: is the policy in force approved?
 
         in_force = await policy.current_policy_version(tenant_of(request).id)
         return await render(request, "reports/dashboard.html", status_code=400 if errors else 200, d=data,

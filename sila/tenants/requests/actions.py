@@ -57,7 +57,7 @@ class Invalid(Problem):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 # --- the inputs --------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ async def pauses_in_scope(request_id: Any) -> list[Pause]:
 
 
 async def clock_in_scope(req: Mapping[str, Any], now: dt.datetime | None = None) -> Clock:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     closed = await deadlines.closed_in_scope() if req.get("review_window_basis") == workdays.WORKING \
         else (lambda d: False)
     return compute(req, await pauses_in_scope(req["id"]), now, closed)
@@ -228,7 +228,7 @@ def explain(row: Mapping[str, Any], now: dt.datetime | None = None, lang: str | 
                                        "Paused %(num)s days while waiting for the applicant", paused,
                                        num=localised_number(paused, lang)))
         if row.get("stage") == "incomplete":
-            since = row.get("stage_since") or now or dt.datetime.now(dt.timezone.utc)
+            since = row.get("stage_since") or now or dt.datetime.now(dt.UTC)
             lines.append(i18n.gettext(MSG_PAUSED_NOW) % {"date": dual_date(since, lang)})
         if basis == workdays.WORKING and start:
             codes = holidays_between(_day(start), _day(due))

@@ -24,7 +24,7 @@ def time_left(due_at: dt.datetime | None, now: dt.datetime | None = None) -> tup
     """(text, css class) for a decision due date: days left, due today, or overdue."""
     if due_at is None:
         return i18n.gettext("No review window"), "due-none"
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     days = (to_riyadh(due_at).date() - to_riyadh(now).date()).days
     if due_at < now:
         n = max(1, math.ceil((now - due_at).total_seconds() / 86400))
@@ -58,6 +58,8 @@ ACTION_LABELS = {
     "request.documents_added": i18n.N_("Documents added"),
     "committee.agenda_added": i18n.N_("Put on a committee agenda"),
     "committee.vote": i18n.N_("Committee member voted"),
+    "committee.deferred": i18n.N_("Deferred by the committee to a later session"),
+    "committee.carried_over": i18n.N_("Not decided in the session's time: carried over to the next session"),
     "request.clock_paused": i18n.N_("Review window paused: waiting for the applicant"),
     "request.clock_resumed": i18n.N_("Review window resumed"),
     "request.completed_by_applicant": i18n.N_("The applicant sent what was missing (tracking page)"),

@@ -188,6 +188,8 @@ class CompleteForm(Form):
     come in the `documents` part, read by `uploads.read_files`)."""
 
     reply: Annotated[str, Note()]
+    submit_token: Annotated[str, Text(100)]  # the form's own: the files it keeps across attempts (routes/stash.py)
+    keep: Annotated[list[str], Many(max_items=50)]  # which files kept from an earlier attempt stay
 
 
 MSG_APPEAL_REASON = N_("Write why you ask the committee to look at your request again.")

@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from sila.platform.dates import dual_date
+from sila.tenants.notifications.services import notify_request
 
 
 def due_text(due_at: dt.datetime | None, lang: str) -> str:
@@ -21,6 +22,4 @@ async def notify_in_scope(tenant: Any, req: dict[str, Any], kind: str, *, channe
                           **variables: Any) -> None:
     """One message for the applicant of `req`, in the tenant's wording, through their channel with
     fallback (the notifications area). Call inside the transition's tenant scope."""
-    from sila.tenants.notifications.services import notify_request
-
     await notify_request(tenant, req, kind, channel=channel, **variables)

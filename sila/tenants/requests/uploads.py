@@ -42,14 +42,22 @@ async def read_files(value: Any) -> tuple[list[Upload], list[tuple[str, dict[str
     if len(files) > MAX_FILES:
         return [], [(MSG_TOO_MANY, {})]
     for f in files:
-        content = await f.read(MAX_BYTES + 1)
-        name = f.filename[:100]
-        if not content:
-            problems.append((MSG_EMPTY, {"name": name}))
-        elif len(content) > MAX_BYTES:
-            problems.append((MSG_SIZE, {"name": name}))
-        elif (kind := sniff(content)) is None:
-            problems.append((MSG_TYPE, {"name": name}))
-        else:
-            out.append(Upload(safe_name(f.filename, kind.extension), kind.content_type, content))
+        upload, problem = checked(f.filename, await f.read(MAX_BYTES + 1))
+        if upload is not None:
+            out.append(upload)
+        if problem is not None:
+            problems.append(problem)
     return out, problems
+
+
+def checked(filename: str, content: bytes) -> tuple[Upload | None, tuple[str, dict[str, Any]] | None]:
+    """One file's checks, wherever it came from (a form's multipart field, the API's base64):
+    (the upload, None) or (None, (msgid, variables))."""
+    name = filename[:100]
+    if not content:
+        return None, (MSG_EMPTY, {"name": name})
+    if len(content) > MAX_BYTES:
+        return None, (MSG_SIZE, {"name": name})
+    if (kind := sniff(content)) is None:
+        return None, (MSG_TYPE, {"name": name})
+    return Upload(safe_name(filename, kind.extension), kind.content_type, content), None

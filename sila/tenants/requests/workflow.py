@@ -59,10 +59,11 @@ APPLICANT_STAGE_LABELS = {
 
 
 class TransitionError(Exception):
-    def __init__(self, msgid: str, kind: str) -> None:
+    def __init__(self, msgid: str, kind: str, **variables: object) -> None:
         super().__init__(msgid)
         self.msgid = msgid
         self.kind = kind  # "role" (403), "state" (409)
+        self.variables = variables  # for the msgid's placeholders, if any
 
 
 class Problem(Exception):
@@ -109,7 +110,7 @@ class Workflow:
     steps: tuple[str, ...]
 
     @classmethod
-    def from_steps(cls, steps: Iterable[str]) -> "Workflow":
+    def from_steps(cls, steps: Iterable[str]) -> Workflow:
         """Known steps once each, in the policy's order; `receive` first and `deliver` last
         (policy rules already demand it; a workflow cannot run without them). Attestation is
         required before the committee, so where a policy lists it after, it moves before."""

@@ -10,7 +10,7 @@ import json
 import uuid
 from typing import Any
 
-from sila.platform.db import current_connection
+from sila.platform.db import current_connection, json_value
 from sila.platform.tables import Tenant
 from sila.platform.tenancy import TenantInfo
 
@@ -22,10 +22,6 @@ CAMPAIGN_COLUMNS = ("c.id, c.tenant, c.survey, c.name, c.service_type, c.period_
 TITLES = "s.title_ar, s.title_en"  # the campaign's survey, where the read joins it
 INVITATION_COLUMNS = ("id, survey, beneficiary, request, service_delivery, campaign, service_type, intake_channel, "
                       "staff, channel, language, mobile, email, sent_at, reminded_at, answered, expires_at")
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,7 +219,7 @@ async def survey(survey_id: uuid.UUID) -> Survey | None:
               and r.version = s.current_version) as answered
             from survey s join survey_version v on v.survey = s.id and v.number = s.current_version
             where s.id = $1""", survey_id)
-    return Survey(**{**dict(row), "questions": _json(row["questions"])}) if row else None
+    return Survey(**{**dict(row), "questions": json_value(row["questions"])}) if row else None
 
 
 async def lock_survey(survey_id: uuid.UUID) -> None:
@@ -451,3 +447,181 @@ async def set_answered(invitation_id: uuid.UUID, answered_at: dt.datetime | None
 
 async def beneficiary_name(beneficiary_id: uuid.UUID) -> str:
     return await current_connection().fetchval("select name from beneficiary where id = $1", beneficiary_id) or ""
+
+
+# --- results ---------------------------------------------------------------------------------------
+# One filter for every results read: the survey, then the period, service and channel chosen. Raw SQL:
+# the reads group and join answers to responses, which Piccolo's builder does not say more plainly.
+
+
+@dataclasses.dataclass
+class Filters:
+    period_from: dt.date | None = None
+    period_to: dt.date | None = None
+    service: str = ""
+    channel: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Rated:
+    """The average rating and the number of responses of one group (a month, a service, a channel)."""
+
+    g: Any
+    value: float | None
+    n: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoreCount:
+    question: str
+    score: int
+    n: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TextAnswer:
+    question: str
+    text: str
+    submitted_on: dt.date
+    service_type: str
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffRating:
+    staff: uuid.UUID
+    name: str | None
+    value: float | None
+    n: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ResponseRow:
+    id: uuid.UUID
+    submitted_on: dt.date
+    version: int
+    service_type: str
+    intake_channel: str
+    anonymous: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class AnswerRow:
+    response: uuid.UUID
+    question: str
+    qtype: str
+    score: int | None
+    text: str
+
+
+# What a rating read may group by: constants, never the visitor's words.
+GROUPS = {"month": "date_trunc('month', r.submitted_on)::date", "service": "r.service_type",
+          "channel": "r.intake_channel"}
+
+
+def _where(survey_id: uuid.UUID, f: Filters) -> tuple[str, list[Any]]:
+    where, args = ["r.survey = $1"], [survey_id]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if f.period_from:
+        where.append(f"r.submitted_on >= {arg(f.period_from)}::date")
+    if f.period_to:
+        where.append(f"r.submitted_on <= {arg(f.period_to)}::date")
+    if f.service:
+        where.append(f"r.service_type = {arg(f.service)}")
+    if f.channel:
+        where.append(f"r.intake_channel = {arg(f.channel)}")
+    return " and ".join(where), args
+
+
+async def questions_of(survey_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+    """Every question ever asked in this survey, by key; the latest wording wins."""
+    out: dict[str, dict[str, Any]] = {}
+    for v in await current_connection().fetch(
+            "select questions from survey_version where survey = $1 order by number", survey_id):
+        for q in json_value(v["questions"]):
+            out.pop(q["key"], None)
+            out[q["key"]] = q
+    return out
+
+
+async def response_count(survey_id: uuid.UUID, f: Filters) -> int:
+    where, args = _where(survey_id, f)
+    return await current_connection().fetchval(f"select count(*) from survey_response r where {where}", *args)
+
+
+async def overall_rating(survey_id: uuid.UUID, f: Filters) -> float | None:
+    where, args = _where(survey_id, f)
+    return await current_connection().fetchval(
+        f"""select avg(a.score)::float from survey_response r join survey_answer a on a.response = r.id
+            and a.qtype = 'rating' where {where}""", *args)
+
+
+async def ratings_by(survey_id: uuid.UUID, f: Filters, group: str) -> list[Rated]:
+    """The average rating per `group` (a key of GROUPS), in its order."""
+    where, args = _where(survey_id, f)
+    rows = await current_connection().fetch(
+        f"""select {GROUPS[group]} as g, avg(a.score)::float as value, count(distinct r.id) as n
+            from survey_response r join survey_answer a on a.response = r.id and a.qtype = 'rating'
+            where {where} group by 1 order by 1""", *args)
+    return [Rated(**dict(r)) for r in rows]
+
+
+async def score_counts(survey_id: uuid.UUID, f: Filters) -> list[ScoreCount]:
+    where, args = _where(survey_id, f)
+    rows = await current_connection().fetch(
+        f"""select a.question, a.score, count(*) as n from survey_response r join survey_answer a
+            on a.response = r.id where {where} and a.score is not null group by 1, 2""", *args)
+    return [ScoreCount(**dict(r)) for r in rows]
+
+
+async def text_answers(survey_id: uuid.UUID, f: Filters, limit: int = 100) -> list[TextAnswer]:
+    """The latest written answers."""
+    where, args = _where(survey_id, f)
+    rows = await current_connection().fetch(
+        f"""select a.question, a.text, r.submitted_on, r.service_type from survey_response r
+            join survey_answer a on a.response = r.id
+            where {where} and a.qtype = 'text' and a.text <> '' order by r.submitted_on desc limit {int(limit)}""",
+        *args)
+    return [TextAnswer(**dict(r)) for r in rows]
+
+
+async def staff_ratings(survey_id: uuid.UUID, f: Filters) -> list[StaffRating]:
+    where, args = _where(survey_id, f)
+    rows = await current_connection().fetch(
+        f"""select r.staff, u.name, avg(a.score)::float as value, count(distinct r.id) as n
+            from survey_response r join survey_answer a on a.response = r.id and a.qtype = 'rating'
+            left join staff_user u on u.id = r.staff
+            where {where} and r.staff is not null group by 1, 2""", *args)
+    return [StaffRating(**dict(r)) for r in rows]
+
+
+async def answered_service_types(survey_id: uuid.UUID) -> list[str]:
+    """The services this survey's responses name (the filter's choices)."""
+    return [r["service_type"] for r in await current_connection().fetch(
+        "select distinct service_type from survey_response where survey = $1 and service_type <> '' order by 1",
+        survey_id)]
+
+
+async def answered_channels(survey_id: uuid.UUID) -> list[str]:
+    return [r["intake_channel"] for r in await current_connection().fetch(
+        "select distinct intake_channel from survey_response where survey = $1 and intake_channel <> '' order by 1",
+        survey_id)]
+
+
+async def responses(survey_id: uuid.UUID, f: Filters) -> list[ResponseRow]:
+    where, args = _where(survey_id, f)
+    rows = await current_connection().fetch(
+        f"""select r.id, r.submitted_on, r.version, r.service_type, r.intake_channel, r.anonymous
+            from survey_response r where {where} order by r.submitted_on""", *args)
+    return [ResponseRow(**dict(r)) for r in rows]
+
+
+async def answers(survey_id: uuid.UUID, f: Filters) -> list[AnswerRow]:
+    where, args = _where(survey_id, f)
+    rows = await current_connection().fetch(
+        f"""select a.response, a.question, a.qtype, a.score, a.text from survey_response r
+            join survey_answer a on a.response = r.id where {where}""", *args)
+    return [AnswerRow(**dict(r)) for r in rows]

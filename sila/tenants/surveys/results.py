@@ -4,55 +4,19 @@ told apart (the tenant's minimum)."""
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import io
-import json
 from typing import Any
 
 from babel.dates import format_date
 
 from sila.platform.db import parse_uuid, tenant_scope
 from sila.platform.errors import NotFound
+from sila.tenants.surveys import queries
+from sila.tenants.surveys.queries import Filters
 from sila.tenants.surveys.services import settings_in_scope
 
-RIYADH_MONTH = "date_trunc('month', r.submitted_on)::date"
-
-
-@dataclasses.dataclass
-class Filters:
-    period_from: dt.date | None = None
-    period_to: dt.date | None = None
-    service: str = ""
-    channel: str = ""
-
-
-def _where(survey_id: Any, f: Filters) -> tuple[str, list[Any]]:
-    where, args = ["r.survey = $1"], [survey_id]
-
-    def arg(value: Any) -> str:
-        args.append(value)
-        return f"${len(args)}"
-
-    if f.period_from:
-        where.append(f"r.submitted_on >= {arg(f.period_from)}::date")
-    if f.period_to:
-        where.append(f"r.submitted_on <= {arg(f.period_to)}::date")
-    if f.service:
-        where.append(f"r.service_type = {arg(f.service)}")
-    if f.channel:
-        where.append(f"r.intake_channel = {arg(f.channel)}")
-    return " and ".join(where), args
-
-
-async def questions_of(conn: Any, survey_id: Any) -> dict[str, dict[str, Any]]:
-    """Every question ever asked in this survey, by key; the latest wording wins."""
-    out: dict[str, dict[str, Any]] = {}
-    for v in await conn.fetch("select questions from survey_version where survey = $1 order by number", survey_id):
-        for q in json.loads(v["questions"]) if isinstance(v["questions"], str) else v["questions"]:
-            out.pop(q["key"], None)
-            out[q["key"]] = q
-    return out
+__all__ = ["Filters", "csv_export", "nps", "results"]
 
 
 def nps(scores: dict[int, int]) -> float | None:
@@ -68,46 +32,26 @@ async def results(tenant_id: Any, survey_id: Any, f: Filters, lang: str) -> dict
     sid = parse_uuid(survey_id)
     if sid is None:
         raise NotFound(survey_id)
-    async with tenant_scope(tenant_id) as tx:
-        conn = tx.connection
-        survey = await conn.fetchrow("select * from survey where id = $1", sid)
+    async with tenant_scope(tenant_id):
+        survey = await queries.survey(sid)
         if survey is None:
             raise NotFound(survey_id)
-        where, args = _where(sid, f)
-        questions = await questions_of(conn, sid)
+        questions = await queries.questions_of(sid)
         settings = await settings_in_scope()
-        rating = f"""select {{group}}, avg(a.score)::float as value, count(distinct r.id) as n
-                     from survey_response r join survey_answer a on a.response = r.id and a.qtype = 'rating'
-                     where {where} group by 1 order by 1"""
-        total = await conn.fetchval(f"select count(*) from survey_response r where {where}", *args)
-        overall = await conn.fetchval(
-            f"""select avg(a.score)::float from survey_response r join survey_answer a on a.response = r.id
-                and a.qtype = 'rating' where {where}""", *args)
-        by_month = {r["g"]: r for r in await conn.fetch(rating.format(group=f"{RIYADH_MONTH} as g"), *args)}
-        by_service = await conn.fetch(rating.format(group="r.service_type as g"), *args)
-        by_channel = await conn.fetch(rating.format(group="r.intake_channel as g"), *args)
-        dist = {}
-        for row in await conn.fetch(
-                f"""select a.question, a.score, count(*) as n from survey_response r join survey_answer a
-                    on a.response = r.id where {where} and a.score is not null group by 1, 2""", *args):
-            dist.setdefault(row["question"], {})[row["score"]] = row["n"]
-        texts = [dict(r) for r in await conn.fetch(
-            f"""select a.question, a.text, r.submitted_on, r.service_type from survey_response r
-                join survey_answer a on a.response = r.id
-                where {where} and a.qtype = 'text' and a.text <> '' order by r.submitted_on desc limit 100""", *args)]
-        staff_rows = await conn.fetch(
-            f"""select r.staff, u.name, avg(a.score)::float as value, count(distinct r.id) as n
-                from survey_response r join survey_answer a on a.response = r.id and a.qtype = 'rating'
-                left join staff_user u on u.id = r.staff
-                where {where} and r.staff is not null group by 1, 2""", *args)
-        services = [r["service_type"] for r in await conn.fetch(
-            "select distinct service_type from survey_response where survey = $1 and service_type <> '' order by 1",
-            sid)]
-        channels = [r["intake_channel"] for r in await conn.fetch(
-            "select distinct intake_channel from survey_response where survey = $1 and intake_channel <> '' order by 1",
-            sid)]
+        total = await queries.response_count(sid, f)
+        overall = await queries.overall_rating(sid, f)
+        by_month = {r.g: r for r in await queries.ratings_by(sid, f, "month")}
+        by_service = await queries.ratings_by(sid, f, "service")
+        by_channel = await queries.ratings_by(sid, f, "channel")
+        dist: dict[str, dict[int, int]] = {}
+        for row in await queries.score_counts(sid, f):
+            dist.setdefault(row.question, {})[row.score] = row.n
+        texts = await queries.text_answers(sid, f)
+        staff_rows = await queries.staff_ratings(sid, f)
+        services = await queries.answered_service_types(sid)
+        channels = await queries.answered_channels(sid)
     minimum = settings.min_staff_answers
-    shown = sorted((r for r in staff_rows if r["n"] >= minimum), key=lambda r: -r["n"])
+    shown = sorted((r for r in staff_rows if r.n >= minimum), key=lambda r: -r.n)
     # Twelve months ending with the filter's last month (or this month), empty months included.
     end = f.period_to or dt.date.today()
     months, y, m = [], end.year, end.month
@@ -116,7 +60,7 @@ async def results(tenant_id: Any, survey_id: Any, f: Filters, lang: str) -> dict
         y, m = (y, m - 1) if m > 1 else (y - 1, 12)
     months.reverse()
     month_points = [(format_date(mo, "MMM", locale=lang) + ("|" + str(mo.year) if i == 0 or mo.month == 1 else ""),
-                     by_month[mo]["value"] if mo in by_month else None, by_month[mo]["n"] if mo in by_month else 0)
+                     by_month[mo].value if mo in by_month else None, by_month[mo].n if mo in by_month else 0)
                     for i, mo in enumerate(months)]
     per_question = []
     for key, q in questions.items():
@@ -133,21 +77,21 @@ async def results(tenant_id: Any, survey_id: Any, f: Filters, lang: str) -> dict
             item["points"] = [((o.get(lang) or o["ar"]), float(d.get(i, 0)), d.get(i, 0))
                               for i, o in enumerate(q.get("options", []))]
         else:
-            item["answers"] = [t for t in texts if t["question"] == key]
+            item["answers"] = [t for t in texts if t.question == key]
             item["count"] = len(item["answers"])
         per_question.append(item)
-    nps_scores = {}
+    nps_scores: dict[int, int] = {}
     for key, q in questions.items():
         if q["type"] == "nps":
             for s, c in dist.get(key, {}).items():
                 nps_scores[s] = nps_scores.get(s, 0) + c
     return {
-        "survey": dict(survey), "total": total, "overall": overall, "nps": nps(nps_scores),
+        "survey": survey, "total": total, "overall": overall, "nps": nps(nps_scores),
         "months": month_points,
-        "services": [(r["g"] or "—", r["value"], r["n"]) for r in by_service],
-        "channels": [(r["g"] or "—", r["value"], r["n"]) for r in by_channel],
+        "services": [(r.g or "—", r.value, r.n) for r in by_service],
+        "channels": [(r.g or "—", r.value, r.n) for r in by_channel],
         "questions": per_question,
-        "staff": [((r["name"] or "—"), r["value"], r["n"]) for r in shown],
+        "staff": [((r.name or "—"), r.value, r.n) for r in shown],
         "staff_hidden": len(staff_rows) - len(shown), "minimum": minimum,
         "service_options": services, "channel_options": channels,
     }
@@ -163,39 +107,32 @@ async def csv_export(tenant_id: Any, survey_id: Any, f: Filters, lang: str) -> s
     sid = parse_uuid(survey_id)
     if sid is None:
         raise NotFound(survey_id)
-    async with tenant_scope(tenant_id) as tx:
-        conn = tx.connection
-        if not await conn.fetchval("select 1 from survey where id = $1", sid):
+    async with tenant_scope(tenant_id):
+        if not await queries.survey_exists(sid):
             raise NotFound(survey_id)
-        where, args = _where(sid, f)
-        questions = await questions_of(conn, sid)
-        responses = await conn.fetch(
-            f"""select r.id, r.submitted_on, r.version, r.service_type, r.intake_channel, r.anonymous
-                from survey_response r where {where} order by r.submitted_on""", *args)
-        answers: dict[Any, dict[str, Any]] = {}
-        for a in await conn.fetch(
-                f"""select a.response, a.question, a.qtype, a.score, a.text from survey_response r
-                    join survey_answer a on a.response = r.id where {where}""", *args):
-            answers.setdefault(a["response"], {})[a["question"]] = a
+        questions = await queries.questions_of(sid)
+        responses = await queries.responses(sid, f)
+        answers: dict[Any, dict[str, queries.AnswerRow]] = {}
+        for one in await queries.answers(sid, f):
+            answers.setdefault(one.response, {})[one.question] = one
     out = io.StringIO()
     out.write("\ufeff")  # so spreadsheet programs read the Arabic as UTF-8
     writer = csv.writer(out)
     writer.writerow(["submitted", "version", "service", "channel", "anonymous",
                      *[q["text"].get(lang) or q["text"]["ar"] for q in questions.values()]])
     for r in responses:
-        row = [r["submitted_on"].isoformat(),
-               r["version"], r["service_type"], r["intake_channel"], "yes" if r["anonymous"] else "no"]
+        row = [r.submitted_on.isoformat(), r.version, r.service_type, r.intake_channel, "yes" if r.anonymous else "no"]
         for key, q in questions.items():
-            a = answers.get(r["id"], {}).get(key)
+            a = answers.get(r.id, {}).get(key)
             if a is None:
                 row.append("")
             elif q["type"] == "choice":
                 options = q.get("options", [])
-                row.append((options[a["score"]].get(lang) or options[a["score"]]["ar"])
-                           if a["score"] is not None and a["score"] < len(options) else "")
+                row.append((options[a.score].get(lang) or options[a.score]["ar"])
+                           if a.score is not None and a.score < len(options) else "")
             elif q["type"] == "text":
-                row.append(a["text"])
+                row.append(a.text)
             else:
-                row.append("" if a["score"] is None else a["score"])
+                row.append("" if a.score is None else a.score)
         writer.writerow([_cell(v) for v in row])
     return out.getvalue()

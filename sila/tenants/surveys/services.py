@@ -82,7 +82,7 @@ class LinkProblem(Exception):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 # --- tokens --------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ tenant's policy. It adds a relations officer, a social researcher and two commit
 taken through the real services to every stage the policy has: some waiting, one incomplete
 for ten days (its clock paused) and one completed by the applicant after ten days (its date moved),
 some overdue, two declined (one of them appealed), some served and closed; a committee session held
-with votes, decisions and minutes, and the next one with its agenda; suggestions and
+with votes, decisions and minutes, and today's under way with its agenda; suggestions and
 complaints, one answered. The committee's rule (members, chair and deputy) is in the first
 published version: `demo_committee_rule` makes the members' accounts before it is published. The survey invitations and applicants' messages are the ones those
 services queue themselves (the worker of `sila dev` delivers them to the development inbox).
@@ -71,7 +71,7 @@ def staff_email(local: str, slug: str) -> str:
 
 def _person(slug: str, i: int) -> ApplicantInput:
     """The demo's i-th applicant of this tenant: the same person on every fresh database."""
-    rng = random.Random(f"sila-demo:{slug}:{i}")
+    rng = random.Random(f"sila-demo:{slug}:{i}")  # noqa: S311 -- demo data, the same on every run: no secret
     name = f"{rng.choice(FIRST)} {rng.choice(FIRST)} {rng.choice(FAMILY)}"
     number = valid_test_id("1" + "".join(rng.choice("0123456789") for _ in range(8)))
     return ApplicantInput(id_number=number, name=name, mobile=f"+966555000{i:03d}", email="",
@@ -129,7 +129,7 @@ async def load_demo_cases(tenant: Any, passwords: dict[str, str], new_password: 
         if await tx.connection.fetchval("select count(*) from support_request"):
             return logins  # the cases are there already: a second run adds nothing
 
-    rng = random.Random(f"sila-demo:{tenant.slug}")
+    rng = random.Random(f"sila-demo:{tenant.slug}")  # noqa: S311 -- as in _person
     officer = staff["officer"]
     today = dt.date.today()
     channel = terms.staff_channels()[0] if terms.staff_channels() else terms.channels[0]
@@ -149,11 +149,12 @@ async def load_demo_cases(tenant: Any, passwords: dict[str, str], new_password: 
     if wf.has_committee:
         # Held last week: every request meant to be past the committee is decided there.
         decided = [(rid, t) for rid, t, _ in made if t in ("rejected", "register", "deliver", "closed")]
-        await _session(tenant, staff, decided, days=-6, close=True)
+        await _session(tenant, staff, decided, ago=dt.timedelta(days=6), close=True)
         for rid, target in decided:
             await _walk(tenant, rid, target, staff, today, wf)
-        # Next week: the requests waiting for the committee are on its agenda.
-        await _session(tenant, staff, [(rid, t) for rid, t, _ in made if t == "committee"], days=7, close=False)
+        # Today's, begun an hour ago: the requests waiting for the committee are on its agenda.
+        await _session(tenant, staff, [(rid, t) for rid, t, _ in made if t == "committee"], ago=dt.timedelta(hours=1),
+                       close=False)
     for rid, _, days_ago in made:
         if days_ago:
             await _move_back(tenant.id, rid, days_ago)
@@ -243,37 +244,40 @@ async def demo_committee_rule(tenant: Any, passwords: dict[str, str], new_passwo
                          chair=str(chair.id), deputy=str(deputy.id)).to_dict()
 
 
-async def _session(tenant: Any, staff: dict[str, Actor], items: list[tuple[Any, str]], *, days: int,
+async def _session(tenant: Any, staff: dict[str, Actor], items: list[tuple[Any, str]], *, ago: dt.timedelta,
                    close: bool) -> None:
-    """A committee session `days` from now with `items` on its agenda. When `close`: both members
+    """A committee session held `ago` with `items` on its agenda, each step at a time the session's
+    hours allow (opened the day before, then attendance, votes, decisions). When `close`: both members
     attend, each item is voted on by both and confirmed by the chair (declined for the target
-    "rejected"), the session is closed and both members sign its minutes. Otherwise the next
+    "rejected"), the session is closed and both members sign its minutes. Otherwise the
     session is under way: attendance recorded, the deputy has declared a conflict of interest on
     the first request and the chair has voted on it, so its tally shows the quorum is not met."""
     members = [staff[k] for k in ("committee1", "committee2") if k in staff]
     officer = staff["officer"]
     if not members or not items:
         return
-    now = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
     chair = members[0]  # members open and close sessions; the relations officer sets the agenda
-    sid = await committee.create_session(tenant, now + dt.timedelta(days=days), f"مقر الجمعية {DEMO}", chair)
-    await committee.add_to_agenda(tenant, sid, [rid for rid, _ in items], officer)
-    await committee.record_attendance(tenant, sid, [str(m.id) for m in members], chair)
+    held = now - ago
+    at = held + dt.timedelta(minutes=10)  # the session's business, a few minutes after it began
+    sid = await committee.create_session(tenant, held, f"مقر الجمعية {DEMO}", chair, now=held - dt.timedelta(days=1))
+    await committee.add_to_agenda(tenant, sid, [rid for rid, _ in items], officer, now=held - dt.timedelta(hours=2))
+    await committee.record_attendance(tenant, sid, [str(m.id) for m in members], chair, now=at)
     detail = await committee.session_detail(tenant.id, sid)
     if not close:
-        first = detail["items"][0]
+        first = detail.items[0]
         if len(members) > 1:
-            await committee.declare_conflict(tenant, sid, first["id"], f"قرابة مع المتقدم {DEMO}", members[1])
-        await committee.cast_vote(tenant, sid, first["id"], "accept", f"رأي العضو {DEMO}", chair)
+            await committee.declare_conflict(tenant, sid, first.id, f"قرابة مع المتقدم {DEMO}", members[1], now=at)
+        await committee.cast_vote(tenant, sid, first.id, "accept", f"رأي العضو {DEMO}", chair, now=at)
         return
-    for item in detail["items"]:
-        target = next(t for rid, t in items if str(rid) == str(item["request"]))
+    for item in detail.items:
+        target = next(t for rid, t in items if str(rid) == str(item.request))
         vote = "reject" if target == "rejected" else "accept"
         for m in members:
-            await committee.cast_vote(tenant, sid, item["id"], vote, f"رأي العضو {DEMO}", m)
+            await committee.cast_vote(tenant, sid, item.id, vote, f"رأي العضو {DEMO}", m, now=at)
         reason = f"لا تنطبق شروط الدعم على الحالة {DEMO}" if vote == "reject" else ""
-        await committee.decide(tenant, sid, item["id"], vote, reason, chair)
-    await committee.close_session(tenant, sid, chair)
+        await committee.decide(tenant, sid, item.id, vote, reason, chair, now=at)
+    await committee.close_session(tenant, sid, chair, now=at)
     for m in members:
         await committee.sign_minutes(tenant, sid, m)
 
@@ -303,7 +307,7 @@ async def _surveys(tenant: Any, rng: random.Random) -> None:
     and submission; the others' links stay open."""
     async with tenant_scope(tenant.id):
         sid = await surveys.ensure_default_in_scope(tenant.id)
-        served = await survey_queries.due_services(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc), 0, 0)
+        served = await survey_queries.due_services(dt.datetime(2000, 1, 1, tzinfo=dt.UTC), 0, 0)
         invited = await surveys.invite_many_in_scope(tenant, sid, [sd.person(delivery=True) for sd in served])
         questions = (await surveys.get_survey_in_scope(sid)).questions
     for n, invitation in enumerate(invited):

@@ -2,30 +2,25 @@
 across attempts, the e-signature; and its confirmation with the decision's due date."""
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
-import re
 import secrets
 from typing import Any
 
 from litestar import Controller, Request, get, post
 
-from sila.platform import crypto, i18n
+from sila.platform import i18n
 from sila.platform.auth import client_address, requires_tenant_site
-from sila.platform.forms import FormErrors, parse_form, ticked
+from sila.platform.forms import FormErrors, parse_form
 from sila.platform.ratelimit import public_form_limit
 from sila.platform.tenancy import tenant_of
 from sila.platform.web import redirect
 from sila.tenants.policy import catalogue, deadlines
 from sila.tenants.requests import forms, services
 from sila.tenants.requests.routes.common import Multipart, choice_options, files_errors, page, read_custom_answers
+from sila.tenants.requests.routes.stash import FileStash, token_or_new
 from sila.tenants.requests.terms import PolicyTerms, terms_in_force
 from sila.tenants.requests.uploads import ACCEPT, MAX_BODY, MAX_FILES, MSG_TOO_MANY, Upload, read_files
 
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-STASH_TTL = 3600
-STASH_FIELD = "apply.stash"
 MSG_POLICY_CHANGED = i18n.N_("The charity published a new version of its policy while you were filling in the form. "
                              "Read it below and sign again; what you typed is kept.")
 
@@ -38,55 +33,7 @@ async def _public_terms(request: Request) -> PolicyTerms | None:
     return terms
 
 
-def _stash_key(tenant_id: Any, token: str) -> str:
-    return f"sila:apply:files:{tenant_id}:{token}"
-
-
-async def _stashed(redis: Any, tenant_id: Any, token: str) -> list[Upload]:
-    """Files that passed their checks on an earlier attempt of this same form (kept an hour),
-    so an error elsewhere in the form does not make the applicant upload them again."""
-    raw = await redis.get(_stash_key(tenant_id, token)) if TOKEN_RE.match(token or "") else None
-    if not raw:
-        return []
-    try:
-        files = json.loads(crypto.decrypt(tenant_id, STASH_FIELD, raw))
-    except Exception:  # another tenant's or a tampered entry: as if nothing were kept
-        return []
-    return [Upload(f["filename"], f["content_type"], base64.b64decode(f["content"])) for f in files]
-
-
-async def _stash(redis: Any, tenant_id: Any, token: str, files: list[Upload]) -> None:
-    if files:
-        payload = [{"filename": f.filename, "content_type": f.content_type,
-                    "content": base64.b64encode(f.content).decode()} for f in files]
-        # Encrypted like the ID number: these are copies of people's documents.
-        await redis.set(_stash_key(tenant_id, token), crypto.encrypt(tenant_id, STASH_FIELD, json.dumps(payload)),
-                        ex=STASH_TTL)
-    else:
-        await redis.delete(_stash_key(tenant_id, token))
-
-
-async def _stashed_answer_files(redis: Any, tenant_id: Any, token: str) -> dict[str, Upload]:
-    """Files given to the charity's own file questions on an earlier attempt (by question key),
-    kept like the documents above."""
-    raw = await redis.get(_stash_key(tenant_id, token) + ":cf") if TOKEN_RE.match(token or "") else None
-    if not raw:
-        return {}
-    try:
-        files = json.loads(crypto.decrypt(tenant_id, STASH_FIELD, raw))
-        return {key: Upload(f["filename"], f["content_type"], base64.b64decode(f["content"])) for key, f in files.items()}
-    except Exception:  # another tenant's or a tampered entry: as if nothing were kept
-        return {}
-
-
-async def _stash_answer_files(redis: Any, tenant_id: Any, token: str, files: dict[str, Upload]) -> None:
-    if files:
-        payload = {key: {"filename": f.filename, "content_type": f.content_type,
-                         "content": base64.b64encode(f.content).decode()} for key, f in files.items()}
-        await redis.set(_stash_key(tenant_id, token) + ":cf",
-                        crypto.encrypt(tenant_id, STASH_FIELD, json.dumps(payload)), ex=STASH_TTL)
-    else:
-        await redis.delete(_stash_key(tenant_id, token) + ":cf")
+STASH = FileStash("apply")
 
 
 class ApplyRoutes(Controller):
@@ -97,7 +44,7 @@ class ApplyRoutes(Controller):
                     kept: dict[str, Upload] | None = None) -> Any:
         tenant = tenant_of(request)
         lang = i18n.get_language()
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         return await page(
             request, "public/request_form.html", status_code=status_code, terms=terms, form=form, errors=errors,
             token=token, stashed=stashed, accept=ACCEPT, max_files=MAX_FILES, kept=kept or {},
@@ -124,23 +71,20 @@ class ApplyRoutes(Controller):
             return await page(request, "public/request_closed.html", status_code=404)
         parsed = parse_form(forms.ApplyForm, data)
         errors = parsed.errors
-        token = parsed.typed["submit_token"]
-        if not TOKEN_RE.match(token or ""):
-            token = secrets.token_urlsafe(32)
-        keep = set(ticked(data, "keep"))
-        stashed = [f for i, f in enumerate(await _stashed(redis, tenant.id, token)) if str(i) in keep]
+        token = token_or_new(parsed.typed["submit_token"])
+        stashed = await STASH.kept(redis, tenant.id, token, data)
         uploads, problems = await read_files(data.get("documents"))
         files_errors(errors, "documents", problems)
         files = stashed + uploads
         if len(files) > MAX_FILES:
             errors.add("documents", MSG_TOO_MANY)
         # The charity's own questions of the version in force (a request pins it, and with it them).
-        answers = await read_custom_answers(terms, data, errors, await _stashed_answer_files(redis, tenant.id, token))
+        answers = await read_custom_answers(terms, data, errors, await STASH.answer_files(redis, tenant.id, token))
         if parsed.typed["policy_version"] != str(terms.number):
             errors.add("__all__", MSG_POLICY_CHANGED)
         if errors or parsed.value is None:
-            await _stash(redis, tenant.id, token, files[:MAX_FILES])
-            await _stash_answer_files(redis, tenant.id, token, answers.files)
+            await STASH.keep(redis, tenant.id, token, files[:MAX_FILES])
+            await STASH.keep_answer_files(redis, tenant.id, token, answers.files)
             return await self._form(request, terms, form={**parsed.typed, **answers.typed}, errors=errors, token=token,
                                     stashed=files[:MAX_FILES], status_code=400, kept=answers.files)
         value = parsed.value
@@ -151,8 +95,8 @@ class ApplyRoutes(Controller):
             consent_text=forms.consent_text(tenant.name(lang), lang), files=files, token=token,
             address=client_address(request), user_agent=request.headers.get("user-agent", ""),
             custom_answers=answers.values, custom_files=answers.files))
-        await _stash(redis, tenant.id, token, [])
-        await _stash_answer_files(redis, tenant.id, token, {})
+        await STASH.keep(redis, tenant.id, token, [])
+        await STASH.keep_answer_files(redis, tenant.id, token, {})
         session = dict(request.session or {})
         session["applied"] = {"reference": result.reference,
                               "due_at": result.due_at.isoformat() if result.due_at else None}

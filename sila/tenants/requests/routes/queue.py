@@ -91,7 +91,7 @@ def queue_context(*, rows: list[Any], f: services.QueueFilter, terms: Any, staff
     the same page from the same function, so the floor cannot drift from the page)."""
     assigned = query.get("assigned", "")
     return dict(rows=rows, filter=f, terms=terms, all_stages=terms.workflow.stages() if terms else list(STAGES),
-                staff=staff, overdue=overdue, now=dt.datetime.now(dt.timezone.utc), errors=errors or FormErrors(),
+                staff=staff, overdue=overdue, now=dt.datetime.now(dt.UTC), errors=errors or FormErrors(),
                 alert=alert, can_assign=bool(roles & {Role.relations_officer, Role.admin}),
                 assigned=int(assigned) if assigned.isascii() and assigned.isdigit() and len(assigned) < 4 else None,
                 query=urlencode([(k, v) for k, v in query.multi_items() if k != "assigned"]))

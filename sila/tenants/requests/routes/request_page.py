@@ -53,7 +53,7 @@ async def request_page(request: Request, request_id: str, *, errors: FormErrors 
         researcher_options=[(str(s.id), s.name or s.email) for s in
                             await services.staff_with_role(tenant.id, Role.social_researcher)] if "refer" in offered else [],
         step_label=lambda code: catalogue.STEPS[code].label(i18n.get_language()),
-        officers=await services.staff_with_role(tenant.id, Role.relations_officer), now=dt.datetime.now(dt.timezone.utc),
+        officers=await services.staff_with_role(tenant.id, Role.relations_officer), now=dt.datetime.now(dt.UTC),
         can_assign=bool(user.roles & {Role.relations_officer, Role.admin}), can_upload=bool(user.roles & {Role.relations_officer, Role.social_researcher}))
 
 

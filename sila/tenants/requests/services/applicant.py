@@ -61,7 +61,7 @@ async def _appeal_until_in_scope(req: dict[str, Any], terms: PolicyTerms | None)
 
 
 async def offers_in_scope(req: dict[str, Any], terms: PolicyTerms | None, now: dt.datetime | None = None) -> Offers:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     appeal = await queries.appeal_of(req["id"])
     until = await _appeal_until_in_scope(req, terms)
     refusal: str | None = None
@@ -137,7 +137,7 @@ async def appeal(tenant: Any, reference: str, reason: str, address: str,
             raise Problem("reason", MSG_APPEAL_REASON)
         await queries.insert_appeal(tenant.id, req, reason.strip(), address)
         stage = Workflow.from_steps(req["steps"]).decision_stage
-        filed = now or dt.datetime.now(dt.timezone.utc)
+        filed = now or dt.datetime.now(dt.UTC)
         await queries.update_request(req["id"], {"stage": stage, "decision": None, "decision_reason": "",
                                                  "decided_at": None, "closed_at": None, "appealed_at": filed})
         due = await clock.restart_in_scope(req, filed)

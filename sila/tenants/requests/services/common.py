@@ -10,7 +10,7 @@ from sila.tenants.requests.workflow import Problem
 __all__ = ["Problem", "new_reference", "normalise_reference"]
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def new_reference(now: dt.datetime | None = None) -> str:

@@ -7,6 +7,8 @@ from typing import Any
 from sila.platform.db import parse_uuid, tenant_scope
 from sila.tenants.requests import clock, queries
 from sila.tenants.requests.services.common import normalise_reference
+from sila.platform.identity import normalise_mobile
+from sila.platform.search import like_pattern, query_words
 
 
 @dataclasses.dataclass
@@ -79,9 +81,6 @@ NEXT_AGENDA = """select i.request from committee_item i where i.decision is null
 def search_clause(raw: str, arg: Any) -> str:
     """A reference (25-00001234, Eastern digits too), a mobile number (05…, +9665…), or the words
     of a name, each matched on the beneficiary's normalised name key."""
-    from sila.platform.identity import normalise_mobile
-    from sila.platform.search import like_pattern, query_words
-
     text = raw.strip()[:100]
     either = []  # ten digits can be both a reference (26-12345678) and a mobile (0551234567)
     reference = normalise_reference(text)

@@ -2,10 +2,9 @@
 (another tenant's id finds nothing, exactly like an id that does not exist: `NotFound`)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sila.platform.db import parse_uuid, tenant_scope
+from sila.platform.db import json_value, parse_uuid, tenant_scope
 from sila.platform.errors import NotFound
 from sila.tenants.beneficiaries import services as beneficiaries
 from sila.tenants.requests import clock, queries
@@ -45,14 +44,14 @@ async def get_request_in_tenant(tenant_id: Any, request_id: Any) -> dict[str, An
         the_clock = await clock.clock_in_scope(dict(row))
         appeal = await queries.appeal_of(rid)
     req = dict(row)
-    req["missing"] = _json(req["missing"])
-    req["custom_answers"] = _json(req["custom_answers"])
+    req["missing"] = json_value(req["missing"])
+    req["custom_answers"] = json_value(req["custom_answers"])
     return {"req": req, "beneficiary": ben, "documents": docs,
-            "verifications": [{**dict(v), "checklist": _json(v["checklist"]), "missing": _json(v["missing"])}
+            "verifications": [{**dict(v), "checklist": json_value(v["checklist"]), "missing": json_value(v["missing"])}
                               for v in verifications],
             "attestation": dict(attestation) if attestation else None, "referrals": [dict(r) for r in referrals],
             "services": services, "agenda": [dict(a) for a in agenda], "clock": the_clock, "appeal": appeal,
-            "timeline": [{**dict(t), "before": _json(t["before"]), "after": _json(t["after"])} for t in timeline]}
+            "timeline": [{**dict(t), "before": json_value(t["before"]), "after": json_value(t["after"])} for t in timeline]}
 
 
 async def get_request_document_in_tenant(tenant_id: Any, request_id: Any, document_id: Any
@@ -69,5 +68,3 @@ async def get_request_document_in_tenant(tenant_id: Any, request_id: Any, docume
     return doc
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
