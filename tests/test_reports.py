@@ -121,6 +121,29 @@ async def test_request_indicators_match_the_hand_count_at_riyadh_month_edges(oct
     assert autumn.decisions.decided == 4
 
 
+async def test_an_even_median_an_empty_period_and_the_one_pass_agree_with_the_lists(october):
+    """The request figures come from one pass over the requests (perf): the median of an even number
+    of decisions is the middle two's mean, a period with no requests shows zeros (not blanks), and
+    every group's count is the length of the list behind it."""
+    tenant, _, r = october
+    autumn = await queries.dashboard(tenant.id, Period("gregorian", (2026, 9), (2026, 11)))
+    # Decided Sep-Nov: r5 2, r1 5, r2 19, r6 19 Riyadh days: the middle two are 5 and 19.
+    assert autumn.decisions.median_days == 12.0
+    assert [(g.key, g.count) for g in autumn.by_channel][0] == ("interview", 3)  # r1, r4, r5; largest first
+    for facet, groups in (("channel", autumn.by_channel), ("category", autumn.by_category),
+                          ("stage", autumn.by_stage), ("decision", autumn.decisions.buckets)):
+        for g in groups:
+            assert len(await queries.request_rows(tenant.id, autumn.period, facet, g.key)) == g.count, (facet, g)
+    empty = await queries.dashboard(tenant.id, Period("gregorian", (2020, 1), (2020, 2)))
+    assert (empty.received, empty.by_channel, empty.by_category, empty.by_stage) == (0, [], [], [])
+    assert [m.count for m in empty.received_by_month] == [0, 0]
+    dec = empty.decisions
+    assert (dec.decided, dec.with_window, dec.within, dec.median_days, dec.within_percent) == (0, 0, 0, None, None)
+    assert {g.key: g.count for g in dec.buckets} == {"half": 0, "window": 0, "week_late": 0, "late": 0, "none": 0}
+    # States now, whatever the period: r3 overdue, r4 waiting for papers.
+    assert (empty.overdue.count, empty.incomplete.count) == (1, 1)
+
+
 async def test_paused_clocks_and_appeals_count_against_the_date_in_force(charity):
     """Issue 17's edges, hand-counted: a request whose clock stopped while the charity waited for
     the applicant is judged against its date moved by the pause; an appealed request counts once,

@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 from typing import Any
 
-from sila.platform.db import tenant_scope
+from sila.platform.db import parse_uuid, tenant_scope
 from sila.tenants.reports.period import Period
 from sila.tenants.requests import clock
 
@@ -39,15 +40,17 @@ DECISION_BUCKET = """case when r.imported_from is not null then 'imported' when 
     else 'late' end"""
 DECISION_BUCKETS = ("half", "window", "week_late", "late", "none", "imported")
 OVERDUE_DAYS = "ceil(extract(epoch from now() - r.due_at) / 86400)::int"
-OVERDUE_BUCKET = f"""case when {OVERDUE_DAYS} <= 7 then '1_7' when {OVERDUE_DAYS} <= 30 then '8_30'
-    when {OVERDUE_DAYS} <= 90 then '31_90' else '91_' end"""
+_AGE_BUCKET = """case when {d} <= 7 then '1_7' when {d} <= 30 then '8_30'
+    when {d} <= 90 then '31_90' else '91_' end"""
+OVERDUE_BUCKET = _AGE_BUCKET.format(d=OVERDUE_DAYS)
 AGE_BUCKETS = ("1_7", "8_30", "31_90", "91_")
 # Waiting for the applicant since the last verification that found something missing.
 INCOMPLETE_SINCE = """coalesce((select max(v.verified_at) from request_verification v
     where v.request = r.id and v.outcome = 'incomplete'), r.submitted_at)"""
 INCOMPLETE_DAYS = f"floor(extract(epoch from now() - {INCOMPLETE_SINCE}) / 86400)::int"
-INCOMPLETE_BUCKET = f"""case when {INCOMPLETE_DAYS} <= 7 then '0_7' when {INCOMPLETE_DAYS} <= 30 then '8_30'
+_WAIT_BUCKET = """case when {d} <= 7 then '0_7' when {d} <= 30 then '8_30'
     else '31_' end"""
+INCOMPLETE_BUCKET = _WAIT_BUCKET.format(d=INCOMPLETE_DAYS)
 WAIT_BUCKETS = ("0_7", "8_30", "31_")
 
 # facet -> (where, the value's SQL expression or None). `value` narrows the facet to one group.
@@ -63,6 +66,97 @@ REQUEST_FACETS: dict[str, tuple[str, str | None]] = {
     "incomplete": (INCOMPLETE, None),
     "incomplete_age": (INCOMPLETE, INCOMPLETE_BUCKET),
 }
+
+# Every request figure of the dashboard in one pass over the tenant's requests (a pass over a large
+# tenant's rows is most of the page's time). Each row gets one key per facet, NULL where the row is
+# not in that facet (the facets' own predicates above); the rows are grouped once by all the keys
+# together (a few thousand groups at most), and those groups are then rolled up by each key alone,
+# the empty grouping set carrying the totals. `day` (the Riyadh day received) is summed into months,
+# `days` (to decision, measured ones) gives the median.
+PASS_KEYS = ("day", "channel", "category", "stage", "decision", "days", "overdue_age", "incomplete_age")
+_PASS_SUMS = ("n", "received", "decided", "with_window", "within", "overdue", "incomplete")  # 0 when no rows
+REQUEST_PASS = f"""
+with fine as (
+  select {', '.join(PASS_KEYS)}, channel_label, count(*) as n,
+         count(*) filter (where received) as received, count(*) filter (where decided) as decided,
+         count(due_at) filter (where decided) as with_window,
+         count(*) filter (where decided and decided_at <= due_at) as within,
+         count(overdue_days) as overdue, max(overdue_days) as overdue_oldest,
+         count(incomplete_days) as incomplete, max(incomplete_days) as incomplete_oldest
+  from (select y.*,
+               case when y.overdue_days is not null then {_AGE_BUCKET.format(d='y.overdue_days')} end as overdue_age,
+               case when y.incomplete_days is not null then {_WAIT_BUCKET.format(d='y.incomplete_days')} end
+                 as incomplete_age
+        from (select coalesce({RECEIVED}, false) as received, coalesce({DECIDED}, false) as decided,
+                     r.due_at, r.decided_at,
+                     case when {RECEIVED} then {LOCAL_DAY.format(col='r.submitted_at')} end as day,
+                     case when {RECEIVED} then r.channel end as channel,
+                     case when {RECEIVED} then r.channel_label end as channel_label,
+                     case when {RECEIVED} then coalesce(b.category, '') end as category,
+                     case when {RECEIVED} then r.stage end as stage,
+                     case when {DECIDED} then {DECISION_BUCKET} end as decision,
+                     case when {DECIDED} and {MEASURED} then {DAYS_TO_DECISION} end as days,
+                     case when {OVERDUE} then {OVERDUE_DAYS} end as overdue_days,
+                     case when {INCOMPLETE} then {INCOMPLETE_DAYS} end as incomplete_days
+              from support_request r left join beneficiary b on b.id = r.beneficiary
+              where ({RECEIVED}) or ({DECIDED}) or ({OVERDUE}) or ({INCOMPLETE})
+              offset 0) y) x
+  group by {', '.join(PASS_KEYS)}, channel_label)
+select grouping({', '.join(PASS_KEYS)}) as unused_keys, {', '.join(PASS_KEYS)}, max(channel_label) as label,
+       {', '.join(f'coalesce(sum({k}), 0)::int as {k}' for k in _PASS_SUMS)},
+       max(overdue_oldest) as overdue_oldest, max(incomplete_oldest) as incomplete_oldest
+from fine group by grouping sets ((), {', '.join(f'({k})' for k in PASS_KEYS)})
+order by unused_keys, n desc, {', '.join(PASS_KEYS)}"""
+
+
+def _request_pass(rows: Any, firsts: list[dt.date], nexts: list[dt.date]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The totals row, and per facet its groups (largest first, as the one SQL ordered them)."""
+    totals: dict[str, Any] = {"received": 0, "decided": 0, "with_window": 0, "within": 0, "overdue": 0,
+                              "overdue_oldest": None, "incomplete": 0, "incomplete_oldest": None}
+    sets: dict[str, list[Any]] = {k: [] for k in PASS_KEYS}
+    everything = (1 << len(PASS_KEYS)) - 1
+    for r in rows:
+        if r["unused_keys"] == everything:
+            totals = {k: r[k] for k in totals}
+            continue
+        # grouping() sets a bit per key left out of this row's grouping set; the one clear bit is its key
+        key = PASS_KEYS[len(PASS_KEYS) - (everything ^ r["unused_keys"]).bit_length()]
+        if r[key] is not None:  # NULL: the rows outside this facet
+            sets[key].append(r)
+    by_day = {r["day"]: r["n"] for r in sets.pop("day")}
+    result: dict[str, Any] = {
+        "month": [sum(n for day, n in by_day.items() if first <= day < nxt) for first, nxt in zip(firsts, nexts, strict=True)],
+        "channel": [Group(r["channel"], r["label"] or "", r["n"]) for r in sets.pop("channel")],
+        "days": sorted((r["days"], r["n"]) for r in sets.pop("days")),
+    }
+    result.update({k: [Group(str(r[k]), "", r["n"]) for r in v] for k, v in sets.items()})
+    return totals, result
+
+
+def _ordered(found: list[Group], order: tuple[str, ...]) -> list[Group]:
+    by_key = {g.key: g for g in found}
+    return [by_key.get(k, Group(k, "", 0)) for k in order]
+
+
+def _median(counts: list[tuple[int, int]]) -> float | None:
+    """PostgreSQL's percentile_cont(0.5) of values given as (value, how many), sorted by value."""
+    total = sum(n for _, n in counts)
+    if not total:
+        return None
+    position = 0.5 * (total - 1)
+    lo_row, hi_row = math.floor(position), math.ceil(position)
+
+    def value_at(row: int) -> int:
+        seen = 0
+        for value, n in counts:
+            seen += n
+            if row < seen:
+                return value
+        raise IndexError(row)
+
+    lo, hi = value_at(lo_row), value_at(hi_row)
+    return float(lo) if lo_row == hi_row else lo + (hi - lo) * (position - lo_row)
+
 
 # --- feedback ---------------------------------------------------------------------------------
 FB_RECEIVED = "f.created_at >= $1 and f.created_at < $2"
@@ -236,40 +330,15 @@ async def dashboard(tenant_id: Any, period: Period) -> Dashboard:
     s, e = period.start, period.end
     d0, d1 = period.first_day, period.end_day
     firsts, nexts, labels = _month_bounds(period)
+    # The tenant is also named in a query where RLS's "this tenant or the platform" cannot use an index.
+    tid = parse_uuid(tenant_id)
     async with tenant_scope(tenant_id) as tx:
         c = tx.connection
         await c.execute("set transaction read only")  # reads only, whatever a fragment might grow into
-        received = await c.fetchval(f"select count(*) from support_request r where {RECEIVED}", s, e)
-        per_month = await c.fetch(
-            f"""select m.i, count(r.id) as n from unnest($3::date[], $4::date[]) with ordinality as m(first, next, i)
-                left join support_request r on {RECEIVED}
-                  and {LOCAL_DAY.format(col='r.submitted_at')} >= m.first and {LOCAL_DAY.format(col='r.submitted_at')} < m.next
-                group by m.i order by m.i""", s, e, firsts, nexts)
-        by_channel = await c.fetch(
-            f"""select r.channel as key, max(r.channel_label) as label, count(*) as n from support_request r
-                where {RECEIVED} group by r.channel order by n desc, r.channel""", s, e)
-        by_category = await c.fetch(
-            f"""select coalesce(b.category, '') as key, count(*) as n from support_request r
-                left join beneficiary b on b.id = r.beneficiary
-                where {RECEIVED} group by 1 order by n desc, 1""", s, e)
-        by_stage = await c.fetch(
-            f"select r.stage as key, count(*) as n from support_request r where {RECEIVED} group by 1", s, e)
-        dec = await c.fetchrow(
-            f"""select count(*) as decided, count(r.due_at) as with_window,
-                       count(*) filter (where r.decided_at <= r.due_at) as within,
-                       percentile_cont(0.5) within group (order by {DAYS_TO_DECISION})
-                         filter (where {MEASURED}) as median_days
-                from support_request r where {DECIDED}""", s, e)
-        dec_buckets = await c.fetch(
-            f"select {DECISION_BUCKET} as key, count(*) as n from support_request r where {DECIDED} group by 1", s, e)
-        overdue = await c.fetchrow(
-            f"select count(*) as n, max({OVERDUE_DAYS}) as oldest from support_request r where {OVERDUE}")
-        overdue_buckets = await c.fetch(
-            f"select {OVERDUE_BUCKET} as key, count(*) as n from support_request r where {OVERDUE} group by 1")
-        incomplete = await c.fetchrow(
-            f"select count(*) as n, max({INCOMPLETE_DAYS}) as oldest from support_request r where {INCOMPLETE}")
-        incomplete_buckets = await c.fetch(
-            f"select {INCOMPLETE_BUCKET} as key, count(*) as n from support_request r where {INCOMPLETE} group by 1")
+        # The one pass below is planned as expensive (a CASE per facet per row), and compiling it with
+        # JIT took longer than running it.
+        await c.execute("set local jit = off")
+        req = _request_pass(await c.fetch(REQUEST_PASS, s, e), firsts, nexts)
         research = await c.fetchrow(
             """select count(*) filter (where f.referred_at >= $1 and f.referred_at < $2) as referred,
                       count(*) filter (where f.answered_at >= $1 and f.answered_at < $2) as answered,
@@ -297,19 +366,20 @@ async def dashboard(tenant_id: Any, period: Period) -> Dashboard:
                       count(*) filter (where status = 'sent' and delivery_status = 'failed') as failed_after_send,
                       count(*) filter (where delivery_status in ('delivered', 'read')) as confirmed,
                       count(*) filter (where status in ('pending', 'queued')) as pending
-               from outbox where created_at >= $1 and created_at < $2 group by channel order by channel""", s, e)
+               from outbox where tenant = $3 and created_at >= $1 and created_at < $2
+               group by channel order by channel""", s, e, tid)
+    totals, sets = req
     return Dashboard(
-        period=period, received=received,
-        received_by_month=[MonthCount(labels[r["i"] - 1], r["n"]) for r in per_month],
-        by_channel=[Group(r["key"], r["label"] or "", r["n"]) for r in by_channel],
-        by_category=[Group(r["key"], "", r["n"]) for r in by_category],
-        by_stage=sorted((Group(r["key"], "", r["n"]) for r in by_stage), key=lambda g: _STAGE_ORDER.get(g.key, 99)),
-        decisions=Decisions(dec["decided"], dec["with_window"], dec["within"],
-                            None if dec["median_days"] is None else float(dec["median_days"]),
+        period=period, received=totals["received"],
+        received_by_month=[MonthCount(label, n) for label, n in zip(labels, sets["month"], strict=True)],
+        by_channel=sets["channel"], by_category=sets["category"],
+        by_stage=sorted(sets["stage"], key=lambda g: _STAGE_ORDER.get(g.key, 99)),
+        decisions=Decisions(totals["decided"], totals["with_window"], totals["within"], _median(sets["days"]),
                             # "imported" only for a charity that imported past requests decided in the period
-                            [g for g in _groups(dec_buckets, DECISION_BUCKETS) if g.key != "imported" or g.count]),
-        overdue=Waiting(overdue["n"], overdue["oldest"], _groups(overdue_buckets, AGE_BUCKETS)),
-        incomplete=Waiting(incomplete["n"], incomplete["oldest"], _groups(incomplete_buckets, WAIT_BUCKETS)),
+                            [g for g in _ordered(sets["decision"], DECISION_BUCKETS) if g.key != "imported" or g.count]),
+        overdue=Waiting(totals["overdue"], totals["overdue_oldest"], _ordered(sets["overdue_age"], AGE_BUCKETS)),
+        incomplete=Waiting(totals["incomplete"], totals["incomplete_oldest"],
+                           _ordered(sets["incomplete_age"], WAIT_BUCKETS)),
         research=Research(research["referred"], research["answered"], research["visits"]),
         committee=Committee(sessions["held"], sessions["closed"], _groups(decisions, ("accept", "reject"))),
         services=Services(services["n"], services["people"], services["amount"],
