@@ -303,3 +303,34 @@ async def generate(database: str, size: Size, seed: int = 7, log: Any = print) -
 
 def main(database: str, size: Size) -> dict[str, Any]:
     return asyncio.run(generate(database, size))
+
+
+# The database says what it holds (a comment on it), so any checkout or worktree on this machine
+# reuses it; a marker file in one checkout's artifacts/ once let a fresh worktree rebuild the
+# shared 2.8 GB database for a run that meant to reuse it.
+async def stamp(database: str, info: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Write `info` on `database` (when given); return what it says it holds, None if it does not exist."""
+    conn = await owner("postgres")
+    try:
+        if not await conn.fetchval("select 1 from pg_database where datname = $1", database):
+            return None
+        if info is not None:
+            literal = await conn.fetchval("select quote_literal($1)", json.dumps(info, default=str))
+            await conn.execute(f'comment on database "{database}" is {literal}')
+        text = await conn.fetchval("select shobj_description(oid, 'pg_database') from pg_database "
+                                   "where datname = $1", database)
+    finally:
+        await conn.close()
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
+async def upgrade(database: str) -> None:
+    """The migrations written since the data was built (the scenarios read today's schema)."""
+    from sila.platform.migrate import migrate
+    from sila.platform.settings import get_settings
+
+    use_env(sila_env(database))
+    await migrate(get_settings(), quiet=True)

@@ -558,15 +558,17 @@ def campaign(database: str) -> dict[str, Any]:
 
 
 def ensure_data(database: str, size: datagen.Size, regenerate: bool) -> None:
-    marker = OUT / f"data-{database}.json"
     want = size.__dict__
-    if not regenerate and marker.exists() and json.loads(marker.read_text()).get("size") == want:
+    held = asyncio.run(datagen.stamp(database))
+    if not regenerate and held is not None and held.get("size") == want:
         log(f"data: reusing {database} {want}")
+        asyncio.run(datagen.upgrade(database))
         return
     log(f"data: generating {database} {want}")
-    info = datagen.main(database, size)
+    info = {**datagen.main(database, size), "size": want}
+    asyncio.run(datagen.stamp(database, info))
     OUT.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps({**info, "size": want}, default=str))
+    (OUT / f"data-{database}.json").write_text(json.dumps(info, default=str))  # for the reader
 
 
 def run(quick: bool, regenerate: bool, profile: bool, only: set[str] | None = None,
