@@ -23,7 +23,7 @@ class Who:
 
 
 def test_a_withdrawn_archive_reads_as_such(server, make_operator, make_tenant, make_staff, publish_policy, chromium):
-    from test_reports import recorded
+    from support.people import recorded
 
     async def setup() -> tuple[Any, Any]:
         from sila.platform.db import tenant_scope

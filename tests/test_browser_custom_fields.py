@@ -14,7 +14,7 @@ from support.data import valid_id
 from support.servers import run_async
 
 from sila.tenants.policy import custom_fields as cf
-from test_custom_fields_http import QUESTIONS
+from support.custom_fields import ANSWERS, LEASE, QUESTIONS
 
 pytestmark = pytest.mark.browser
 
@@ -118,7 +118,6 @@ def test_the_editor_at_a_phones_and_a_desktops_width(server, make_tenant, make_s
 
 def test_the_request_page_shows_the_answers(server, make_tenant, make_staff, publish_policy, chromium):
     from support.intake import PDF, online
-    from test_custom_fields_http import ANSWERS, LEASE
 
     tenant = run_async(make_tenant())
     run_async(publish_policy(tenant, "mafatih", channels=["website", "phone"], custom_fields=cf.to_dicts(QUESTIONS)))

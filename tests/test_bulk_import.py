@@ -6,13 +6,10 @@ were), hostile files refused with a message. The pages, the real Celery worker, 
 other roles: tests/test_bulk_import_http.py."""
 from __future__ import annotations
 
-import asyncio
-import csv
 import io
 import json
 from typing import Any
 
-import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,59 +20,10 @@ from sila.platform.identity import luhn_ok, valid_test_id
 from sila.platform.spreadsheet import SheetError
 from sila.tenants.beneficiaries import imports, queries, services
 from sila.tenants.beneficiaries.forms import ApplicantInput
+from support.imports import Admin, bad_id, csv_file, ids, imported, xlsx_file
 
 HEADERS_AR = ["رقم الهوية", "الاسم الرباعي", "رقم الجوال", "المدينة", "الفئة", "عدد أفراد الأسرة", "تاريخ التسجيل",
               "ملاحظات"]
-
-
-def ids(n: int, start: int = 10_000_000) -> list[str]:
-    return [valid_test_id(f"1{start + i:08d}") for i in range(n)]
-
-
-def bad_id(good: str) -> str:
-    """The same number with a wrong check digit."""
-    return good[:-1] + str((int(good[-1]) + 1) % 10)
-
-
-def csv_file(headers: list[str], rows: list[list[str]], encoding: str = "utf-8") -> bytes:
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(headers)
-    w.writerows(rows)
-    return out.getvalue().encode(encoding)
-
-
-def xlsx_file(headers: list[str], rows: list[list[Any]]) -> bytes:
-    book = openpyxl.Workbook()
-    ws = book.active
-    ws.append(headers)
-    for r in rows:
-        ws.append(r)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
-
-
-class Admin:
-    def __init__(self, staff: Any) -> None:
-        self.id, self.name, self.email, self.support_grant = staff.id, "مديرة", staff.email, None
-
-
-async def imported(tenant: Any, content: bytes, admin: Any, name: str = "مستفيدون.csv",
-                   mapping: dict[str, int] | None = None, kind: str = "beneficiaries") -> queries.ImportRecord:
-    iid = await imports.upload(tenant.id, name, content, actor=admin, address="203.0.113.5", kind=kind)
-    record = await queries.get_import_in_tenant(tenant.id, iid)
-    await imports.start(tenant.id, iid, mapping if mapping is not None else record.mapping, actor=admin,
-                        address="203.0.113.5")
-    await imports.run(iid, tenant.id)
-    # In a full run the session's Celery worker may have taken the task first (run() then returns
-    # at once): wait for that worker to finish it.
-    for _ in range(600):
-        record = await queries.get_import_in_tenant(tenant.id, iid)
-        if record.status not in ("queued", "running"):
-            return record
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the import did not finish: {record}")
 
 
 async def count(tenant: Any) -> int:

@@ -15,21 +15,7 @@ from sila.tenants.policy import services as policy
 from support.data import session_time
 from support.clients import sign_in
 from support.db import row, scalar, stage_of
-from support.intake import act, online
-
-CHECKS = {f"check_{k}": "yes" for k in ("identity", "contact", "information", "documents")}
-
-
-async def at_committee(server: Any, tenant: Any, officer: Any, name: str) -> Any:
-    """An online request (attested online) taken to the committee by the officer."""
-    response, _ = online(server.client(tenant.slug), name=name, signature=name)
-    assert response.status_code == 303
-    rid = await scalar(tenant.id, "select id from support_request where contact_name = $1", name)
-    assert act(officer, rid, "verify", **CHECKS).status_code == 303
-    assert act(officer, rid, "skip_referral").status_code == 303
-    assert await stage_of(tenant.id, rid) == "committee"
-    return rid
-
+from support.intake import at_committee
 
 async def counts(tenant_id: Any) -> tuple[Any, ...]:
     r = await row(tenant_id, """select (select count(*) from committee_vote) as votes,

@@ -13,7 +13,7 @@ from sila.tenants.requests.services import applicant
 from support.clients import sign_in
 from support.data import session_time
 from support.db import row, scalar, stage_of
-from test_committee_http import at_committee
+from support.intake import at_committee
 
 
 async def committee_counts(tenant_id: Any) -> tuple[Any, ...]:

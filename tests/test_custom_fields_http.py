@@ -20,31 +20,12 @@ from sila.tenants.committee import services as committee
 from sila.tenants.policy import custom_fields as cf
 from sila.tenants.policy import services as policy_services
 from sila.tenants.policy.custom_fields import CustomField, Option
+from support.api import api, applicant_body, make_key
 from support.clients import sign_in
+from support.custom_fields import ANSWERS, LEASE, QUESTIONS, TENURE
 from support.db import row, scalar
 from support.intake import CHANNELS, PDF, online, staff_intake
 
-TENURE = [Option("own", "ملك", "Owned"), Option("rent", "إيجار", "Rented")]
-QUESTIONS = [
-    CustomField("tenure", "choice", "نوع السكن", "Housing tenure", required=True, options=TENURE),
-    CustomField("rent", "amount", "قيمة الإيجار السنوي", "Yearly rent", help_ar="بالريال", required=True,
-                show_when_field="tenure", show_when_value="rent"),
-    CustomField("landlord", "short_text", "اسم المؤجر", "Landlord", show_when_field="tenure", show_when_value="rent"),
-    CustomField("lease", "file", "صورة عقد الإيجار", "Lease", required=True, show_when_field="tenure",
-                show_when_value="rent"),
-    CustomField("members", "number", "عدد أفراد الأسرة", "Household members", required=True),
-    CustomField("needs", "choices", "الاحتياجات", "Needs", options=[Option("food", "غذاء", "Food"),
-                                                                  Option("cloth", "كسوة", "Clothing")]),
-    CustomField("prisoner", "yes_no", "هل العائل نزيل؟", "Is the provider in prison?"),
-    CustomField("story", "long_text", "وصف الحالة", "Your situation"),
-    CustomField("since", "date_gregorian", "تاريخ بدء الحاجة", "Needed since"),
-    CustomField("released", "date_hijri", "تاريخ الإفراج المتوقع", "Expected release", show_when_field="prisoner",
-                show_when_value="yes"),
-]
-ANSWERS = {"cf_tenure": "rent", "cf_rent": "١٢٬٥٠٠", "cf_landlord": "محمد المؤجر", "cf_members": "٥",
-           "cf_needs": ["food", "cloth"], "cf_prisoner": "yes", "cf_story": "سطر أول\nسطر ثان",
-           "cf_since": "2025-01-31", "cf_released": "١٤٤٧/٠٣/٢٣"}
-LEASE = ("lease.pdf", b"%PDF-1.4\n% lease\n", "application/pdf")
 
 
 @pytest.fixture
@@ -324,8 +305,6 @@ async def test_another_charitys_custom_answer_documents_are_not_found(server, ch
 
 
 async def test_the_api_lists_the_questions_validates_answers_and_returns_them(server, charity):
-    from test_api import api, applicant_body, make_key
-
     tenant, staff = charity
     key = make_key(sign_in(server, staff["admin"]))
     http = api(server, tenant.slug, key, **{"Accept-Language": "en"})
@@ -354,8 +333,6 @@ async def test_the_api_lists_the_questions_validates_answers_and_returns_them(se
 
 async def test_the_api_answers_a_file_question_with_the_online_forms_checks(server, charity):
     import base64
-
-    from test_api import api, applicant_body, make_key
 
     tenant, staff = charity
     http = api(server, tenant.slug, make_key(sign_in(server, staff["admin"])), **{"Accept-Language": "ar"})

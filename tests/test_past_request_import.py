@@ -29,7 +29,7 @@ from sila.tenants.reports import queries as report_queries
 from sila.tenants.requests import past_import
 from sila.tenants.requests.services import reading
 from sila.tenants.surveys import queries as survey_queries
-from test_bulk_import import Admin, bad_id, csv_file, ids, imported
+from support.imports import Admin, bad_id, csv_file, ids, imported
 
 HEADERS = ["رقم الهوية", "اسم مقدم الطلب", "الجوال", "تاريخ الطلب", "نوع الدعم", "تفاصيل الطلب", "النتيجة", "سبب الرفض",
            "تاريخ القرار", "الخدمة المقدمة", "تاريخ الصرف", "المبلغ", "ملاحظات"]

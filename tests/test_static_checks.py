@@ -91,3 +91,19 @@ def test_every_template_import_names_a_macro_its_template_defines() -> None:
                 missing = {n if isinstance(n, str) else n[0] for n in node.names} - exported(target.value)
                 problems += [f"{name}: {target.value} has no {m}" for m in sorted(missing)]
     assert not problems, "\n".join(problems)
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared test helpers live in tests/support (issue 13): a test that imports another test file
+    runs that file's module-level setup and ties the two together (five did, again, after the
+    rule was first kept)."""
+    import ast
+
+    tests = {p.stem for p in (ROOT / "tests").glob("test_*.py")} | {"conftest"}
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+            found += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in tests]
+    assert not found, found

@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from support.data import valid_id
+from support.db import scalar, stage_of
 
 PDF = ("id.pdf", b"%PDF-1.4\n% test document\n", "application/pdf")
 
@@ -37,3 +38,17 @@ def staff_intake(client: Any, files: Any = None, **fields: str):
 
 def act(client: Any, request_id: Any, action: str, files: Any = None, **data: str):
     return client.post(f"/portal/requests/{request_id}/act/{action}", data, files=files or None)
+
+
+CHECKS = {f"check_{k}": "yes" for k in ("identity", "contact", "information", "documents")}
+
+
+async def at_committee(server: Any, tenant: Any, officer: Any, name: str) -> Any:
+    """An online request (attested online) taken to the committee by the officer."""
+    response, _ = online(server.client(tenant.slug), name=name, signature=name)
+    assert response.status_code == 303
+    rid = await scalar(tenant.id, "select id from support_request where contact_name = $1", name)
+    assert act(officer, rid, "verify", **CHECKS).status_code == 303
+    assert act(officer, rid, "skip_referral").status_code == 303
+    assert await stage_of(tenant.id, rid) == "committee"
+    return rid
