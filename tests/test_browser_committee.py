@@ -197,8 +197,11 @@ def test_session_times_waiting_list_and_default_rule_at_phone_and_desktop(server
         page.set_viewport_size({"width": 390, "height": 900})
         page.goto(base + "/portal/committee")
         page.locator("#held_at").fill(later)
-        page.get_by_role("button", name="Open the session").click()
-        page.wait_for_selector("#session-hours")
+        # The box redraws its day in both calendars as it is typed in (htmx): let that land first.
+        page.wait_for_function("() => /\\d/.test(document.querySelector('#held_at-day').textContent)")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Open the session").click()
+        assert page.locator("#session-hours").count() == 1, (later, page.url, page.locator("main").inner_text()[:1500])
         for lang in ("en", "ar"):
             if lang == "ar":
                 page.goto(base + "/lang/ar?next=" + page.url.split(base, 1)[1])
